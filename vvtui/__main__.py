@@ -1,0 +1,5 @@
+import sys
+
+from vvtui.cli import main
+
+sys.exit(main())

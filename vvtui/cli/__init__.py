@@ -1,0 +1,95 @@
+"""Command-line entry point. Heavy imports (Textual, httpx, numpy) are deferred into each
+command's `run` so `vvtui --help` stays instant."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from vvtui import __version__
+from vvtui.errors import VvtuiError
+
+# Each module defines `register(subparsers)`; keep this list the single place commands are wired.
+COMMAND_MODULES = ("vvtui.cli.config_cmd",)
+
+EPILOG = """\
+examples:
+  vvtui demo                         simulated quantization ladder in the TUI (no keys, no network)
+  vvtui demo --headless --out s.json the same run headless, writing a snapshot
+  vvtui config init                  write a commented example config
+  vvtui run --suite quick            open the TUI on your endpoints
+  vvtui run --headless --min-fidelity 90 --out snap.json   CI gate
+  vvtui report snap.json --format html -o report.html
+  vvtui diff old.json new.json --max-fidelity-drop 5
+
+exit codes: 0 ok, 1 a gate failed, 2 usage or input error
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vvtui",
+        description="Send the same probes to several LLM endpoints and compare them live: "
+        "outputs, token-level divergence, latency, price and a calibrated fidelity score.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"vvtui {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks for errors (never shows keys)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def _has_command(parser: argparse.ArgumentParser, name: str) -> bool:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return name in action.choices
+    return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = args.debug or bool(os.environ.get("VVTUI_DEBUG"))
+    func = getattr(args, "func", None)
+    if func is None:
+        if args.command is None and _has_command(parser, "run"):
+            # `vvtui` alone opens the TUI on the user's config, like `vvtui run`.
+            args = parser.parse_args(["run"])
+            args.debug = debug
+            func = args.func
+        else:
+            parser.print_help()
+            return 0
+    try:
+        return int(func(args) or 0)
+    except VvtuiError as exc:
+        if debug:
+            raise
+        from vvtui.redact import redact
+
+        print(f"vvtui: error: {redact(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("vvtui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if debug:
+            raise
+        from vvtui.redact import redact
+
+        print(
+            f"vvtui: internal error: {type(exc).__name__}: {redact(str(exc))} "
+            "(this is a bug; rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 3

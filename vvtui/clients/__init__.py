@@ -1,0 +1,1 @@
+"""Wire-protocol clients: a request in, a stream of typed events out (vvtui.clients.events)."""

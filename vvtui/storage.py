@@ -1,0 +1,66 @@
+"""Files on disk: atomic writes and reading/writing snapshots.
+
+Every file vvtui writes goes through `write_atomic`: a temporary file in the same directory,
+flushed and fsynced, then renamed over the target, so a crash or Ctrl-C never leaves half a
+report or snapshot behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from vvtui.errors import SnapshotError
+from vvtui.model import Snapshot
+from vvtui.redact import redact
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write `data` to `path` atomically and return the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return target
+
+
+def dumps_json(data: Any) -> str:
+    """JSON text with every known secret value scrubbed (belt and braces: none should be there)."""
+    return redact(json.dumps(data, ensure_ascii=False, indent=1, allow_nan=False))
+
+
+def save_snapshot(snapshot: Snapshot, path: str | Path) -> Path:
+    return write_atomic(path, dumps_json(snapshot.to_dict()) + "\n")
+
+
+def load_snapshot(path: str | Path) -> Snapshot:
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SnapshotError(f"{source}: no such snapshot file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SnapshotError(f"{source}: cannot read snapshot: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(
+            f"{source}:{exc.lineno}: not valid JSON ({exc.msg})",
+            hint="a run that was interrupted leaves its results in the .wal.jsonl beside it",
+        ) from None
+    return Snapshot.from_dict(data, source=source)
