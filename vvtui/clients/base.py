@@ -58,7 +58,7 @@ CONNECT_TIMEOUT_S = 10.0
 ERROR_BODY_LIMIT = 64 * 1024
 # After the terminal event, how long to wait for the body's end so the connection can go back
 # to the pool (a fresh TLS handshake would otherwise land in the next request's TTFB).
-DRAIN_S = 0.5
+DRAIN_S = 0.25
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _OUTPUT_EVENTS = (TextDelta, ReasoningDelta, ToolCallDelta)
 
