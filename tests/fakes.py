@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +65,14 @@ class Drop:
     """Read the request, then close the connection without a response."""
 
 
-Reply = Stream | Body | Hang | Drop
+@dataclass
+class Dynamic:
+    """Choose the reply from the request (for servers whose answer depends on the body)."""
+
+    choose: Callable[[Request], Stream | Body | Hang | Drop]
+
+
+Reply = Stream | Body | Hang | Drop | Dynamic
 
 
 class FakeProvider:
@@ -99,6 +106,8 @@ class FakeProvider:
         self.requests.append(request)
         index = min(len(self.requests), len(self.script)) - 1
         reply = self.script[index]
+        if isinstance(reply, Dynamic):
+            reply = reply.choose(request)
         if isinstance(reply, Hang):
             await asyncio.sleep(reply.seconds)
             raise ConnectionDropped
