@@ -403,3 +403,14 @@ async def test_every_fault_ends_quickly():
         async with asyncio.timeout(3.0):
             events, _ = await run(endpoint_for(fake, timeout_s=0.2), http)
     assert only_failure(events).error.kind == "timeout"
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "text/plain"])
+async def test_200_with_a_page_instead_of_a_stream(http, content_type):
+    page = "<html><head><title>Captive portal</title></head><body>Log in first</body></html>"
+    async with FakeProvider([Body(200, page, content_type)]) as fake:
+        events, _result = await run(endpoint_for(fake), http)
+    failure = only_failure(events)
+    assert failure.error.kind == "protocol" and not failure.partial
+    assert "expected an event stream" in failure.error.message
+    assert "Captive portal" in failure.error.message and "<" not in failure.error.message

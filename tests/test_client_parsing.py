@@ -20,7 +20,7 @@ from vvtui.redact import REDACTED
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Structured wire fuzzing generates large nested values; fewer examples keep it to seconds.
-FUZZ_WIRE = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ_WIRE = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def events_of(data: bytes, cuts: list[int]) -> list[tuple[str, str]]:
@@ -219,7 +219,7 @@ JSON = st.recursive(
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
     ),
-    max_leaves=12,
+    max_leaves=6,
 )
 KEYS = st.sampled_from(
     ["content", "reasoning", "reasoning_content", "tool_calls", "role", "function_call"]
@@ -328,7 +328,7 @@ def test_fuzz_raw_bytes_through_reader_and_parser(data):
     assert isinstance(tail[-1], Finish | Failed)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.binary(max_size=80) | WIRE_EVENT.map(lambda d: f"data: {d}\n\n".encode()), max_size=6

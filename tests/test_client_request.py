@@ -116,3 +116,17 @@ def test_deep_merge():
         "a": {"b": 3, "c": 2},
         "d": {"x": 1},
     }
+
+
+def test_client_records_import_without_httpx():
+    """The runner, reports and scoring read events, results and capabilities without httpx."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import vvtui.clients, vvtui.clients.events, vvtui.clients.accumulate, "
+        "vvtui.clients.capabilities, vvtui.clients.request; "
+        "print(sorted(m for m in ('httpx', 'httpcore', 'textual') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

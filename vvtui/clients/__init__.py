@@ -16,6 +16,7 @@ or the capability records) stays light.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,6 +25,8 @@ from vvtui.config import EndpointConfig
 from vvtui.model import Probe
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
     from vvtui.clients.retry import RetryPolicy
@@ -54,6 +57,14 @@ def make_client(
     raise ValueError(f"endpoint {endpoint.name}: unknown protocol {endpoint.protocol!r}")
 
 
+@functools.cache
+def _ssl_context(trust_env: bool) -> ssl.SSLContext:
+    """One TLS context per process, shared by every transport: building one costs ~50 ms."""
+    import httpx
+
+    return httpx.create_ssl_context(trust_env=trust_env)
+
+
 def new_http_client(
     *,
     max_connections: int = 64,
@@ -80,8 +91,7 @@ def new_http_client(
     timeout = httpx.Timeout(
         connect=connect_timeout_s, read=stall_timeout_s, write=stall_timeout_s, pool=None
     )
-    # One TLS context for every transport: building one costs ~50 ms.
-    ssl_context = httpx.create_ssl_context(trust_env=trust_env)
+    ssl_context = _ssl_context(trust_env)
     mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
     if trust_env:
         for host in LOOPBACK_HOSTS:

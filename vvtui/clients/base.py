@@ -41,6 +41,7 @@ from vvtui.clients.events import (
     ToolCallDelta,
 )
 from vvtui.clients.failures import (
+    body_excerpt,
     describe_exception,
     http_error,
     is_dns_failure,
@@ -103,6 +104,27 @@ async def _pump(response: httpx.Response, queue: asyncio.Queue[Any], stall_s: fl
         queue.put_nowait(_End(perf_counter(), "dropped", f"connection dropped: {exc}"))
     except Exception as exc:
         queue.put_nowait(_End(perf_counter(), "dropped", describe_exception(exc)))
+
+
+def _mode_from_content_type(content_type: str) -> str:
+    if "event-stream" in content_type:
+        return "sse"
+    if "json" in content_type:
+        return "json"
+    if "html" in content_type:
+        return "text"
+    return ""  # sniff the first bytes
+
+
+def _sniff(head: bytes) -> str:
+    """json, sse, or text (an error page or anything else that is not an answer)."""
+    first = head[:1]
+    if first in (b"{", b"["):
+        return "json"
+    # SSE lines start with a field name (data, event, id, retry), a comment or a BOM.
+    if first in (b"d", b"e", b"i", b"r", b":", b"\xef"):
+        return "sse"
+    return "text"
 
 
 async def _stop(task: asyncio.Task[None]) -> None:
@@ -343,7 +365,7 @@ class StreamingClient:
         parser = self.new_parser()
         sse = SSEReader()
         content_type = response.headers.get("content-type", "").lower()
-        mode = "sse" if "event-stream" in content_type else "json" if "json" in content_type else ""
+        mode = _mode_from_content_type(content_type)
         json_body = bytearray()
         pending = bytearray()  # leading bytes before the mode could be sniffed
         raw_total = 0
@@ -365,12 +387,17 @@ class StreamingClient:
                     head = pending.lstrip()
                     if not head:
                         continue
-                    mode = "json" if head[:1] in (b"{", b"[") else "sse"
+                    mode = _sniff(head)
                     data = bytes(pending)
                 if mode == "json":
                     json_body += data
                     if raw_total > self.raw_cap:
                         end = _End(t, "capped")
+                        break
+                    continue
+                if mode == "text":
+                    json_body += data
+                    if len(json_body) >= ERROR_BODY_LIMIT:
                         break
                     continue
                 for sse_event in sse.feed(data):
@@ -388,6 +415,12 @@ class StreamingClient:
             if mode == "json":
                 for event in self._finish_json(parser, bytes(json_body), end, last_t, body):
                     yield event
+                return
+            if mode == "text":
+                excerpt, _ = body_excerpt(bytes(json_body[:ERROR_BODY_LIMIT]), content_type)
+                what = content_type.split(";")[0].strip() or "no content type"
+                message = f"expected an event stream, got {what}: {excerpt}"
+                yield Failed(last_t, make_error("protocol", message))
                 return
             if end.kind != "capped" and not parser.ended:
                 for sse_event in sse.close():
