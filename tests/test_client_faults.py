@@ -414,3 +414,25 @@ async def test_200_with_a_page_instead_of_a_stream(http, content_type):
     assert failure.error.kind == "protocol" and not failure.partial
     assert "expected an event stream" in failure.error.message
     assert "Captive portal" in failure.error.message and "<" not in failure.error.message
+
+
+async def test_endless_body_without_an_answer_is_cut_at_the_raw_cap(http):
+    filler = b": " + b"x" * 8190 + b"\n"
+    parts = [sse(chunk("", role="assistant"))] + [filler] * 140  # ~1.1 MB of comments
+    async with FakeProvider([Stream(parts, then="hang")]) as fake:
+        events, _ = await run(endpoint_for(fake, max_output_bytes=10), http)
+    failure = only_failure(events)
+    assert failure.error.kind == "protocol" and "size cap" in failure.error.message
+
+
+async def test_finish_reason_error_without_error_object_is_a_failure(http):
+    parts = [
+        sse(chunk("", role="assistant")),
+        sse(chunk("a")),
+        sse(chunk(None, finish="error")),
+        DONE,
+    ]
+    async with FakeProvider([Stream(parts)]) as fake:
+        events, result = await run(endpoint_for(fake), http)
+    failure = only_failure(events)
+    assert failure.error.kind == "api" and failure.partial and result.truncated

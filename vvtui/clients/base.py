@@ -81,11 +81,17 @@ class _Outcome:
     retry_after: float | None = None
 
 
-async def _pump(response: httpx.Response, queue: asyncio.Queue[Any], stall_s: float) -> None:
-    """Read the body, stamping each read as it returns; always ends by queueing an `_End`."""
+async def _pump(
+    response: httpx.Response, queue: asyncio.Queue[Any], stall_s: float, cap: int
+) -> None:
+    """Read the body, stamping each read as it returns; always ends by queueing an `_End`.
+
+    Reads at most `cap` bytes, so a consumer that stops pulling cannot let an endless body
+    pile up in the queue."""
     chunks = response.aiter_bytes()
+    total = 0
     try:
-        while True:
+        while total <= cap:
             try:
                 async with asyncio.timeout(stall_s):
                     chunk = await anext(chunks)
@@ -95,7 +101,9 @@ async def _pump(response: httpx.Response, queue: asyncio.Queue[Any], stall_s: fl
             except TimeoutError:
                 queue.put_nowait(_End(perf_counter(), "stall", f"no bytes for {stall_s:g} s"))
                 return
+            total += len(chunk)
             queue.put_nowait((perf_counter(), chunk))
+        queue.put_nowait(_End(perf_counter(), "capped"))
     except httpx.TimeoutException:
         queue.put_nowait(_End(perf_counter(), "stall", f"no bytes for {stall_s:g} s"))
     except httpx.DecodingError as exc:
@@ -372,7 +380,9 @@ class StreamingClient:
         last_t = perf_counter()
         end = _End(last_t, "eof")
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        pump = asyncio.create_task(_pump(response, queue, self.endpoint.stall_timeout_s))
+        pump = asyncio.create_task(
+            _pump(response, queue, self.endpoint.stall_timeout_s, self.raw_cap + 1)
+        )
         try:
             while True:
                 item = await queue.get()

@@ -287,12 +287,21 @@ class StreamParser:
         if self.error is not None:
             out.append(Failed(t, self.error, partial=partial))
             return out
+        if self.capped and not partial:
+            message = "stopped reading: the body passed its size cap before any answer came"
+            out.append(Failed(t, make_error("protocol", message)))
+            return out
         if self.capped:
             out.append(
                 Flag(t, "output_capped", f"stopped reading after {self.max_output_bytes} bytes")
             )
             extra = {**self.finish_extra, "capped": True}
             out.append(Finish(t, "length", self.native_reason or self.finish_reason, extra))
+            return out
+        if self.finish_reason == "error":
+            # OpenRouter's marker for a failure whose error object went missing.
+            error = make_error("api", "stream ended with finish_reason 'error'")
+            out.append(Failed(t, error, partial=partial))
             return out
         finished = self.finish_reason is not None
         if not finished and ending in ("stall", "dropped"):
