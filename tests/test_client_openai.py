@@ -465,3 +465,33 @@ async def test_cancelling_the_consumer_task_closes_promptly(http):
         async with asyncio.timeout(1.0):
             with pytest.raises(asyncio.CancelledError):
                 await task
+
+
+async def test_many_concurrent_streams_share_one_client():
+    import asyncio
+
+    def choose(request):
+        n = request.json()["messages"][0]["content"]
+        return Stream(
+            simple_stream(
+                [f"answer {n}"], usage={"prompt_tokens": 1, "completion_tokens": 2}, gap=0.01
+            )
+        )
+
+    from tests.fakes import Dynamic
+
+    async with FakeProvider([Dynamic(choose)]) as fake, new_http_client(max_connections=8) as http:
+        ep = endpoint_for(fake)
+        client = make_client(ep, http)
+
+        async def one(i):
+            p = probe(id=f"p{i}", messages=[{"role": "user", "content": str(i)}])
+            acc = Accumulator(ep, p)
+            for event in await collect(client.stream(p)):
+                acc.feed(event)
+            return acc.result()
+
+        async with asyncio.timeout(10):
+            results = await asyncio.gather(*(one(i) for i in range(24)))
+    assert [r.text for r in results] == [f"answer {i}" for i in range(24)]
+    assert all(r.error is None and r.attempts == 1 for r in results)
