@@ -436,3 +436,14 @@ async def test_finish_reason_error_without_error_object_is_a_failure(http):
         events, result = await run(endpoint_for(fake), http)
     failure = only_failure(events)
     assert failure.error.kind == "api" and failure.partial and result.truncated
+
+
+async def test_unencodable_body_fails_without_sending(http):
+    async with FakeProvider([Stream(simple_stream(["x"]))]) as fake:
+        events, result = await run(
+            endpoint_for(fake), http, the_probe=probe(temperature=float("nan"))
+        )
+        assert fake.requests == []
+    failure = only_failure(events)
+    assert failure.error.kind == "internal" and "JSON" in failure.error.message
+    assert result.error.kind == "internal" and result.ttfb_s is None

@@ -290,9 +290,16 @@ class StreamingClient:
         ep = self.endpoint
         url = self.url()
         headers, missing = self.request_headers()
+        headers["Content-Type"] = "application/json"
+        try:
+            content = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            message = f"the request body cannot be sent as JSON: {describe_exception(exc)}"
+            yield Failed(perf_counter(), make_error("internal", message))
+            return
         try:
             request = self.http.build_request(
-                "POST", url, json=body, headers=headers, timeout=self._timeout
+                "POST", url, content=content, headers=headers, timeout=self._timeout
             )
         except Exception as exc:
             t = perf_counter()
@@ -300,7 +307,8 @@ class StreamingClient:
             message = f"cannot send to {url}: {describe_exception(exc)}"
             yield Failed(t, make_error("connect", message))
             return
-        where = f"{request.url.host}:{request.url.port or request.url.scheme}"
+        port = request.url.port
+        where = request.url.host + (f":{port}" if port else "")
         yield RequestSent(perf_counter(), attempt)
         try:
             async with asyncio.timeout(ep.timeout_s):
