@@ -302,13 +302,28 @@ def is_openrouter(base_url: str) -> bool:
     return host in OPENROUTER_HOSTS
 
 
-def exacto_offered(model: str, endpoints: Sequence[ProviderEndpoint]) -> bool:
-    """Whether `model:exacto` is worth offering. The API does not say, so: the models OpenRouter
-    listed at launch, or any model with at least two tool-capable providers to sort between."""
+def exacto_reason(model: str, endpoints: Sequence[ProviderEndpoint]) -> str | None:
+    """Why `model:exacto` is worth offering, or None when it is not.
+
+    OpenRouter's API carries no exacto flag, so: the models it listed when it launched :exacto,
+    or any model with at least two tool-capable hosts for Exacto's quality-first sort to choose
+    between (what later docs describe). The second rule is an assumption, and says so.
+    """
     base, _ = split_model(model)
     if base.lower() in EXACTO_MODELS:
-        return True
-    return sum(1 for e in endpoints if e.supports_tools) >= 2
+        return "OpenRouter listed this model when it launched :exacto"
+    tool_hosts = sum(1 for e in endpoints if e.supports_tools)
+    if tool_hosts >= 2:
+        return (
+            f"{tool_hosts} listed hosts support tools; OpenRouter's API does not say whether "
+            ":exacto is offered, vvtui assumes so (remove this endpoint if its requests fail)"
+        )
+    return None
+
+
+def exacto_offered(model: str, endpoints: Sequence[ProviderEndpoint]) -> bool:
+    """Whether to offer `model:exacto` (see exacto_reason)."""
+    return exacto_reason(model, endpoints) is not None
 
 
 # --------------------------------------------------------------------------------------------
