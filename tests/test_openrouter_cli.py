@@ -1,7 +1,10 @@
 import dataclasses
 import json
+import subprocess
+import sys
 import threading
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -107,6 +110,7 @@ def test_api_failures_exit_2_with_one_line(fake, capsys, fixture, status, text):
         [KIMI, "--force"],
         [KIMI, "--reference", "cerebras"],
         [KIMI, "--reference", "nonexistent/tag"],
+        [KIMI, "--base-url", "openrouter.ai/api/v1"],
     ],
 )
 def test_usage_errors_exit_2(fake, capsys, argv):
@@ -267,3 +271,18 @@ def test_cli_against_a_loopback_server(capsys, monkeypatch, tmp_path):
     assert seen == [KIMI_PATH, "/api/v1/models/acme/none/endpoints"]
     assert load_config(path).endpoints[0].base_url == base
     assert code_404 == 2 and "has no model 'acme/none'" in err_404
+
+
+def test_registering_the_command_imports_no_http_stack():
+    code = (
+        "import sys\n"
+        "from vvtui.cli import build_parser\n"
+        "build_parser()\n"
+        "heavy = [m for m in ('httpx', 'vvtui.providers.openrouter') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    root = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env={"PYTHONPATH": root}, timeout=60
+    )
+    assert done.returncode == 0

@@ -136,6 +136,8 @@ def cmd_endpoints(args: argparse.Namespace) -> int:
         raise ConfigError(f"{target}: already exists", hint="pass --force to overwrite it")
 
     base_url = (args.base_url or OPENROUTER_API).rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"--base-url {base_url!r} must start with http:// or https://")
     api_key = read_secret(args.api_key_env) if args.api_key_env else None
     if not api_key and args.api_key_env:
         print(

@@ -404,6 +404,8 @@ async def fetch_endpoints(
         raise UnavailableError(
             f"{host} did not answer in time", hint="check the network and retry"
         ) from None
+    except httpx.InvalidURL as exc:
+        raise UsageError(f"invalid OpenRouter URL {url!r}: {exc}") from None
     except httpx.HTTPError as exc:
         raise UnavailableError(
             f"cannot reach {host}: {_clean(str(exc) or type(exc).__name__, api_key)}",
