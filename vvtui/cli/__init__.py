@@ -13,7 +13,11 @@ from vvtui import __version__
 from vvtui.errors import VvtuiError
 
 # Each module defines `register(subparsers)`; keep this list the single place commands are wired.
-COMMAND_MODULES = ("vvtui.cli.config_cmd", "vvtui.cli.endpoints_cmd")
+COMMAND_MODULES = (
+    "vvtui.cli.config_cmd",
+    "vvtui.cli.endpoints_cmd",
+    "vvtui.cli.openrouter_cmd",
+)
 
 EPILOG = """\
 examples:
