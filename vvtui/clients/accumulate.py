@@ -135,6 +135,11 @@ class Accumulator:
 
     # ---- feeding
 
+    @property
+    def has_output(self) -> bool:
+        """Whether answer, reasoning or tool-call text has arrived (a failure now is partial)."""
+        return self.deltas > 0
+
     def feed(self, event: ClientEvent) -> None:
         handler = self._dispatch.get(type(event))
         if handler is not None:

@@ -220,5 +220,5 @@ class Runner:
 
 
 def _failure(kind: str, message: str, acc: Any) -> ClientEvent:
-    partial = bool(getattr(acc, "has_output", False))
+    partial = bool(acc.has_output)
     return Failed(time.perf_counter(), ErrorInfo(kind, redact(message)), partial=partial)

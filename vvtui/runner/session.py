@@ -77,6 +77,8 @@ class RunSession:
 
     async def run(self) -> Snapshot:
         skip = self._skip_keys()
+        # The snapshot must describe the plan that ran, whatever RunInfo the caller built.
+        self.info.reference_repeats = self.plan.reference_repeats
         if self.info.started_at is None:
             self.info.started_at = now_iso()
         wal: WriteAheadLog | None = None
