@@ -95,6 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(resolve_config_path(args.config))
     config = pick_endpoints(config, args.endpoint)
+    _fill_router_prices(config, quiet=args.quiet)
     if args.resume:
         partial = load_partial(args.resume)
         plan, info = plan_from_snapshot(partial, config, max_concurrency=args.max_concurrency)
@@ -109,6 +110,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         command="run",
     )
     return _launch(args, config, plan, info)
+
+
+def _fill_router_prices(config: Any, quiet: bool) -> None:
+    """OpenRouter endpoints without a price get the router's current one (cached for a day)."""
+    from vvtui.providers.openrouter import is_openrouter
+
+    if not any(
+        e.price is None and not e.simulated and is_openrouter(e.base_url) for e in config.endpoints
+    ):
+        return
+    import asyncio
+
+    import httpx
+
+    from vvtui.providers.prices import fill_prices
+
+    async def fill() -> list[str]:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)) as http:
+            return await fill_prices(config, http)
+
+    for note in asyncio.run(fill()):
+        if not quiet:
+            print(f"vvtui: {note}", file=sys.stderr)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from vvtui.clients.events import ClientEvent, Failed, ReasoningDelta, Retrying, 
 from vvtui.clients.events import ToolCallDelta as ToolCallDeltaEvent
 from vvtui.config import EndpointConfig
 from vvtui.model import ErrorInfo, Probe, Result
+from vvtui.providers.openrouter import provider_mismatch
 from vvtui.redact import redact
 from vvtui.runner.events import (
     JobKey,
@@ -207,6 +208,10 @@ class Runner:
             acc.feed(_failure("internal", f"{type(exc).__name__}: {exc}", acc))
         result = acc.result()
         result.started_at = started
+        if result.upstream_provider and provider_mismatch(endpoint, result.upstream_provider):
+            # A router served this from another host than the one pinned: the answer may be fine,
+            # but it is not evidence about the pinned provider.
+            result.flags.append("provider_mismatch")
         self._record(result)
         if cancelled:
             raise asyncio.CancelledError
