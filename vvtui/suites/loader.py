@@ -270,6 +270,16 @@ _TEXT_PARAMS = {
 }
 
 
+def check_probe_table(raw: dict[str, Any], suite: str, path: Path, seed: int = 0) -> Probe:
+    """Check and render one probe table outside any file (for generated probes, e.g. imports).
+    Raises SpecError."""
+    S.check_raw(raw, {})
+    t = ProbeTemplate(raw, suite, path, 0, None, Locator(""), {}, [])
+    probe = _render(t, seed)
+    S.check_rendered(probe)
+    return probe
+
+
 def render(template: ProbeTemplate, seed: int) -> Probe:
     """Draw the probe's templates for `seed` and return the validated, ready-to-send Probe."""
     try:
