@@ -266,7 +266,6 @@ _TEXT_PARAMS = {
     "not_contains": ("value",),
     "regex": ("pattern",),
     "choice": ("options", "value"),
-    "tool_call": ("name",),
 }
 
 

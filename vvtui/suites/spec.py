@@ -364,7 +364,7 @@ def _check_check_raw(check: Any, i: int) -> None:
     if not isinstance(check, dict):
         raise SpecError("each check must be a table with a type", path)
     ctype = check.get("type")
-    if ctype not in CHECK_PARAMS:
+    if not isinstance(ctype, str) or ctype not in CHECK_PARAMS:
         raise SpecError(
             f"unknown check type {ctype!r}",
             (*path, "type"),
@@ -421,7 +421,10 @@ def _schema_ok(schema: Any, path: Path_) -> None:
 def _validate(instance: Any, schema: dict[str, Any]) -> str | None:
     from jsonschema import Draft202012Validator
 
-    errors = sorted(Draft202012Validator(schema).iter_errors(instance), key=lambda e: e.path)
+    try:
+        errors = list(Draft202012Validator(schema).iter_errors(instance))
+    except Exception as exc:  # unresolvable $ref and friends: jsonschema has many error types
+        return f"the schema cannot be applied ({type(exc).__name__}: {exc})"
     if not errors:
         return None
     where = "/".join(str(p) for p in errors[0].path) or "(top level)"
@@ -514,6 +517,8 @@ def _check_check_rendered(
         if not probe.tools:
             raise SpecError("a tool_call check needs tools on the probe", path)
         name = spec.get("name")
+        if name is not None and not isinstance(name, str):
+            raise SpecError("tool_call check: name must be a string", (*path, "name"))
         if name is not None and name not in schemas:
             raise SpecError(
                 f"tool_call check names {name!r}, which is not offered",

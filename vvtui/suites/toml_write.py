@@ -60,7 +60,7 @@ def _multiline(text: str) -> str:
 
 
 def _string(text: str, inline: bool) -> str:
-    if not inline and "\n" in text.rstrip("\n") and len(text) > 40:
+    if not inline and "\n" in text.rstrip("\n"):
         return _multiline(text)
     return _basic(text)
 
