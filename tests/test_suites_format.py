@@ -420,3 +420,29 @@ def test_messages_keep_tool_turns(tmp_path):
         '[[probe]]\nid = "a"\nmessages = [{ role = "tool", content = "x" }]\n',
     )
     assert "a tool message needs a tool_call_id" in missing_id
+
+
+def test_lines_survive_multiline_strings_that_look_like_tables(tmp_path):
+    path = write(
+        tmp_path,
+        "ml.toml",
+        """
+        [[probe]]
+        id = "first"
+        prompt = \"\"\"A prompt quoting a probe file:
+        [[probe]]
+        id = "fake"
+        \"\"\"
+
+        [[probe]]
+        id = "second"
+        prompt = "x"
+        colour = 1
+        """,
+    )
+    with pytest.raises(ProbeError) as info:
+        load_suites([str(path)], 0)
+    assert str(info.value).startswith(f"{path}:11: probe 'second': unknown key 'colour'")
+    path.write_text(path.read_text().replace("colour = 1\n", ""), encoding="utf-8")
+    first, second = load_suites([str(path)], 0)
+    assert first.source == f"{path}:1" and second.source == f"{path}:8"

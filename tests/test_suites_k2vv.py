@@ -64,6 +64,8 @@ def test_request_lines_become_tool_call_probes_that_load_back(tmp_path):
                     {
                         "role": "assistant",
                         "content": None,
+                        "reasoning_content": "The user wants Rome.",
+                        "vendor_field": 1,
                         "tool_calls": [
                             {
                                 "id": "functions.get_weather:0",
@@ -107,7 +109,8 @@ def test_request_lines_become_tool_call_probes_that_load_back(tmp_path):
     assert "no-stream" in second.tags
     assert [c.type for c in second.checks] == ["no_tool_call"]
     assert second.messages[1]["tool_calls"][0]["function"]["name"] == "get_weather"
-    assert "content" not in second.messages[1]
+    assert "content" not in second.messages[1] and "vendor_field" not in second.messages[1]
+    assert second.messages[1]["reasoning_content"] == "The user wants Rome."
 
 
 def test_results_records_carry_the_official_answer(tmp_path):

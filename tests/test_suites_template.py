@@ -134,6 +134,8 @@ def test_template_false_and_brace_escape(tmp_path):
     ("prompt", "params", "needle"),
     [
         ("{{a + }}", "", "cannot parse"),
+        ("a {{b", "", "unclosed '{{'"),
+        ("{{int 1 2}} and {{a", "", "unclosed '{{'"),
         ("{{missing}}", "", "unknown name 'missing'"),
         ("{{aa}}", 'aa_ = "int 1 2"', "did you mean 'aa_'"),
         ("{{__import__('os')}}", "", "__import__() is not allowed"),

@@ -25,7 +25,7 @@ from typing import Any
 
 from vvtui.errors import ProbeError, located
 from vvtui.suites.loader import check_probe_table
-from vvtui.suites.spec import SpecError
+from vvtui.suites.spec import MESSAGE_KEYS, SpecError
 from vvtui.suites.toml_write import TomlWriteError, dumps
 
 _DROPPED = ("model", "stream_options", "logprobs", "n", "messages", "tools", "tool_choice")
@@ -63,7 +63,7 @@ def _fix_messages(messages: Any) -> list[dict[str, Any]]:
     return out
 
 
-_MESSAGE_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id")
+_MESSAGE_KEYS = MESSAGE_KEYS
 
 
 def _official(record: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]] | None, str | None]:

@@ -8,6 +8,8 @@ path inside the probe, which the loader turns into `file:line: probe 'id': messa
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -52,7 +54,9 @@ PROBE_KEYS = {
     "template": "false to send every string as written (no {{...}} rendering)",
 }
 MESSAGE_ROLES = ("system", "developer", "user", "assistant", "tool")
-MESSAGE_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id")
+# reasoning_content: thinking models (Kimi K2 thinking, DeepSeek) are sent their earlier
+# reasoning back on multi-turn requests; K2VV's set does so.
+MESSAGE_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id", "reasoning_content")
 TOOL_CHOICES = ("auto", "none", "required")
 RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 
@@ -406,16 +410,26 @@ def tool_schemas(probe: Probe) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _schema_ok(schema: Any, path: Path_) -> None:
-    if not isinstance(schema, dict):
-        raise SpecError("a schema must be a table", path)
+@functools.lru_cache(maxsize=512)
+def _schema_problem(canonical: str) -> str | None:
+    # Checking a schema against the 2020-12 metaschema costs ~10 ms; the same tool schemas
+    # recur across probes and runs, so each distinct schema is checked once.
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
     try:
-        Draft202012Validator.check_schema(schema)
+        Draft202012Validator.check_schema(json.loads(canonical))
     except SchemaError as exc:
-        raise SpecError(f"invalid JSON Schema: {exc.message}", path) from None
+        return exc.message
+    return None
+
+
+def _schema_ok(schema: Any, path: Path_) -> None:
+    if not isinstance(schema, dict):
+        raise SpecError("a schema must be a table", path)
+    problem = _schema_problem(json.dumps(schema, sort_keys=True))
+    if problem is not None:
+        raise SpecError(f"invalid JSON Schema: {problem}", path)
 
 
 def _validate(instance: Any, schema: dict[str, Any]) -> str | None:

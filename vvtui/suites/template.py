@@ -380,6 +380,15 @@ def evaluate(expr: str, names: Mapping[str, Any]) -> Any:
 # Rendering strings and structures
 
 
+def _literal(segment: str) -> None:
+    # A "{{" left outside any placeholder is almost always a typo (a missing "}}"), which
+    # would otherwise send the raw template to every endpoint.
+    if "{{" in segment:
+        raise TemplateError(
+            "unclosed '{{' (write {{\"{{\"}} for literal braces, or set template = false)"
+        )
+
+
 class Renderer:
     """Renders every string of one probe, in document order, against its drawn parameters.
 
@@ -414,6 +423,7 @@ class Renderer:
         pos = 0
         size = 0
         for match in matches:
+            _literal(template[pos : match.start()])
             out.append(template[pos : match.start()])
             piece = format_value(self._placeholder(match.group(1)))
             size += len(piece)
@@ -421,6 +431,7 @@ class Renderer:
                 raise TemplateError("the rendered text is too long")
             out.append(piece)
             pos = match.end()
+        _literal(template[pos:])
         out.append(template[pos:])
         return "".join(out)
 
