@@ -282,6 +282,8 @@ def test_message_and_kind_errors(tmp_path):
         tmp_path, '[[probe]]\nid = "a"\nkind = "sampled"\nprompt = "x"\ntemperature = 0\n'
     )
     assert "needs temperature > 0" in cold
+    newline_id = error_of(tmp_path, '[[probe]]\nid = "p\\n"\nprompt = "x"\n')
+    assert "must use letters, digits" in newline_id
     no_id = error_of(tmp_path, '[[probe]]\nprompt = "x"\n')
     assert ":1: probe #1: missing 'id'" in no_id
 

@@ -56,6 +56,7 @@ def test_readable_layout_for_probes():
 def test_special_strings_and_keys():
     doc = {
         "weird key": 1,
+        "0\n": "newline after a bare-looking key",
         "$schema": "x",
         "": "empty key",
         "ctl": "a\x00b\x1fc\x7fd\te\rf",

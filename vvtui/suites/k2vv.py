@@ -26,7 +26,7 @@ from typing import Any
 from vvtui.errors import ProbeError, located
 from vvtui.suites.loader import check_probe_table
 from vvtui.suites.spec import MESSAGE_KEYS, SpecError
-from vvtui.suites.toml_write import TomlWriteError, dumps
+from vvtui.suites.toml_write import TomlWriteError, check_writable, dumps
 
 _DROPPED = ("model", "stream_options", "logprobs", "n", "messages", "tools", "tool_choice")
 _FIELDS = {"temperature", "max_tokens", "max_completion_tokens", "seed", "top_logprobs"}
@@ -201,7 +201,7 @@ def import_k2vv(path: Path, suite_name: str | None = None) -> ImportResult:
             continue
         try:
             probe = line_to_probe(data, f"{name}-{lineno:05d}")
-            dumps({"probe": [probe]})  # TOML has no null inside arrays: find out per line
+            check_writable(probe)  # TOML has no null inside arrays: find out per line
             # What is written must load back: run the loader's own checks on it now.
             check_probe_table(probe, name, path)
         except SpecError as exc:

@@ -149,7 +149,7 @@ def parse_suite(text: str, path: Path, problems: list[ProbeError] | None = None)
         if key in meta and not S._str_list(meta[key]):
             raise fail(loc.find("suite", None, (key,)), f"suite {key} must be an array of strings")
     name = meta.get("name") or path.stem
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", name):
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\Z", name):
         raise fail(loc.find("suite", None, ("name",)), f"suite name {name!r} is not a plain name")
     suite = SuiteFile(name=name, path=path, description=meta.get("description", ""))
     for item in meta.get("include", []):
@@ -230,7 +230,7 @@ def _suite_tools(raw: Any, path: Path, loc: Locator) -> dict[str, dict[str, Any]
                     located(path, where, f"unknown key {key!r} in [tools.{name}]"),
                     hint=suggest(key, S.SUITE_TOOL_KEYS),
                 )
-        if not re.match(r"^[A-Za-z0-9_\-]{1,64}$", name):
+        if not re.match(r"^[A-Za-z0-9_\-]{1,64}\Z", name):
             raise ProbeError(located(path, where, f"tool name {name!r} must match [A-Za-z0-9_-]"))
         if "parameters" in body and not isinstance(body["parameters"], dict):
             raise ProbeError(located(path, where, f"[tools.{name}] parameters must be a table"))

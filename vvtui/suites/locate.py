@@ -33,10 +33,12 @@ class Locator:
         state: str | None = None
         for i, line in enumerate(self.lines):
             self._code.append(state is None)
-            if state is None:
+            if state is None and line.lstrip().startswith("["):
                 m = _HEADER.match(line)
                 if m:
                     self.headers.append((i, _norm(m.group(2)), m.group(1) == "[["))
+            if '"""' not in line and "'''" not in line:
+                continue  # the common case: no multi-line string opens or closes here
             pos = 0
             while True:
                 hits = [(line.find(d, pos), d) for d in ('"""', "'''")]

@@ -75,9 +75,9 @@ CHECK_PARAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "script": ((), ("expected", "max_foreign_ratio")),
 }
 NUMBER_POSITIONS = ("last", "any", "only")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
-_TOOL_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
-_SCRIPT = re.compile(r"^[a-z][a-z_]{1,31}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}\Z")
+_TOOL_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}\Z")
+_SCRIPT = re.compile(r"^[a-z][a-z_]{1,31}\Z")
 
 
 class SpecError(ValueError):

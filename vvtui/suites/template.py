@@ -29,7 +29,7 @@ from typing import Any
 from vvtui.suites import vocab
 
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 MAX_EXPR_CHARS = 300
 MAX_TEXT = 200_000  # characters a single rendered value may reach (filler included)

@@ -2,11 +2,14 @@
 
 Strings, integers, finite and non-finite floats, booleans, arrays and tables; no dates. A table's
 plain keys come first, then its sub-tables (`[a.b]`) and arrays of tables (`[[a.b]]`); short
-tables and tables inside inline arrays are written inline. Multi-line strings are written as
-multi-line basic strings so long prompts stay readable. TOML has no null: `None` values inside
-tables are left out (an absent key), and `None` inside an array is an error.
+tables and tables inside inline arrays are written inline. Strings are written as literal
+strings ('...', no escapes) whenever their text allows, else as basic strings; text with line
+breaks becomes a multi-line string so long prompts stay readable. TOML has no null: `None`
+values inside tables are left out (an absent key), and `None` inside an array is an error.
 
 `tomllib.loads(dumps(doc)) == doc` for every document without None (a property test holds it).
+Written for large imports too (K2VV's set is tens of MB): escaping is one regex pass per string
+and deciding whether a table fits inline stops as soon as it is clearly too big.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import math
 import re
 from typing import Any
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_\-]+")
 _ESCAPES = {
     "\b": "\\b",
     "\t": "\\t",
@@ -25,6 +28,13 @@ _ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
 }
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
+_NEEDS_ESCAPE_ML = re.compile(r'[\x00-\x09\x0b-\x1f\x7f"\\]')
+# Literal strings need no escapes: they read better (JSON in a prompt stays as written) and
+# tomllib parses them much faster. They cannot hold control characters (tab aside) nor their
+# own quote.
+_LITERAL_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f']")
+_LITERAL_ML_BAD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|'''")
 INLINE_WIDTH = 88
 
 
@@ -35,33 +45,32 @@ class TomlWriteError(ValueError):
 def _key(key: str) -> str:
     if not isinstance(key, str):
         raise TomlWriteError(f"table keys must be strings, not {key!r}")
-    return key if _BARE_KEY.match(key) else _basic(key)
+    return key if _BARE_KEY.fullmatch(key) else _basic(key)
 
 
-def _escape_char(ch: str, multiline: bool) -> str:
-    if multiline and ch == "\n":
-        return ch
-    if ch in _ESCAPES:
-        return _ESCAPES[ch]
-    code = ord(ch)
-    if code < 0x20 or code == 0x7F:
-        return f"\\u{code:04x}"
-    return ch
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group(0)
+    return _ESCAPES.get(ch) or f"\\u{ord(ch):04x}"
 
 
 def _basic(text: str) -> str:
-    return '"' + "".join(_escape_char(c, False) for c in text) + '"'
+    return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
 
 
 def _multiline(text: str) -> str:
-    # The newline right after the opening quotes is trimmed by TOML readers, so the text keeps
-    # its own first character; every quote is escaped, so no run of three can close it early.
-    return '"""\n' + "".join(_escape_char(c, True) for c in text) + '"""'
+    # A newline right after the opening delimiter is trimmed by TOML readers, so the text keeps
+    # its own first character. A literal string may not end in its quote character.
+    if not _LITERAL_ML_BAD.search(text) and not text.endswith("'"):
+        return "'''\n" + text + "'''"
+    # In the basic form every double quote is escaped, so no run of three closes it early.
+    return '"""\n' + _NEEDS_ESCAPE_ML.sub(_escape, text) + '"""'
 
 
 def _string(text: str, inline: bool) -> str:
     if not inline and "\n" in text.rstrip("\n"):
         return _multiline(text)
+    if _NEEDS_ESCAPE.search(text) and not _LITERAL_BAD.search(text):
+        return "'" + text + "'"
     return _basic(text)
 
 
@@ -93,16 +102,38 @@ def _inline(value: Any, inline: bool = True) -> str:
     return _scalar(value, inline)
 
 
-def _is_table_array(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+def _budget_left(value: Any, budget: int) -> int:
+    """`budget` minus a lower bound of `value`'s inline size; negative means too big. Stops
+    early, so rejecting a large structure costs little."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            budget = _budget_left(v, budget - len(k) - 5)
+            if budget < 0:
+                return budget
+        return budget - 4
+    if isinstance(value, list | tuple):
+        for v in value:
+            budget = _budget_left(v, budget - 2)
+            if budget < 0:
+                return budget
+        return budget - 2
+    if isinstance(value, str):
+        return budget - len(value) - 2
+    return budget - 4
 
 
 def _fits_inline(value: Any) -> bool:
+    if _budget_left(value, INLINE_WIDTH) < 0:
+        return False
     try:
         text = _inline(value)
     except TomlWriteError:
         return False
     return len(text) <= INLINE_WIDTH and "\n" not in text
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
 def _table(lines: list[str], path: list[str], table: dict[str, Any]) -> None:
@@ -126,6 +157,24 @@ def _table(lines: list[str], path: list[str], table: dict[str, Any]) -> None:
         for item in items:
             lines.extend(["", f"[[{header}]]"])
             _table(lines, [*path, key], item)
+
+
+def check_writable(value: Any) -> None:
+    """Raise TomlWriteError if `dumps` would refuse `value` (a None inside an array, a value
+    of another type), without building any text."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TomlWriteError(f"table keys must be strings, not {k!r}")
+            if v is not None:
+                check_writable(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            if v is None:
+                raise TomlWriteError("TOML has no null: a None inside an array cannot be written")
+            check_writable(v)
+    elif not isinstance(value, str | int | float | bool):
+        raise TomlWriteError(f"cannot write {type(value).__name__} values in TOML")
 
 
 def dumps(doc: dict[str, Any], header: str = "") -> str:
