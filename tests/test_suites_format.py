@@ -353,7 +353,7 @@ def test_strict_validation_requires_answers_and_descriptions(tmp_path):
     assert any("no max_tokens" in p for p in problems)
 
 
-def test_specs_resolve_names_files_folders_and_all(tmp_path):
+def test_specs_resolve_names_files_folders_and_all(tmp_path, monkeypatch):
     folder = tmp_path / "mine"
     folder.mkdir()
     write(folder, "alpha.toml", '[[probe]]\nid = "alpha-1"\nprompt = "x"\n')
@@ -369,6 +369,11 @@ def test_specs_resolve_names_files_folders_and_all(tmp_path):
     assert "available: " in message and "leakage" in message
     with pytest.raises(ProbeError, match="no such probe file"):
         load_suites([str(tmp_path / "nope.toml")], 0)
+    # A bare suite name means the suite even when the working directory has a same-named folder.
+    (tmp_path / "alpha").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert [p.id for p in load_suites(["alpha"], 0, extra_dirs=[folder])] == ["alpha-1"]
+    assert load_suites(["./mine"], 0)[0].id == "alpha-1"
 
 
 def test_user_and_extra_folders_override_shipped(tmp_path, monkeypatch):

@@ -394,6 +394,8 @@ def _looks_like_path(spec: str) -> bool:
 def _expand(spec: str, available: dict[str, Path]) -> list[Path]:
     if spec == ALL:
         return list(available.values())
+    if spec in available and not _looks_like_path(spec):
+        return [available[spec]]  # a suite name wins over a same-named folder in the cwd
     path = Path(spec).expanduser()
     if path.is_dir():
         files = sorted(path.glob("*.toml"))
@@ -402,8 +404,6 @@ def _expand(spec: str, available: dict[str, Path]) -> list[Path]:
         return files
     if path.is_file():
         return [path]
-    if spec in available:
-        return [available[spec]]
     if _looks_like_path(spec):
         raise ProbeError(f"{spec}: no such probe file or folder")
     names = ", ".join([*available, ALL])
