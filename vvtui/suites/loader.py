@@ -146,7 +146,7 @@ def parse_suite(text: str, path: Path, problems: list[ProbeError] | None = None)
         if key in meta and not isinstance(meta[key], str):
             raise fail(loc.find("suite", None, (key,)), f"suite {key} must be a string")
     for key in ("tags", "include"):
-        if key in meta and not S._str_list(meta[key]):
+        if key in meta and not S.str_list(meta[key]):
             raise fail(loc.find("suite", None, (key,)), f"suite {key} must be an array of strings")
     name = meta.get("name") or path.stem
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\Z", name):

@@ -122,7 +122,7 @@ def _unknown(key: str, known: Sequence[str], where: str, path: Path_) -> SpecErr
     return SpecError(f"unknown key {key!r} in {where}", path, suggest(key, known))
 
 
-def _str_list(value: Any) -> bool:
+def str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
@@ -163,7 +163,7 @@ def check_raw(raw: Any, suite_tools: dict[str, dict[str, Any]]) -> None:
         _check_response_format(raw["response_format"])
     if "extra_body" in raw:
         _want(raw, "extra_body", (dict,), "a table")
-    if "tags" in raw and not _str_list(raw["tags"]):
+    if "tags" in raw and not str_list(raw["tags"]):
         raise SpecError("tags must be an array of strings", ("tags",))
     if "params" in raw:
         params = _want(raw, "params", (dict,), "a table")
@@ -486,7 +486,7 @@ def _check_check_rendered(
         bool_param("strip")
     elif ctype in ("contains", "not_contains"):
         value = spec["value"]
-        if not (isinstance(value, str) or (_str_list(value) and value)):
+        if not (isinstance(value, str) or (str_list(value) and value)):
             raise SpecError(f"{ctype} check: value must be a string or strings", (*path, "value"))
         if value == "" or (isinstance(value, list) and "" in value):
             raise SpecError(f"{ctype} check: an empty string matches everything", (*path, "value"))
@@ -516,7 +516,7 @@ def _check_check_rendered(
             )
     elif ctype == "choice":
         options = spec["options"]
-        if not _str_list(options) or len(options) < 2:
+        if not str_list(options) or len(options) < 2:
             raise SpecError("choice check: options must be two or more strings", (*path, "options"))
         if spec["value"] not in options:
             raise SpecError(
