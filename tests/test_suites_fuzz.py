@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from vvtui.errors import ProbeError
 from vvtui.suites import parse_suite, render
 from vvtui.suites.spec import CHECK_PARAMS
-from vvtui.suites.toml_write import dumps
+from vvtui.toml_writer import dumps
 
 PATH = Path("fuzz.toml")
 

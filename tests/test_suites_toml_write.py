@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vvtui.suites.toml_write import TomlWriteError, dumps
+from vvtui.toml_writer import TomlWriteError, dumps
 
 keys = st.text(min_size=0, max_size=12)
 scalars = (

@@ -26,7 +26,7 @@ from typing import Any
 from vvtui.errors import ProbeError, located
 from vvtui.suites.loader import check_probe_table
 from vvtui.suites.spec import MESSAGE_KEYS, SpecError
-from vvtui.suites.toml_write import TomlWriteError, check_writable, dumps
+from vvtui.toml_writer import TomlWriteError, check_writable, dumps
 
 _DROPPED = ("model", "stream_options", "logprobs", "n", "messages", "tools", "tool_choice")
 _FIELDS = {"temperature", "max_tokens", "max_completion_tokens", "seed", "top_logprobs"}
