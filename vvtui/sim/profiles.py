@@ -100,7 +100,7 @@ def default_profiles(speed: float = 1.0) -> list[Profile]:
             ttft_s=0.35,
             tokens_per_s=70,
             price=_price(0.60, 2.50),
-            label="bf16",
+            label="bf16 reference",
         ),
         Profile(
             "noisy-kernel",
@@ -121,7 +121,7 @@ def default_profiles(speed: float = 1.0) -> list[Profile]:
             ttft_s=0.22,
             tokens_per_s=110,
             price=_price(0.40, 1.60),
-            label="fp8",
+            label="fp8 quantized",
         ),
         Profile(
             "int4",
@@ -131,7 +131,7 @@ def default_profiles(speed: float = 1.0) -> list[Profile]:
             ttft_s=0.18,
             tokens_per_s=140,
             price=_price(0.20, 0.80),
-            label="int4",
+            label="int4 quantized",
         ),
         Profile(
             "int2",
@@ -141,7 +141,7 @@ def default_profiles(speed: float = 1.0) -> list[Profile]:
             ttft_s=0.15,
             tokens_per_s=170,
             price=_price(0.08, 0.30),
-            label="int2",
+            label="int2 quantized",
         ),
         Profile(
             "substituted",
@@ -153,7 +153,7 @@ def default_profiles(speed: float = 1.0) -> list[Profile]:
             ttft_s=0.2,
             tokens_per_s=150,
             price=_price(0.15, 0.60),
-            label="different model",
+            label="substituted model",
         ),
         Profile(
             "slow",
@@ -163,7 +163,7 @@ def default_profiles(speed: float = 1.0) -> list[Profile]:
             tokens_per_s=25,
             jitter=0.25,
             price=_price(0.30, 1.20),
-            label="bf16, slow",
+            label="bf16, slow host",
         ),
         Profile(
             "pricey",
@@ -172,7 +172,7 @@ def default_profiles(speed: float = 1.0) -> list[Profile]:
             ttft_s=0.3,
             tokens_per_s=80,
             price=_price(1.50, 6.00),
-            label="bf16, premium",
+            label="bf16, premium price",
         ),
     ]
     return [p.scaled(speed) for p in ladder] if speed != 1.0 else ladder
