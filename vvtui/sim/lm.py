@@ -57,6 +57,19 @@ _G = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _COL_IDS = np.arange(_COLS, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03)
+_FILLERS = (*vocab.PUNCT, *vocab.WORDS)
+
+
+class _Strides(dict[int, int]):
+    """A step coprime with each pool size, so a walk through the pool never repeats an entry."""
+
+    def __missing__(self, n: int) -> int:
+        step = next(p for p in (7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47) if n % p)
+        self[n] = step
+        return step
+
+
+_STRIDES = _Strides()
 _CLASS_BOOST = {"eos": EOS_CONFIDENCE, "punct": PUNCT_CONFIDENCE}
 _PREAMBLES = ("Sure! ", "Certainly. ", "Of course! Here you go: ", "Great question! ")
 
@@ -159,19 +172,20 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def _uniform(keys: np.ndarray) -> np.ndarray:
-    return ((_mix(keys) >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+    """Uniform (0, 1) from already-mixed keys: their top 53 bits."""
+    return ((keys >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
 
 
 def _normal(keys: np.ndarray) -> np.ndarray:
     u1 = _uniform(keys)
-    u2 = _uniform(keys ^ np.uint64(0x5851F42D4C957F2D))
+    u2 = _uniform(keys * _M1)  # an odd multiplier reshuffles the high bits: a second stream
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
 def _grid(base: int, j0: int, rows: int) -> np.ndarray:
-    """Hash keys for (row, column): row j0+r of the stretch that starts at prefix `base`."""
-    row = _mix(np.uint64(base) ^ (np.arange(j0, j0 + rows, dtype=np.uint64) * _G))
-    return _mix(row[:, None] ^ _COL_IDS[None, :])
+    """Mixed hash keys for (row, column): row j0+r of the stretch that starts at prefix `base`."""
+    rows_ids = np.arange(j0, j0 + rows, dtype=np.uint64)[:, None] * _G
+    return _mix(rows_ids + _COL_IDS[None, :] + np.uint64(base))
 
 
 def margin_of(u: np.ndarray) -> np.ndarray:
@@ -190,23 +204,27 @@ class _Decoder:
 
     def steps(self) -> Iterator[_Step]:
         pos, prefix, j0, drifting, run_ons = 0, self.key, 0, False, 0
+        span = SEGMENT
         for _ in range(MAX_STEPS):  # bounded: each pass emits at least one token
-            rows = min(SEGMENT, len(self.target) - pos)
+            # Rows are keyed by (prefix, j), not by how they are batched, so the batch size only
+            # trades wasted draws (rows past a divergence) against numpy call overhead.
+            rows = min(span, len(self.target) - pos)
             targets = self.target[pos : pos + rows]
             mkeys, _clean, noisy = self.draw(prefix, j0, targets, drifting, run_ons >= MAX_RUN_ONS)
             choice = self._choose(noisy)
+            logprobs = noisy - np.logaddexp.reduce(noisy, axis=1)[:, None]
             off = np.nonzero(choice != 0)[0]
             stop_at = int(off[0]) if off.size else rows
             for r in range(stop_at):
-                step = self._emit(mkeys[r], targets[r], noisy[r], 0)
+                step = self._emit(mkeys[r], targets[r], logprobs[r], 0)
                 yield step
                 if step.text is None:
                     return
             if stop_at == rows:
-                pos, j0 = pos + rows, j0 + rows
+                pos, j0, span = pos + rows, j0 + rows, min(2 * span, SEGMENT)
                 continue
             col = int(choice[stop_at])
-            step = self._emit(mkeys[stop_at], targets[stop_at], noisy[stop_at], col)
+            step = self._emit(mkeys[stop_at], targets[stop_at], logprobs[stop_at], col)
             yield step
             if step.text is None:
                 return
@@ -215,7 +233,7 @@ class _Decoder:
                 more = vocab.tokenize(" " + vocab.pseudo_answer(int(mkeys[stop_at, 0]), (1, 1)))
                 self.target = [*self.target[: pos + stop_at + 1], *more, None]
             prefix = vocab.stable_hash(prefix, j0 + stop_at, step.text)
-            pos, j0, drifting = pos + stop_at + 1, 0, True
+            pos, j0, drifting, span = pos + stop_at + 1, 0, True, 4
 
     def draw(
         self, prefix: int, j0: int, targets: list[str | None], drifting: bool, force_eos: bool
@@ -277,12 +295,13 @@ class _Decoder:
         gumbel = -np.log(-np.log(self.gen.sample_rng.random(noisy.shape)))
         return np.argmax(noisy / t + gumbel, axis=1)
 
-    def _emit(self, keys: np.ndarray, target: str | None, noisy: np.ndarray, col: int) -> _Step:
-        lse = float(np.logaddexp.reduce(noisy[np.isfinite(noisy)]))
-        logprob = float(noisy[col]) - lse
+    def _emit(self, keys: np.ndarray, target: str | None, logprobs: np.ndarray, col: int) -> _Step:
+        logprob = round(float(logprobs[col]), 6)
         if col == _EOS_COL or (col == 0 and target is None):
             return _Step(None, logprob, [])
         want = self.gen.ask.top_logprobs
+        if col == 0 and not want:
+            return _Step(target, logprob, [])
         # At end-of-sequence the visible alternatives are words that would carry on the answer.
         names = self._distractors(keys, target if target is not None else " and")
         if col == 0:
@@ -294,11 +313,12 @@ class _Decoder:
             text = names[col - 1]
         top: list[tuple[str, float]] = []
         if want:
-            order = np.argsort(-noisy[: K + 1], kind="stable")
             cands = [target, *names]
-            top = [(cands[i], round(float(noisy[i]) - lse, 6)) for i in order if cands[i]][:want]
+            for i in np.argsort(-logprobs[: K + 1], kind="stable")[: want + 1].tolist():
+                if cands[i] is not None and len(top) < want:
+                    top.append((cands[i], round(float(logprobs[i]), 6)))
         assert text is not None
-        return _Step(text, round(logprob, 6), top)
+        return _Step(text, logprob, top)
 
     def _distractors(self, keys: np.ndarray, target: str) -> list[str]:
         """The 19 alternatives at this position, runner-up first. Deterministic from the keys."""
@@ -306,28 +326,33 @@ class _Decoder:
         pool = vocab.pool(cls, target)
         seed = int(keys[1])
         n = len(pool)
-        stride = next(s for s in (7, 11, 13, 17, 19, 23, 29, 31, 37, 41) if n % s)
+        stride = _STRIDES[n]
         out: list[str] = []
         if cls == "digit":
             out.append(vocab.digit_neighbour(target, (seed % 10007) / 10007))
-        for i in range(n):
-            if len(out) >= K:
-                break
-            cand = pool[(seed + stride * i) % n]
-            if cand != target and cand not in out:
+        seen = {target, *out}
+        i = seed % n
+        for _ in range(n):  # a stride coprime with n visits every pool entry once
+            cand = pool[i]
+            if cand not in seen:
                 out.append(cand)
-        for extra in (*vocab.PUNCT, *vocab.WORDS):  # small pools (spaces, CJK) run out early
-            if len(out) >= K:
-                break
-            if extra != target and extra not in out:
-                out.append(extra)
+                seen.add(cand)
+                if len(out) == K:
+                    break
+            i = (i + stride) % n
+        if len(out) < K:  # small pools (spaces, CJK) run out: fill with punctuation and words
+            for extra in _FILLERS:
+                if extra not in seen:
+                    out.append(extra)
+                    seen.add(extra)
+                    if len(out) == K:
+                        break
         if cls != "cjk" and (seed >> 20) % 100 < 35:
             # A CJK token a few ranks down: heavy noise lets it through (script leakage).
-            slot = 3 + (seed >> 8) % 5
             cjk = vocab.CJK[(seed >> 12) % len(vocab.CJK)]
-            if cjk not in out and cjk != target:
-                out[slot] = cjk
-        return out[:K]
+            if cjk not in seen:
+                out[3 + (seed >> 8) % 5] = cjk
+        return out
 
 
 class Generation:
@@ -337,15 +362,36 @@ class Generation:
         self.weights = weights
         self.ask = ask
         self.prompt = ask.prompt_key()
-        self.noise_rng = np.random.default_rng()
-        if ask.seed is not None and ask.temperature > 0:
-            seed = [int(ask.seed) & (2**63 - 1), self.prompt, weights.model_seed]
-            self.sample_rng = np.random.default_rng([*seed, weights.quant_seed])
-        else:
-            self.sample_rng = np.random.default_rng()
+        self._noise_rng: np.random.Generator | None = None
+        self._sample_rng: np.random.Generator | None = None
+        self._prompt_tokens: int | None = None
         self.finish_reason: str | None = None
         self.completion_tokens = 0
-        self.prompt_tokens = ask.prompt_tokens()
+
+    @property
+    def prompt_tokens(self) -> int:
+        if self._prompt_tokens is None:
+            self._prompt_tokens = self.ask.prompt_tokens()
+        return self._prompt_tokens
+
+    @property
+    def noise_rng(self) -> np.random.Generator:
+        """Fresh entropy per request: batching and kernel nondeterminism are not reproducible."""
+        if self._noise_rng is None:
+            self._noise_rng = np.random.default_rng()
+        return self._noise_rng
+
+    @property
+    def sample_rng(self) -> np.random.Generator:
+        """Sampling randomness: pinned by the request's `seed` when it sends one."""
+        if self._sample_rng is None:
+            seed, w = self.ask.seed, self.weights
+            if seed is None:
+                self._sample_rng = np.random.default_rng()
+            else:
+                parts = [int(seed) & (2**63 - 1), self.prompt, w.model_seed, w.quant_seed]
+                self._sample_rng = np.random.default_rng(parts)
+        return self._sample_rng
 
     def __iter__(self) -> Iterator[Piece]:
         calls = self._planned_calls()

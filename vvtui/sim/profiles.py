@@ -60,7 +60,7 @@ class Profile:
                 quant_sigma=self.quant_sigma,
                 request_sigma=self.request_sigma,
                 quality=0.45,
-                digit_quality=0.12,
+                digit_quality=0.05,
                 preamble=True,
             )
         return Weights(
@@ -126,7 +126,7 @@ def default_profiles(speed: float = 1.0) -> list[Profile]:
         Profile(
             "int4",
             "int4 quantization (noticeable damage)",
-            quant_sigma=0.75,
+            quant_sigma=0.95,
             quant_seed=104,
             ttft_s=0.18,
             tokens_per_s=140,
@@ -136,7 +136,7 @@ def default_profiles(speed: float = 1.0) -> list[Profile]:
         Profile(
             "int2",
             "int2 quantization (heavy damage)",
-            quant_sigma=2.6,
+            quant_sigma=2.9,
             quant_seed=102,
             ttft_s=0.15,
             tokens_per_s=170,

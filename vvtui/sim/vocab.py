@@ -8,6 +8,7 @@ the pieces always concatenate back to the input.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -71,6 +72,7 @@ CJK = [
 # Every digit group a BPE tokenizer would emit: 1 to 3 digits.
 _DIGITS = [str(i) for i in range(10)] + [f"{i:02d}" for i in range(100)]
 _DIGITS += [f"{i:03d}" for i in range(1000)]
+_DIGITS_BY_WIDTH = {w: [d for d in _DIGITS if len(d) == w] for w in (1, 2, 3)}
 
 
 def tokenize(text: str) -> list[str]:
@@ -78,6 +80,7 @@ def tokenize(text: str) -> list[str]:
     return TOKEN_RE.findall(text)
 
 
+@functools.lru_cache(maxsize=8192)
 def token_class(token: str) -> str:
     """word | digit | punct | space | cjk: decides which pool a token's distractors come from."""
     core = token.lstrip(" ") or token
@@ -95,29 +98,29 @@ def token_class(token: str) -> str:
 
 def pool(cls: str, token: str) -> list[str]:
     """The distractor pool for a target token of this class, matching its leading space."""
+    core = token.lstrip(" ")
     space = token.startswith(" ") and cls != "space"
     if cls == "word":
-        base = _CAPITALISED if token.lstrip(" ")[:1].isupper() else WORDS
-    elif cls == "digit":
-        width = len(token.lstrip(" "))
-        base = [d for d in _DIGITS if len(d) == width] if width > 1 else _DIGITS[:110]
-    elif cls == "punct":
-        base = PUNCT
-    elif cls == "cjk":
-        return CJK
-    else:
-        return SPACES
-    return _with_space(tuple(base)) if space else list(base)
+        return _pool("word_cap" if core[:1].isupper() else "word", space)
+    if cls == "digit":
+        return _pool(f"digit{min(len(core), 3)}", space)
+    if cls in ("punct", "cjk"):
+        return _pool(cls, space and cls == "punct")
+    return SPACES
 
 
-_SPACED: dict[tuple[str, ...], list[str]] = {}
-
-
-def _with_space(base: tuple[str, ...]) -> list[str]:
-    cached = _SPACED.get(base)
-    if cached is None:
-        cached = _SPACED[base] = [" " + t for t in base]
-    return cached
+@functools.lru_cache(maxsize=32)
+def _pool(name: str, space: bool) -> list[str]:
+    base = {
+        "word": WORDS,
+        "word_cap": _CAPITALISED,
+        "digit1": _DIGITS[:110],  # single digits are too few: mix in pairs
+        "digit2": _DIGITS_BY_WIDTH[2],
+        "digit3": _DIGITS_BY_WIDTH[3],
+        "punct": PUNCT,
+        "cjk": CJK,
+    }[name]
+    return [" " + t for t in base] if space else list(base)
 
 
 def digit_neighbour(token: str, u: float) -> str:
