@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -111,6 +112,9 @@ class SimServer:
             parse_fault(p.fault)  # fail at start-up, not on the first request
         self.attempts = Attempts()
         self.rng = np.random.default_rng()
+        # (token index, seconds late) for every streamed content token, newest last: the
+        # simulator's own record of how well it keeps its pacing promises (benchmarks read it).
+        self.lateness: deque[tuple[int, float]] = deque(maxlen=100_000)
 
     async def handler(self, req: Request, resp: Response) -> None:
         arrived = asyncio.get_running_loop().time()
@@ -201,6 +205,7 @@ class SimServer:
             usage_mode=usage_mode,
             fault=fault,
             headers=headers,
+            on_token=lambda i, late: self.lateness.append((i, late)),
         )
 
 

@@ -8,7 +8,7 @@ timing. The answer is decoded lazily, one piece just ahead of its deadline.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,6 +37,8 @@ class Plan:
     usage_mode: str
     fault: Fault | None
     headers: dict[str, str]
+    # Where to report how late each content token went out (index, seconds past its deadline).
+    on_token: Callable[[int, float], None] | None = None
 
     @property
     def fault_name(self) -> str | None:
@@ -63,6 +65,9 @@ class _Writer:
         self.plan = plan
         self.resp = resp
         self.tokens = 0
+        # Every chunk repeats the envelope: serialise it once (this runs once per token).
+        head = chunks.dumps(chunk(plan.env, []))
+        self._head = "data: " + head[: head.rindex('"choices"')] + '"choices":'
 
     def _usage(self) -> dict[str, Any]:
         plan = self.plan
@@ -73,7 +78,10 @@ class _Writer:
         return {}
 
     async def send(self, choices: list[dict[str, Any]], raw_mark: bool = False) -> None:
-        data = sse(chunk(self.plan.env, choices, **self._usage()))
+        text = self._head + chunks.dumps(choices)
+        for key, value in self._usage().items():
+            text += f',"{key}":{chunks.dumps(value)}'
+        data = (text + "}\n\n").encode()
         if raw_mark:
             data = data.replace(_MARK.encode(), b"\xff\xfe")
         await self.resp.write(data)
@@ -124,6 +132,8 @@ async def stream(plan: Plan, resp: Response) -> None:
             await _strike(plan, resp, out)
             return
         await out.piece(piece, i)
+        if plan.on_token is not None:
+            plan.on_token(i, asyncio.get_running_loop().time() - plan.deadline(i))
         await _after_chunk(fault, out, resp, i + 1)
     if fault in ("stall", "drop", "midstream_error"):
         await _strike(plan, resp, out)  # the answer was shorter than n: strike before finishing
