@@ -123,3 +123,16 @@ def test_sim_command_rejects_bad_speed(capsys):
 
     assert main(["sim", "--speed", "0"]) == 2
     assert "--speed must be positive" in capsys.readouterr().err
+
+
+def test_simulator_in_a_child_process():
+    from vvtui.sim.process import start_sim_process
+    from vvtui.sim.profiles import Profile
+
+    profiles = [Profile("only", "one profile", ttft_s=0.0, tokens_per_s=1000, fault="wrong_model")]
+    with start_sim_process(profiles) as sim:
+        payload = {"model": "vv-sim-8b", "messages": [{"role": "user", "content": "hi"}]}
+        r = httpx.post(f"{sim.url}/only/v1/chat/completions", json=payload, timeout=10)
+        assert r.status_code == 200 and r.json()["model"] == "vv-sim-3b-instruct"
+        proc = sim.proc
+    assert proc.poll() is not None  # closing stdin ended the child

@@ -83,6 +83,8 @@ class Attempts:
 
     def fail_now(self, profile: str, fault: Fault, body: bytes) -> bool:
         key = (profile, fault.name, hashlib.sha1(body).hexdigest())
+        if len(self._seen) > 10_000:  # clients that never retry must not grow this forever
+            self._seen.clear()
         count = self._seen.get(key, 0)
         if count < fault.n:
             self._seen[key] = count + 1
