@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from vvtui.sim.lm import generate, teacher_forced
+from vvtui.sim.answer import generate, teacher_forced
 from vvtui.sim.profiles import default_profiles
 from vvtui.sim.samples import answer_of, sample_bodies
 

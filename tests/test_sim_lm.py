@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vvtui.sim import vocab
-from vvtui.sim.lm import Weights, generate, teacher_forced
+from vvtui.sim.answer import generate, teacher_forced
+from vvtui.sim.lm import Weights
 from vvtui.sim.profiles import default_profiles
 from vvtui.sim.samples import answer_of, sample_bodies
 

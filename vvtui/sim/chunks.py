@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from vvtui.sim.lm import Piece
+from vvtui.sim.answer import Piece
 
 
 @dataclass(slots=True)

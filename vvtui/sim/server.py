@@ -77,6 +77,7 @@ from typing import Any
 import numpy as np
 
 from vvtui.sim import stream
+from vvtui.sim.answer import Ask, Generation
 from vvtui.sim.chunks import Envelope, error_body
 from vvtui.sim.faults import (
     FAULT_HEADER,
@@ -87,7 +88,6 @@ from vvtui.sim.faults import (
     parse_fault,
 )
 from vvtui.sim.http import Handler, Request, Response, ServerThread
-from vvtui.sim.lm import Ask, Generation
 from vvtui.sim.profiles import USAGE_MODES, Profile
 
 USAGE_HEADER = "x-vvtui-sim-usage"

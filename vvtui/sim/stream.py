@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from vvtui.sim import chunks
+from vvtui.sim.answer import Generation, Piece
 from vvtui.sim.chunks import Envelope, choice, chunk, sse
 from vvtui.sim.faults import Fault, hold_open
 from vvtui.sim.http import ConnectionDropped, Response
-from vvtui.sim.lm import Generation, Piece
 
 _MARK = "\ue000"  # private-use placeholder swapped for raw invalid bytes on the wire
 _OVERSIZED_PIECE = "All work and no play makes a very long answer. " * 85  # ~4 KB
