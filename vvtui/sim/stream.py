@@ -77,9 +77,11 @@ class _Writer:
             return {"usage": None}
         return {}
 
-    async def send(self, choices: list[dict[str, Any]], raw_mark: bool = False) -> None:
+    async def send(
+        self, choices: list[dict[str, Any]], raw_mark: bool = False, usage: bool = True
+    ) -> None:
         text = self._head + chunks.dumps(choices)
-        for key, value in self._usage().items():
+        for key, value in (self._usage() if usage else {}).items():
             text += f',"{key}":{chunks.dumps(value)}'
         data = (text + "}\n\n").encode()
         if raw_mark:
@@ -118,7 +120,7 @@ async def stream(plan: Plan, resp: Response) -> None:
     out = _Writer(plan, resp)
     await out.send([choice({"role": "assistant", "content": ""})])
     if fault == "empty_choices":
-        await out.send([])
+        await out.send([], usage=False)
     if fault == "oversized":
         await _oversized(plan, resp, out, n)
         return
@@ -151,7 +153,7 @@ async def stream(plan: Plan, resp: Response) -> None:
 
 async def _after_chunk(fault: str | None, out: _Writer, resp: Response, count: int) -> None:
     if fault == "empty_choices" and count % 4 == 0:
-        await out.send([])
+        await out.send([], usage=False)
     elif fault == "comments" and count % 3 == 0:
         await resp.write(b": keep-alive\n\n")
     elif fault == "malformed_sse" and count == 1:
