@@ -119,6 +119,9 @@ async def stream(plan: Plan, resp: Response) -> None:
     await resp.start(200, "text/event-stream; charset=utf-8", plan.headers)
     out = _Writer(plan, resp)
     await out.send([choice({"role": "assistant", "content": ""})])
+    # Yield before decoding the first token, so requests that arrived in the same burst are read
+    # (and their clocks started) now rather than after this one's numpy work.
+    await asyncio.sleep(0)
     if fault == "empty_choices":
         await out.send([], usage=False)
     if fault == "oversized":
@@ -207,6 +210,7 @@ async def _oversized(plan: Plan, resp: Response, out: _Writer, megabytes: int) -
 
 async def whole(plan: Plan, resp: Response) -> None:
     """Answer `stream: false` (or a server that ignores `stream: true`) with one JSON object."""
+    await asyncio.sleep(0)  # as in stream(): let a burst of requests be read before decoding
     pieces = list(_pieces(plan))
     await _until(plan.deadline(max(len(pieces) - 1, 0)))
     if plan.fault_name == "stall":
