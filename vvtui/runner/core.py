@@ -120,13 +120,13 @@ class Runner:
         )
         probes = {p.id: p for p in self.plan.probes}
         overall = asyncio.Semaphore(max(1, self.plan.max_concurrency))
-        if self.client_factory is None or self.http_factory is None:
-            from vvtui.clients import make_client, new_http_client
+        client_factory, http_factory = self.client_factory, self.http_factory
+        if client_factory is None:
+            from vvtui.clients import make_client
 
-            client_factory = self.client_factory or make_client
-            http_factory = self.http_factory or new_http_client
-        else:
-            client_factory, http_factory = self.client_factory, self.http_factory
+            client_factory = make_client
+        if http_factory is None:
+            http_factory = _endpoint_http_client
 
         async with contextlib.AsyncExitStack() as stack:
             for endpoint in self.plan.endpoints:
@@ -222,6 +222,18 @@ class Runner:
         if self.on_result is not None:
             self.on_result(result)
         self._emit(ResultReady(result, self._done, self._total))
+
+
+def _endpoint_http_client(endpoint: EndpointConfig) -> Any:
+    """One connection pool per endpoint, sized to its concurrency, so a slow endpoint cannot
+    starve the others of connections."""
+    from vvtui.clients import new_http_client
+
+    return new_http_client(
+        max_connections=endpoint.max_concurrency,
+        connect_timeout_s=min(10.0, endpoint.timeout_s),
+        stall_timeout_s=endpoint.stall_timeout_s,
+    )
 
 
 def _failure(kind: str, message: str, acc: Any) -> ClientEvent:
