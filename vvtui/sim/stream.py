@@ -39,6 +39,8 @@ class Plan:
     headers: dict[str, str]
     # Where to report how late each content token went out (index, seconds past its deadline).
     on_token: Callable[[int, float], None] | None = None
+    # echo_stream: the request's headers, streamed back as the answer.
+    echo: str = ""
 
     @property
     def fault_name(self) -> str | None:
@@ -127,6 +129,9 @@ async def stream(plan: Plan, resp: Response) -> None:
     if fault == "oversized":
         await _oversized(plan, resp, out, n)
         return
+    if fault == "echo_stream":
+        await _echo(plan, resp, out)
+        return
     for i, piece in enumerate(_pieces(plan)):
         if fault == "comments":
             await _comments_until(plan, resp, plan.deadline(i))
@@ -204,6 +209,24 @@ async def _oversized(plan: Plan, resp: Response, out: _Writer, megabytes: int) -
         out.tokens += 1
         sent += len(_OVERSIZED_PIECE)
     await out.send([choice({}, None, "length")])
+    await resp.write(chunks.DONE)
+    await resp.end()
+
+
+async def _echo(plan: Plan, resp: Response, out: _Writer) -> None:
+    """The request's headers (credentials and all) as the answer, in 5-character tokens, so a
+    key arrives split across deltas and logprob entries."""
+    text = f"You sent: {plan.echo}"
+    for i, start in enumerate(range(0, len(text), 5)):
+        await _until(plan.deadline(i))
+        piece = text[start : start + 5]
+        logprobs = None
+        if plan.logprobs:
+            entry = {"token": piece, "logprob": 0.0, "bytes": list(piece.encode())}
+            logprobs = {"content": [{**entry, "top_logprobs": []}], "refusal": None}
+        out.tokens += 1
+        await out.send([choice({"content": piece}, logprobs)])
+    await out.send([choice({}, None, "stop")])
     await resp.write(chunks.DONE)
     await resp.end()
 
