@@ -303,6 +303,7 @@ ERROR_KINDS = (
     "dropped",  # the connection closed mid-stream
     "unsupported",  # the endpoint declares it lacks a feature the probe needs
     "cancelled",  # the user cancelled the run
+    "config",  # not sent: the config needs what the environment lacks (an unset key variable)
     "internal",  # a bug in vvtui; reported, never silently dropped
 )
 

@@ -162,6 +162,22 @@ def expand_env(value: str, missing: list[str]) -> str:
     return _ENV_REF.sub(sub, value)
 
 
+def missing_key_error(endpoint: EndpointConfig, var: str) -> ErrorInfo:
+    """The one-line error for a request that was not sent because `$var` is not set."""
+    if var == endpoint.api_key_env:
+        message = (
+            f"endpoint {endpoint.name}: api_key_env names ${var}, which is not set in the "
+            f"environment (export {var}=<your key>, or remove api_key_env if the server needs "
+            "no key)"
+        )
+    else:
+        message = (
+            f"endpoint {endpoint.name}: a header uses ${{{var}}}, which is not set in the "
+            f"environment (export {var}, or remove the header)"
+        )
+    return make_error("config", message)
+
+
 class StreamingClient:
     """Base of the protocol clients. Subclasses define the URL, body, auth and parser."""
 
@@ -290,6 +306,11 @@ class StreamingClient:
         ep = self.endpoint
         url = self.url()
         headers, missing = self.request_headers()
+        if missing:
+            # Sending without the key would only earn a 401 (or, from a lenient local server, an
+            # answer the config did not ask for); say plainly which variable to set instead.
+            yield Failed(perf_counter(), missing_key_error(ep, missing[0]))
+            return
         headers["Content-Type"] = "application/json"
         try:
             content = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
@@ -338,7 +359,7 @@ class StreamingClient:
         try:
             yield ResponseHeaders(perf_counter(), response.status_code)
             if response.status_code >= 300:
-                error = await self._error_from(response, missing)
+                error = await self._error_from(response)
                 if status_is_retryable(response.status_code, response.headers):
                     outcome.retry_error = error
                     outcome.retry_after = parse_retry_after(response.headers)
@@ -351,7 +372,7 @@ class StreamingClient:
         finally:
             await response.aclose()
 
-    async def _error_from(self, response: httpx.Response, missing: list[str]) -> ErrorInfo:
+    async def _error_from(self, response: httpx.Response) -> ErrorInfo:
         data = bytearray()
         with contextlib.suppress(Exception):
             async with asyncio.timeout(self.endpoint.stall_timeout_s):
@@ -370,8 +391,6 @@ class StreamingClient:
             error.message = one_line(
                 f"{error.message} (redirected to {response.headers['location']})"
             )
-        if status in (401, 403) and missing:
-            error.message = one_line(f"{error.message} (${missing[0]} is not set)")
         return error
 
     async def _read(
