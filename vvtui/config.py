@@ -364,6 +364,15 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
             "base_url",
             f"endpoint {label}: base_url must start with http:// or https://",
         )
+    if _url_credentials(ep.base_url):
+        fail(
+            "endpoint",
+            i,
+            "base_url",
+            f"endpoint {label}: base_url holds a credential ({_url_credentials(ep.base_url)}); "
+            "base URLs are written to snapshots and reports",
+            "put the key in an environment variable named by api_key_env",
+        )
     ep.base_url = ep.base_url.rstrip("/")
     if "api_key_env" in raw:
         env = want("api_key_env", (str,), "a string")
@@ -448,15 +457,35 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
     return ep
 
 
+def _url_credentials(url: str) -> str | None:
+    """What in a URL looks like a credential (user:password@, ?key=...), or None."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if "@" in parts.netloc:
+        return "user:password@ in the host"
+    for name, _ in parse_qsl(parts.query, keep_blank_values=True):
+        if is_secret_header(name) or name.lower() in ("key", "auth", "sig", "signature"):
+            return f"query parameter {name!r}"
+    return None
+
+
 def missing_keys(config: Config) -> list[tuple[str, str]]:
     """(endpoint, env var) pairs whose key is not set in the environment. Never reads values out."""
     missing = []
+
+    def unset(var: str) -> bool:  # as read_secret sees it: surrounding whitespace is no key
+        return not os.environ.get(var, "").strip()
+
     for e in config.endpoints:
-        if e.api_key_env and not os.environ.get(e.api_key_env):
+        if e.api_key_env and unset(e.api_key_env):
             missing.append((e.name, e.api_key_env))
         for value in e.headers.values():
             for var in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value):
-                if not os.environ.get(var):
+                if unset(var) and (e.name, var) not in missing:
                     missing.append((e.name, var))
     return missing
 

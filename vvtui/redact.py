@@ -41,9 +41,15 @@ def read_secret(env_name: str | None) -> str | None:
     """Read a key from the environment (at request time) and remember it for redaction."""
     if not env_name:
         return None
-    value = os.environ.get(env_name)
+    raw = os.environ.get(env_name)
+    remember(raw)
+    if raw is None:
+        return None
+    # A key pasted with a trailing newline or space is never meant that way, and would make the
+    # HTTP library reject the header with an error quoting it.
+    value = raw.strip()
     remember(value)
-    return value
+    return value or None
 
 
 def redact(text: str) -> str:
