@@ -100,6 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         partial = load_partial(args.resume)
         plan, info = plan_from_snapshot(partial, config, max_concurrency=args.max_concurrency)
         args.out = args.out or args.resume
+        _check_keys(config, plan.reference.name)
         return _launch(args, config, plan, info, resume_from=partial)
     plan, info = build_plan(
         config,
@@ -109,7 +110,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
         command="run",
     )
+    _check_keys(config, plan.reference.name)
     return _launch(args, config, plan, info)
+
+
+def _check_keys(config: Any, reference: str) -> None:
+    """Before any request: refuse to start when the reference has no key (every score is
+    relative to it, so the run would measure nothing), and warn once, listing them, when other
+    endpoints have none (their requests fail with kind "config"; the rest still compare)."""
+    from vvtui.config import missing_keys
+    from vvtui.errors import ConfigError
+
+    missing = missing_keys(config)
+    for name, var in missing:
+        if name == reference:
+            raise ConfigError(
+                f"{config.path or 'config'}: the reference endpoint {name} needs ${var}, "
+                "which is not set",
+                hint=f"export {var}=<your key>, or mark another endpoint reference = true",
+            )
+    if missing:
+        listed = ", ".join(f"{name} (${var})" for name, var in missing)
+        print(
+            f"vvtui: warning: no key for {listed}: their requests will fail; export the "
+            "variable(s) to include them",
+            file=sys.stderr,
+        )
 
 
 def _fill_router_prices(config: Any, quiet: bool) -> None:
