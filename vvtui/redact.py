@@ -64,6 +64,16 @@ def redact(text: str) -> str:
     return _KEY_SHAPES.sub(lambda m: (m.group(1) or "") + REDACTED, text)
 
 
+def holds_secret(text: str) -> bool:
+    """Whether `text` contains a secret value read through `read_secret` (not mere key shapes:
+    an answer may legitimately show an example key, and writers redact those anyway)."""
+    if not text:
+        return False
+    with _lock:
+        known = list(_known)
+    return any(secret in text for secret in known)
+
+
 def is_secret_header(name: str) -> bool:
     return bool(_SECRET_HEADER.search(name))
 
