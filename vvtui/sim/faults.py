@@ -12,6 +12,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 
+from vvtui.redact import is_secret_header
 from vvtui.sim.chunks import dumps, error_body
 from vvtui.sim.http import ConnectionDropped, Request, Response
 
@@ -176,4 +177,6 @@ async def before_response(
 def echo_headers(req: Request) -> str:
     """The request's headers as one string, credentials and all: what a careless gateway or a
     debugging proxy sends back, and exactly what vvtui must never show or write."""
-    return "; ".join(f"{k}: {v}" for k, v in sorted(req.headers.items()))
+    # Credentials first, so they survive any shortening of the message on the way back.
+    items = sorted(req.headers.items(), key=lambda kv: (not is_secret_header(kv[0]), kv[0]))
+    return "; ".join(f"{k}: {v}" for k, v in items)

@@ -1,0 +1,403 @@
+"""One run through every fault, end to end: simulator → HTTP → client → runner → write-ahead log →
+snapshot on disk.
+
+A single multi-endpoint run: two healthy endpoints and one endpoint per fault (each simulated
+fault mode, plus a closed port, an unresolvable `.invalid` host and an unset key variable).
+The healthy endpoints must come back whole and identical; every faulty one must be reported the
+way docs/clients.md says, with a one-line, redacted message; the snapshot must load back.
+
+Bounded: timeouts of half a second, at most one retry, the simulator at 50x speed, loopback only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import json
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vvtui.config import EndpointConfig
+from vvtui.model import Result, RunInfo, Snapshot
+from vvtui.redact import forget_all
+from vvtui.runner.core import RunPlan
+from vvtui.runner.session import RunSession
+from vvtui.runner.wal import wal_path_for
+from vvtui.sim.faults import FAULTS, WRONG_MODEL
+from vvtui.sim.profiles import Profile
+from vvtui.sim.server import start_sim
+from vvtui.storage import load_snapshot
+from vvtui.suites import load_suites
+
+SPEED = 50.0
+PROBES = (
+    "quant-arith-chain",
+    "quant-copy-digits",
+    "tools-weather-basic",
+    "logprob-capital-australia",
+)
+ECHO_KEY = "sk-e2e-echo-8f3a1c9d2b7e4f60a5"
+ECHO_KEY_ENV = "VVTUI_E2E_ECHO_KEY"
+UNSET_ENV = "VVTUI_E2E_UNSET_KEY"
+RETRY_AFTER_MS = 150
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Case:
+    """One endpoint of the run: where it points, how it is configured, what it must report."""
+
+    name: str
+    fault: str | None = None  # a simulator fault spec; None for the non-simulator cases
+    base_url: str | None = None  # overrides the simulator URL (closed port, .invalid host)
+    settings: dict[str, Any] = field(default_factory=dict)
+    profile: dict[str, Any] = field(default_factory=dict)
+    # Asserted on every result of the endpoint.
+    check: Callable[[Result], None] = lambda r: None
+
+
+def ok(r: Result) -> None:
+    assert r.error is None, r.error
+    assert not r.truncated and r.finish_reason in ("stop", "tool_calls")
+    assert r.text or r.tool_calls
+
+
+def failed(kind: str, *, status: int | None = None, attempts: int = 1, partial: bool = False,
+           says: tuple[str, ...] = ()) -> Callable[[Result], None]:  # fmt: skip
+    def check(r: Result) -> None:
+        assert r.error is not None and r.error.kind == kind, r.error
+        assert r.error.status == status
+        assert r.attempts == attempts
+        assert r.truncated is partial
+        if partial:
+            # Never retried once tokens arrived: the partial answer is what we keep.
+            assert r.text or r.tool_calls
+        else:
+            assert not r.text and not r.tool_calls
+        for part in says:
+            assert part in r.error.message, (part, r.error.message)
+
+    return check
+
+
+def flagged(flag: str, *, then: Callable[[Result], None] = ok) -> Callable[[Result], None]:
+    def check(r: Result) -> None:
+        assert flag in r.flags, r.flags
+        then(r)
+
+    return check
+
+
+def retried_then_ok(min_delay: float, max_delay: float) -> Callable[[Result], None]:
+    def check(r: Result) -> None:
+        ok(r)
+        assert r.attempts == 2
+        [wait] = r.extra["retries"]
+        assert min_delay <= wait["delay_s"] <= max_delay, wait
+
+    return check
+
+
+def malformed(r: Result) -> None:
+    # Three bad events: tolerated on a long stream, a protocol failure on a short one; either
+    # way flagged, and the good chunks' answer is kept.
+    assert "malformed_chunks" in r.flags
+    if r.error is None:
+        ok(r)
+    else:
+        assert r.error.kind == "protocol" and "malformed" in r.error.message and r.truncated
+
+
+def invalid_utf8(r: Result) -> None:
+    ok(r)
+    # The simulator corrupts the second text token: only multi-token text answers carry it.
+    if r.tokens is not None and len(r.tokens) >= 2:
+        assert "invalid_utf8" in r.flags and "\ufffd" in r.text
+
+
+def u2028(r: Result) -> None:
+    ok(r)
+    if r.tokens is not None and len(r.tokens) >= 2:
+        assert "\u2028" in r.text
+
+
+def oversized(r: Result) -> None:
+    assert r.error is None and r.truncated and r.finish_reason == "length"
+    assert "output_capped" in r.flags
+    assert 4096 < len(r.text.encode()) <= 4096 + 8192  # stopped within a chunk or two of the cap
+
+
+def wrong_model(r: Result) -> None:
+    flagged("model_mismatch")(r)
+    assert r.model_answered == WRONG_MODEL
+
+
+def echo_auth(r: Result) -> None:
+    failed("api", status=401, says=("authorization: Bearer [REDACTED]",))(r)
+    assert ECHO_KEY not in r.error.message
+
+
+def echo_stream(r: Result) -> None:
+    flagged("secret_redacted")(r)
+    assert ECHO_KEY not in r.text and "[REDACTED]" in r.text and r.tokens is None
+
+
+def missing_key(r: Result) -> None:
+    failed("config", says=("missing-key", f"${UNSET_ENV}", f"export {UNSET_ENV}"))(r)
+
+
+CASES = [
+    Case("healthy-a", check=ok, settings={"reference": True}),
+    Case("healthy-b", check=ok),
+    # before any response
+    Case(
+        "refused",
+        base_url=f"http://127.0.0.1:{closed_port()}/v1",
+        settings={"max_retries": 1},
+        check=failed("connect", attempts=2, says=("cannot connect to 127.0.0.1",)),
+    ),
+    Case(
+        "dns",
+        base_url="http://vvtui-fault-test.invalid/v1",
+        check=failed("dns", says=("cannot resolve vvtui-fault-test.invalid",)),
+    ),
+    Case(
+        "missing-key",
+        "none",
+        settings={"api_key_env": UNSET_ENV, "max_retries": 0},
+        check=missing_key,
+    ),
+    Case(
+        "refuse",
+        "refuse",
+        settings={"max_retries": 1},
+        check=failed("connect", attempts=2, says=("closed the connection",)),
+    ),
+    Case(
+        "hang-headers",
+        "hang_headers",
+        settings={"timeout_s": 0.5},
+        check=failed("timeout", says=("no response headers", "0.5 s")),
+    ),
+    Case(
+        "rate-limit",
+        "rate_limit:1",
+        profile={"retry_after_ms": RETRY_AFTER_MS},
+        check=retried_then_ok(RETRY_AFTER_MS / 1000, RETRY_AFTER_MS / 1000),
+    ),
+    Case(
+        "rate-limit-exhausted",
+        "rate_limit:9",
+        settings={"max_retries": 1},
+        check=failed("rate_limited", status=429, attempts=2, says=("after 2 attempts",)),
+    ),
+    # OpenAI's backoff: 0.5 s minus up to 25 % jitter before the first retry.
+    Case("flaky-5xx", "flaky_5xx:1", check=retried_then_ok(0.375, 0.5)),
+    Case(
+        "http-500",
+        "http_500",
+        settings={"max_retries": 1},
+        check=failed("api", status=500, attempts=2, says=("server_error",)),
+    ),
+    Case(
+        "html-error",
+        "html_error",
+        settings={"max_retries": 0},
+        check=failed("http", status=502, says=("502 Bad Gateway",)),
+    ),
+    Case(
+        "text-error",
+        "text_error",
+        settings={"max_retries": 0},
+        check=failed("http", status=500, says=("Internal Server Error",)),
+    ),
+    Case(
+        "error-body",
+        "error_body",
+        check=failed("api", status=400, says=("context_length_exceeded",)),
+    ),
+    Case("echo-auth", "echo_auth", settings={"api_key_env": ECHO_KEY_ENV}, check=echo_auth),
+    # mid-stream
+    Case(
+        "stall",
+        "stall:1",
+        settings={"stall_timeout_s": 0.5},
+        check=failed("stall", partial=True, says=("no bytes for 0.5 s",)),
+    ),
+    Case(
+        "midstream-error",
+        "midstream_error:1",
+        check=failed("api", partial=True, says=("stream error", "Upstream provider")),
+    ),
+    Case("drop", "drop:1", check=failed("dropped", partial=True, says=("connection dropped",))),
+    Case(
+        "no-done",
+        "no_done",
+        check=failed("protocol", partial=True, says=("without finish_reason",)),
+    ),
+    Case("malformed-sse", "malformed_sse", check=malformed),
+    Case("invalid-utf8", "invalid_utf8", check=invalid_utf8),
+    Case("empty-choices", "empty_choices", check=ok),
+    Case("ignore-stream", "ignore_stream", check=flagged("ignored_stream")),
+    Case("oversized", "oversized:1", settings={"max_output_bytes": 4096}, check=oversized),
+    Case("wrong-model", "wrong_model", check=wrong_model),
+    Case("comments", "comments", check=ok),
+    Case("u2028", "u2028", check=u2028),
+    Case("echo-stream", "echo_stream", settings={"api_key_env": ECHO_KEY_ENV}, check=echo_stream),
+]
+BY_NAME = {c.name: c for c in CASES}
+
+
+def test_every_simulator_fault_has_an_endpoint():
+    used = {c.fault.split(":")[0] for c in CASES if c.fault and c.fault != "none"}
+    assert used == set(FAULTS)
+
+
+@dataclass
+class Run:
+    snapshot: Snapshot
+    out: Path
+    progress: str
+    plan: RunPlan
+
+
+def _endpoints(root: str) -> tuple[list[EndpointConfig], list[Profile]]:
+    profiles, endpoints = [], []
+    for case in CASES:
+        # No per-request noise: the two healthy endpoints must answer identically.
+        profile = Profile(case.name, case.name, ttft_s=0.2, tokens_per_s=80, jitter=0.0)
+        profile = dataclasses.replace(profile.scaled(SPEED), fault=case.fault, **case.profile)
+        profiles.append(profile)
+        settings = {"timeout_s": 5.0, "stall_timeout_s": 2.0, "max_retries": 1, **case.settings}
+        endpoints.append(
+            EndpointConfig(
+                name=case.name,
+                base_url=case.base_url or f"{root}/{case.name}/v1",
+                model="vv-sim-8b",
+                simulated=True,
+                max_concurrency=4,
+                **settings,
+            )
+        )
+    return endpoints, profiles
+
+
+@pytest.fixture(scope="module")
+def fault_run(tmp_path_factory) -> Iterator[Run]:
+    from vvtui.cli.headless import Progress
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ECHO_KEY_ENV, ECHO_KEY)
+        mp.delenv(UNSET_ENV, raising=False)
+        # Endpoints first (for the URL the simulator needs the port; profiles do not).
+        _, profiles = _endpoints("http://unused")
+        server = start_sim(profiles)
+        try:
+            endpoints, _ = _endpoints(server.url)
+            probes = [p for p in load_suites(["quick"], 1) if p.id in PROBES]
+            assert len(probes) == len(PROBES)
+            plan = RunPlan(endpoints, probes, reference_repeats=1, max_concurrency=64)
+            out = tmp_path_factory.mktemp("faults") / "snap.json"
+            stream = io.StringIO()
+            session = RunSession(
+                plan,
+                RunInfo(seed=1, suites=["quick"]),
+                out=out,
+                on_event=Progress(stream=stream),
+                count_tokens=_count_tokens(),
+                score=_scoring_available(),
+            )
+            snapshot = asyncio.run(asyncio.wait_for(session.run(), 45))
+        finally:
+            server.stop()
+        yield Run(snapshot, out, stream.getvalue(), plan)
+    forget_all()
+
+
+def _scoring_available() -> bool:
+    try:
+        import vvtui.scoring  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _count_tokens() -> Callable[[str], int] | None:
+    if not _scoring_available():
+        return None
+    from vvtui.scoring import count_tokens
+
+    return count_tokens
+
+
+def results_of(run: Run, name: str) -> list[Result]:
+    return [r for r in run.snapshot.results if r.endpoint == name]
+
+
+def test_healthy_endpoints_are_whole_and_untouched(fault_run: Run):
+    a, b = results_of(fault_run, "healthy-a"), results_of(fault_run, "healthy-b")
+    assert len(a) == 2 * len(PROBES)  # one pass + one reference repeat (all are deterministic)
+    assert len(b) == len(PROBES)
+    for r in a + b:
+        ok(r)
+        assert r.flags == [] and r.attempts == 1
+    main_a = {r.probe_id: r for r in a if r.repeat == 0}
+    for r in b:
+        assert r.text == main_a[r.probe_id].text
+        assert [c.arguments for c in r.tool_calls] == [
+            c.arguments for c in main_a[r.probe_id].tool_calls
+        ]
+
+
+@pytest.mark.parametrize("case", CASES[2:], ids=[c.name for c in CASES[2:]])
+def test_faulty_endpoint_is_reported_as_it_should_be(fault_run: Run, case: Case):
+    results = results_of(fault_run, case.name)
+    assert sorted(r.probe_id for r in results) == sorted(PROBES)
+    for r in results:
+        case.check(r)
+        if r.error is not None:
+            message = r.error.message
+            assert message and "\n" not in message and len(message) <= 240
+            assert ECHO_KEY not in message
+
+
+def test_each_failure_is_reported_per_endpoint_on_one_line(fault_run: Run):
+    lines = fault_run.progress.splitlines()
+    for r in fault_run.snapshot.results:
+        if r.error is not None:
+            assert f"vvtui: {r.endpoint} / {r.probe_id}: {r.error.message}" in lines
+    assert ECHO_KEY not in fault_run.progress
+
+
+def test_snapshot_on_disk_is_complete_and_valid(fault_run: Run):
+    out = fault_run.out
+    assert not wal_path_for(out).exists()
+    text = out.read_text(encoding="utf-8")
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert ECHO_KEY not in text
+    loaded = load_snapshot(out)
+    assert loaded.run.complete is True
+    expected = {j.as_tuple() for j in fault_run.plan.jobs()}
+    assert {r.key for r in loaded.results} == expected
+    assert len(loaded.results) == len(expected)
+    assert [e.name for e in loaded.endpoints] == [c.name for c in CASES]
+    assert loaded.to_dict()["results"] == fault_run.snapshot.to_dict()["results"]
+    for r in loaded.results:
+        assert r.error is None or r.error.kind in _error_kinds()
+
+
+def _error_kinds() -> tuple[str, ...]:
+    from vvtui.model import ERROR_KINDS
+
+    return ERROR_KINDS
