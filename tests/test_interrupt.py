@@ -8,6 +8,7 @@ bounded; the CLI subprocesses talk to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -236,3 +237,48 @@ def test_resume_uses_the_log_when_the_snapshot_is_damaged(tmp_path: Path):
     wal_path_for(out).unlink()
     with pytest.raises(Exception, match="not valid JSON"):
         load_partial(out)
+
+
+def test_ctrl_c_to_the_process_group_stops_the_demo_cleanly(tmp_path: Path):
+    # A terminal's Ctrl-C reaches vvtui and its simulator child alike: the demo still writes what
+    # it gathered, with in-flight requests recorded as cancelled, not as dropped.
+    out = tmp_path / "demo.json"
+    log = tmp_path / "demo.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VVTUI_CONFIG": "/nonexistent/vvtui.toml"}
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vvtui", "demo", "--headless", "--out", str(out),
+             "--speed", "4", "--suite", "quick", "--reference-repeats", "0"],
+            stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            cwd=tmp_path, start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_for_results(proc, wal_path_for(out), 6, log)
+        os.killpg(proc.pid, signal.SIGINT)
+        code = finish(proc, log, timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the simulator child, if anything went wrong
+    text = log.read_text()
+    assert code == 130, text
+    snapshot = load_snapshot(out)
+    assert snapshot.run.complete is False and len(snapshot.results) >= 6
+    assert not wal_path_for(out).exists()
+    kinds = {r.error.kind for r in snapshot.results if r.error is not None}
+    assert kinds <= {"cancelled"}, text
+
+
+def test_simulator_child_ignores_ctrl_c_and_stops_when_told():
+    import httpx
+
+    from vvtui.sim.process import start_sim_process
+
+    sim = start_sim_process([Profile("ref", "reference", **PROFILE)])
+    try:
+        sim.proc.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        assert sim.proc.poll() is None  # still serving the parent's in-flight requests
+        assert httpx.get(sim.url + "/", timeout=5).status_code == 200
+    finally:
+        sim.stop()
+    assert sim.proc.returncode == 0
