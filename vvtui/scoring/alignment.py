@@ -180,32 +180,40 @@ def _lcs(
         v = ((v + u) | (v - u)) & full
         rows.append(v)
 
-    def value(i: int, j: int) -> int:
-        return j - (rows[i] & ((1 << j) - 1)).bit_count()
-
-    # Backtrack from the end; equal last tokens are always part of some LCS. Runs of equal
-    # tokens are emitted as one block; edits are merged later by _coalesce.
-    i, j = n, m
-    rev: list[tuple[str, int, int, int, int]] = []
-    while i > 0 and j > 0:
-        if la[i - 1] == lb[j - 1]:
-            k = 1
-            while k < i and k < j and la[i - 1 - k] == lb[j - 1 - k]:
-                k += 1
-            rev.append(("equal", i0 + i - k, i0 + i, j0 + j - k, j0 + j))
-            i -= k
-            j -= k
-        elif value(i - 1, j) >= value(i, j - 1):
-            rev.append(("delete", i0 + i - 1, i0 + i, j0 + j, j0 + j))
+    # Traceback from match to match. Bit c of ~row_i is set where row i steps up at column c+1,
+    # so L(i, j) = popcount(~row_i & (2^j - 1)). At value v the path leaves the first row that
+    # still reaches v within columns < j, and the match is the last step of that row below j:
+    # the highest set bit of ~row_i & (2^j - 1).
+    i, j, value = n, m, m - rows[n].bit_count()
+    matches: list[tuple[int, int]] = []
+    while value > 0:
+        mask = (1 << j) - 1
+        while j - (rows[i - 1] & mask).bit_count() == value:
             i -= 1
-        else:
-            rev.append(("insert", i0 + i, i0 + i, j0 + j - 1, j0 + j))
-            j -= 1
-    if i > 0:
-        rev.append(("delete", i0, i0 + i, j0, j0))
-    if j > 0:
-        rev.append(("insert", i0, i0, j0, j0 + j))
-    out.extend(reversed(rev))
+        c = (~rows[i] & mask).bit_length() - 1
+        matches.append((i - 1, c))
+        i -= 1
+        j = c
+        value -= 1
+    matches.reverse()
+    x, y = 0, 0  # next unaligned positions
+    k = 0
+    while k < len(matches):
+        mi, mj = matches[k]
+        if mi > x or mj > y:
+            out.append(("replace", i0 + x, i0 + mi, j0 + y, j0 + mj))
+        run = 1
+        while (
+            k + run < len(matches)
+            and matches[k + run][0] == mi + run
+            and matches[k + run][1] == mj + run
+        ):
+            run += 1
+        out.append(("equal", i0 + mi, i0 + mi + run, j0 + mj, j0 + mj + run))
+        x, y = mi + run, mj + run
+        k += run
+    if x < n or y < m:
+        out.append(("replace", i0 + x, i0 + n, j0 + y, j0 + m))
 
 
 def _unique_positions(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ agreement, and the damage parts of docs/scoring.md.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from vvtui.scoring import damage as dmg
 from vvtui.scoring import tools as toolcalls
 from vvtui.scoring.alignment import Alignment, align_ids
 from vvtui.scoring.checks import CheckOutcome, run_checks, script_expected
-from vvtui.scoring.logprobs import MISSING_MASS_FLAG, LazyRows, LogprobStats, compare_rows
+from vvtui.scoring.logprobs import KLJob, LogprobStats, ids_of, run_kl_jobs
 from vvtui.scoring.script import foreign_ratio
 from vvtui.scoring.tokenize import (
     PROVIDER,
@@ -67,12 +67,10 @@ class ResultFacts:
     """Everything about one result that does not depend on another endpoint (lazy, cached)."""
 
     __slots__ = (
-        "_identical",
         "_ids",
         "_json_ok",
         "_leak",
         "_provider",
-        "_rows",
         "_tiktoken",
         "checks",
         "probe",
@@ -87,9 +85,7 @@ class ResultFacts:
         self._tiktoken: dict[str, TokenSeq] = {}
         self._leak: float | bool | None = False
         self._json_ok: bool | None = None
-        self._rows: LazyRows | None = None
         self._ids: dict[str, np.ndarray] = {}
-        self._identical: dict[int, LogprobStats] = {}
 
     @property
     def ok(self) -> bool:
@@ -118,44 +114,21 @@ class ResultFacts:
             self._tiktoken[encoding] = seq
         return seq
 
-    def top_rows(self) -> LazyRows | None:
-        """The top-k alternatives per position, prepared on demand (None when not returned)."""
-        top = self.result.tokens.top if self.result.tokens is not None else None
-        if top is None:
-            return None
-        if self._rows is None:
-            self._rows = LazyRows(top)
-        return self._rows
-
-    def identical_stats(self, upto: int) -> LogprobStats:
-        """Logprob stats of this answer against an identical one (KL 0), cached."""
-        found = self._identical.get(upto)
-        if found is None:
-            rows = self.top_rows()
-            found = LogprobStats()
-            if rows is not None:
-                for i in range(min(upto, len(rows))):
-                    row = rows[i]
-                    if row.probs:
-                        found.positions += 1
-                        found.top1_agree += 1
-                        found.uncertain += int(1.0 - min(row.mass, 1.0) > MISSING_MASS_FLAG)
-            self._identical[upto] = found
-        return found
-
     def ids(self, mode: str, vocab: dict[Hashable, int]) -> np.ndarray:
         """Token ids in the scorer's shared vocabulary. mode: "bytes" or "strings" (provider
         tokens, identity by bytes or by string) or a tiktoken encoding name."""
         found = self._ids.get(mode)
         if found is None:
-            if mode == "bytes":
-                keys: list[Hashable] = self.provider().keys  # type: ignore[union-attr]
-            elif mode == "strings":
-                keys = self.provider().tokens  # type: ignore[union-attr,assignment]
+            if mode in ("bytes", "strings"):
+                seq = self.provider()
+                assert seq is not None
+                keys: Sequence[Hashable] = seq.tokens
+                if mode == "bytes":
+                    # Token strings that spell the text exactly encode back to their bytes.
+                    keys = seq.keys or [t.encode("utf-8") for t in seq.tokens]
             else:
                 keys = self.tiktoken(mode).keys
-            get = vocab.setdefault
-            found = np.fromiter((get(k, len(vocab)) for k in keys), dtype=np.int64, count=len(keys))
+            found = ids_of(keys, vocab)
             self._ids[mode] = found
         return found
 
@@ -199,10 +172,7 @@ class ProbeComparison:
     ref_tokens: TokenSeq | None = None
     cand_tokens: TokenSeq | None = None
     alignment: Alignment | None = None
-    spans: list[HighlightSpan] = field(default_factory=list)
     first_divergence: int | None = None
-    # Character offsets of the first divergence in (reference text, candidate text).
-    first_divergence_char: tuple[int, int] | None = None
     agreement: float | None = None
     checks: list[CheckOutcome] = field(default_factory=list)
     ref_checks: list[CheckOutcome] = field(default_factory=list)
@@ -215,6 +185,26 @@ class ProbeComparison:
     parts: dict[str, float | None] = field(default_factory=dict)
     damage: float | None = None
     error: ErrorInfo | None = None
+    _spans: list[HighlightSpan] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def spans(self) -> list[HighlightSpan]:
+        """Alignment blocks in characters of both texts, for highlighting (computed on first
+        use: scoring itself never needs them)."""
+        if self._spans is None:
+            if self.alignment is None or self.ref_tokens is None or self.cand_tokens is None:
+                self._spans = []
+            else:
+                self._spans = _highlight(self.alignment, self.ref_tokens, self.cand_tokens)
+        return self._spans
+
+    @property
+    def first_divergence_char(self) -> tuple[int, int] | None:
+        """Character offsets of the first divergence in (reference text, candidate text)."""
+        fd = self.first_divergence
+        if fd is None or self.ref_tokens is None or self.cand_tokens is None:
+            return None
+        return self.ref_tokens.char_span(fd, fd)[0], self.cand_tokens.char_span(fd, fd)[0]
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -278,7 +268,9 @@ def choose_tokens(
     one tiktoken encoding (the mode is then the encoding's name)."""
     rp, cp = ref.provider(), cand.provider()
     if rp is not None and cp is not None and same_tokenizer(rp, cp):
-        return rp, cp, ("bytes" if rp.keys and cp.keys else "strings")
+        # Identity by string when both sides' strings spell their text exactly (the usual
+        # case), else by bytes (strings with partial characters are lossy).
+        return rp, cp, ("bytes" if rp.keys or cp.keys else "strings")
     name = default_encoding_name(encoding)
     return ref.tiktoken(name), cand.tiktoken(name), name
 
@@ -338,10 +330,13 @@ def compare_pair(
     cand: ResultFacts,
     vocab: dict[Hashable, int],
     encoding: str | None = None,
+    kl_jobs: list[PendingKL] | None = None,
 ) -> ProbeComparison:
     """Compare a candidate result with the reference's (None: the reference has not answered).
 
     `vocab` maps token identities to ints; sharing one per scorer keeps id arrays comparable.
+    With `kl_jobs`, the logprob comparison is queued there instead of run; `finish_kl` runs
+    the queue in one batch and completes the comparisons (damage included).
     """
     result = cand.result
     comp = ProbeComparison(result.endpoint, result.probe_id, result.sample, "pending")
@@ -367,33 +362,38 @@ def compare_pair(
     comp.alignment = alignment
     comp.agreement = alignment.agreement
     comp.first_divergence = alignment.first_divergence
-    comp.spans = _highlight(alignment, ref_seq, cand_seq)
-    if alignment.first_divergence is not None:
-        fd = alignment.first_divergence
-        comp.first_divergence_char = (ref_seq.char_span(fd, fd)[0], cand_seq.char_span(fd, fd)[0])
 
     # How early the answers part (length-independent; see damage.token_damage).
     parts: dict[str, float | None] = {"tokens": dmg.token_damage(alignment.first_divergence)}
 
     # KL / top-1 on the positions where both saw the same context: the shared prefix and the
     # first divergent position. Needs both sides' own top-k lists on one tokenizer.
-    if ref_seq.tokenizer == PROVIDER:
-        rt, ct = ref.result.tokens, result.tokens
-        ref_rows, cand_rows = ref.top_rows(), cand.top_rows()
-        if ref_rows is not None and cand_rows is not None:
-            fd = alignment.first_divergence
-            upto = min(len(a), len(b)) if fd is None else min(fd + 1, len(a), len(b))
-            if fd is None and rt is not None and ct is not None and rt.top == ct.top:
-                stats = ref.identical_stats(upto)  # same answer, same alternatives
-            else:
-                stats = compare_rows(ref_rows, cand_rows, upto)
-            if stats.positions:
-                comp.kl = stats.kl_mean
-                comp.top1 = stats.top1
-                comp.kl_positions = stats.positions
-                comp.kl_uncertain = stats.uncertain
-                comp.logprobs = stats
-                parts["kl"] = dmg.kl_damage(stats.kl_mean or 0.0)
+    rt, ct = ref.result.tokens, result.tokens
+    if (
+        ref_seq.tokenizer == PROVIDER
+        and rt is not None
+        and ct is not None
+        and rt.top is not None
+        and ct.top is not None
+    ):
+        fd = alignment.first_divergence
+        upto = min(len(a), len(b)) if fd is None else min(fd + 1, len(a), len(b))
+        job = KLJob(
+            ref.result.key,
+            rt.top,
+            result.key,
+            ct.top,
+            upto,
+            # Same answer and same alternatives (a faithful endpoint's usual case): KL 0.
+            identical=fd is None and rt.top == ct.top,
+        )
+        comp.parts = parts
+        if kl_jobs is not None:
+            kl_jobs.append(PendingKL(job, comp))
+        else:
+            run_kl_jobs([job], vocab)
+            assert job.stats is not None
+            _set_logprobs(comp, parts, job.stats)
 
     if probe.checks:
         differ = sum(rc.passed != cc.passed for rc, cc in zip(ref.checks, cand.checks, strict=True))
@@ -413,6 +413,33 @@ def compare_pair(
     comp.damage = dmg.combine(parts)
     comp.mark = pair_mark(comp, cand, ref)
     return comp
+
+
+@dataclass(slots=True)
+class PendingKL:
+    job: KLJob
+    comp: ProbeComparison
+
+
+def _set_logprobs(
+    comp: ProbeComparison, parts: dict[str, float | None], stats: LogprobStats
+) -> None:
+    if stats.positions:
+        comp.kl = stats.kl_mean
+        comp.top1 = stats.top1
+        comp.kl_positions = stats.positions
+        comp.kl_uncertain = stats.uncertain
+        comp.logprobs = stats
+        parts["kl"] = dmg.kl_damage(stats.kl_mean or 0.0)
+
+
+def finish_kl(pending: list[PendingKL], vocab: dict[Hashable, int]) -> None:
+    """Run queued logprob comparisons in one batch and complete their comparisons."""
+    run_kl_jobs([p.job for p in pending], vocab)
+    for p in pending:
+        assert p.job.stats is not None
+        _set_logprobs(p.comp, p.comp.parts, p.job.stats)
+        p.comp.damage = dmg.combine(p.comp.parts)
 
 
 def worst_mark(marks: list[str]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Mapping
+from functools import lru_cache
 
 import numpy as np
 
@@ -94,6 +95,19 @@ def seed_for(*names: str) -> int:
     return (BOOTSTRAP_SEED ^ zlib.crc32("\x1f".join(names).encode("utf-8"))) & 0xFFFFFFFF
 
 
+@lru_cache(maxsize=8)
+def resample_weights(n: int, b: int = BOOTSTRAP_B, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
+    """(b, n) matrix: how often each of n probes is drawn in each bootstrap resample, divided
+    by n, so `weights @ x` is every resample's mean at once. Fixed by (n, b, seed): every
+    endpoint with n measured probes sees the same resamples, and a re-score draws them again."""
+    rng = np.random.default_rng([seed, n])
+    idx = rng.integers(0, n, size=(b, n))
+    counts = np.bincount((idx + n * np.arange(b)[:, None]).ravel(), minlength=b * n)
+    weights = counts.reshape(b, n) / n
+    weights.flags.writeable = False
+    return weights
+
+
 def bootstrap_fidelity(
     damage: np.ndarray, floor: np.ndarray, *, b: int = BOOTSTRAP_B, seed: int = BOOTSTRAP_SEED
 ) -> tuple[float, float] | None:
@@ -102,10 +116,9 @@ def bootstrap_fidelity(
     n = len(damage)
     if n == 0:
         return None
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(b, n))
-    d = damage[idx].mean(axis=1)
-    f = floor[idx].mean(axis=1)
+    weights = resample_weights(n, b, seed)
+    d = weights @ damage
+    f = weights @ floor
     headroom = np.maximum(1.0 - f, 1e-9)
     scores = np.clip(100.0 * (1.0 - np.maximum(0.0, d - f) / headroom), 0.0, 100.0)
     alpha = (1.0 - CONFIDENCE) / 2.0

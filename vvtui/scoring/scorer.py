@@ -10,6 +10,7 @@ in a snapshot equal a re-score of it.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
@@ -21,9 +22,11 @@ from vvtui.model import EndpointInfo, Probe, Result, Snapshot
 from vvtui.scoring import damage as dmg
 from vvtui.scoring import tools as toolcalls
 from vvtui.scoring.compare import (
+    PendingKL,
     ProbeComparison,
     ResultFacts,
     compare_pair,
+    finish_kl,
     is_sampled,
     wants_json,
     worst_mark,
@@ -204,6 +207,9 @@ class Scorer:
         self._vocab: dict[Hashable, int] = {}
         # probe -> (endpoint, sample) -> comparison, for sampled probes (computed on demand)
         self._sampled_cmp: dict[str, dict[tuple[str, int], ProbeComparison]] = {}
+        # How many add/add_many calls fed this scorer: a scorer fed by exactly one batch already
+        # holds the canonical evaluations finalize() needs.
+        self._batches = 0
         for name in self._endpoints:
             self._ensure_endpoint(name)
 
@@ -247,11 +253,25 @@ class Scorer:
         return self.add_many((result,))
 
     def add_many(self, results: Iterable[Result]) -> set[str]:
-        """Take several results at once, evaluating each touched (endpoint, probe) only once
-        (what re-scoring a snapshot uses)."""
+        """Take several results at once, evaluating each touched (endpoint, probe) once and
+        comparing all their logprobs in one batch (what re-scoring a snapshot uses)."""
+        batch = sorted(results, key=self._canonical_key)  # stable: a later duplicate still wins
+        self._batches += 1
+        # A big batch allocates millions of small objects next to a snapshot's millions of
+        # token tuples; cyclic GC passes would re-walk all of them (nothing here makes cycles).
+        paused = len(batch) > 256 and gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            return self._add_batch(batch)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _add_batch(self, batch: list[Result]) -> set[str]:
         touched: set[tuple[str, str]] = set()
         ref_probes: set[str] = set()
-        for result in results:
+        for result in batch:
             self._store(result)
             if result.endpoint == self.reference:
                 ref_probes.add(result.probe_id)
@@ -262,19 +282,37 @@ class Scorer:
         if ref is not None:
             for pid in sorted(ref_probes, key=self._order.__getitem__):
                 changed.add(ref)
-                self._set_eval(ref, pid)
+                self._install(ref, pid, self._evaluate_reference(self._probes[pid]))
                 self._update_floor(pid)
                 for ep in self._endpoints:
                     if ep != ref and (ep, pid) in self._results:
                         touched.add((ep, pid))
                         changed.add(ep)
-        for ep, pid in sorted(touched, key=lambda k: (self._order[k[1]], k[0])):
-            self._set_eval(ep, pid)
+        staged: list[tuple[str, str, dict[int, ProbeComparison]]] = []
+        pending: list[PendingKL] = []
+        for ep, pid in sorted(touched, key=lambda k: (self._order[k[1]], self._ep_index(k[0]))):
+            probe = self._probes[pid]
+            if is_sampled(probe):
+                self._install(ep, pid, self._evaluate(ep, pid, LIVE_PERMUTATIONS))
+            else:
+                comps = self._pair_comparisons(probe, ep, pid, pending)
+                staged.append((ep, pid, comps))
+        finish_kl(pending, self._vocab)
+        for ep, pid, comps in staged:
+            self._install(ep, pid, self._aggregate_pairs(self._probes[pid], comps))
         for name in sorted(changed):
             score = self._live_fidelity(name)
             if score is not None:
                 self._history[name].append(score)
         return changed
+
+    def _ep_index(self, name: str) -> int:
+        return list(self._endpoints).index(name)
+
+    def _canonical_key(self, result: Result) -> tuple[float, int, int, int]:
+        eps = list(self._endpoints)
+        ep = eps.index(result.endpoint) if result.endpoint in self._endpoints else len(eps)
+        return (self._order.get(result.probe_id, math.inf), ep, result.sample, result.repeat)
 
     def _store(self, result: Result) -> None:
         ep, pid = result.endpoint, result.probe_id
@@ -297,16 +335,15 @@ class Scorer:
         slot = self._results.get((ep, pid), {})
         return {s: r for (s, rep), r in slot.items() if rep == 0}
 
-    def _set_eval(self, ep: str, pid: str) -> None:
+    def _install(self, ep: str, pid: str, new: ProbeEval | None) -> None:
+        """Swap (endpoint, probe)'s evaluation, keeping the running sums in step."""
         evals = self._evals[ep]
         agg = self._aggs[ep]
-        floor = self._floor.get(pid)
-        if ep == self.reference:
-            floor = None  # the reference's own evaluations carry no damage
+        # The reference's own evaluations carry no damage, hence no floor.
+        floor = None if ep == self.reference else self._floor.get(pid)
         old = evals.get(pid)
         if old is not None:
             agg.apply(old, floor, -1)
-        new = self._evaluate(ep, pid, LIVE_PERMUTATIONS)
         if new is None:
             evals.pop(pid, None)
             return
@@ -337,26 +374,42 @@ class Scorer:
         probe = self._probes[pid]
         if ep == self.reference:
             return self._evaluate_reference(probe)
-        ref = self._main(self.reference or "", pid)
         if is_sampled(probe):
+            ref = self._main(self.reference or "", pid)
             return self._evaluate_sampled(ep, probe, ref, cand, permutations)
-        return self._evaluate_pairs(probe, ref, cand)
+        pending: list[PendingKL] = []
+        comps = self._pair_comparisons(probe, ep, pid, pending)
+        finish_kl(pending, self._vocab)
+        return self._aggregate_pairs(probe, comps)
 
     def _facts_of(self, result: Result | None) -> ResultFacts | None:
         return None if result is None else self._facts[result.key]
 
-    def _evaluate_pairs(
-        self, probe: Probe, ref: dict[int, Result], cand: dict[int, Result]
-    ) -> ProbeEval:
-        ev = ProbeEval(sampled=False)
-        offered = toolcalls.offered_tools(probe)
-        damages: list[float] = []
-        marks: list[str] = []
-        tokenizers: set[str] = set()
+    def _pair_comparisons(
+        self, probe: Probe, ep: str, pid: str, pending: list[PendingKL]
+    ) -> dict[int, ProbeComparison]:
+        cand = self._main(ep, pid)
+        ref = self._main(self.reference or "", pid)
+        comps = {}
         for s in sorted(cand):
             cf = self._facts[cand[s].key]
             rf = self._facts_of(ref.get(s))
-            comp = compare_pair(probe, rf, cf, self._vocab, self._encoding_hint())
+            comps[s] = compare_pair(probe, rf, cf, self._vocab, self._encoding_hint(), pending)
+        return comps
+
+    def _aggregate_pairs(self, probe: Probe, comps: dict[int, ProbeComparison]) -> ProbeEval | None:
+        if not comps:
+            return None
+        ev = ProbeEval(sampled=False)
+        offered = toolcalls.offered_tools(probe)
+        ref_main = self._main(self.reference or "", probe.id)
+        damages: list[float] = []
+        marks: list[str] = []
+        tokenizers: set[str] = set()
+        part_sums: dict[str, list[float]] = {}
+        for s, comp in comps.items():
+            cf = self._facts[(comp.endpoint, comp.probe_id, s, 0)]
+            rf = self._facts_of(ref_main.get(s))
             ev.comparisons[s] = comp
             marks.append(comp.mark)
             if cf.excluded:
@@ -365,8 +418,7 @@ class Scorer:
                 damages.append(comp.damage)
                 for key, value in comp.parts.items():
                     if value is not None:
-                        ev.parts.setdefault(key, 0.0)
-                        ev.parts[key] = (ev.parts[key] or 0.0) + value
+                        part_sums.setdefault(key, []).append(value)
             ev.checks_passed += sum(c.passed for c in cf.checks)
             ev.checks_total += len(cf.checks)
             if rf is not None and rf.ok and rf.all_passed:
@@ -389,10 +441,8 @@ class Scorer:
         if damages:
             ev.damage = math.fsum(damages) / len(damages)
             # Parts averaged over the measured samples, like the damage.
-            ev.parts = {k: (v or 0.0) / len(damages) for k, v in ev.parts.items()}
-        else:
-            ev.parts = {}
-        missing = max(0, probe.n_samples - len(cand))
+            ev.parts = {k: math.fsum(v) / len(damages) for k, v in part_sums.items()}
+        missing = max(0, probe.n_samples - len(comps))
         ev.mark = worst_mark(marks + ["pending"] * missing)
         ev.tokenizers = frozenset(tokenizers)
         return ev
@@ -689,8 +739,33 @@ class Scorer:
     # ---------------------------------------------------------------------------- final report
 
     def finalize(self) -> ScoreReport:
-        """The canonical report: per-probe evaluations recomputed in suite order with the full
-        permutation count, exact sums, joint MMD per endpoint and the paired bootstrap."""
+        """The canonical report, a function of the set of results alone: evaluations redone in
+        one batch in suite order (unless this scorer was fed by exactly one batch, which is the
+        same computation), sampled probes with the full permutation count, exact sums, joint
+        MMD per endpoint and the seeded paired bootstrap. Equal to `score_snapshot` of a
+        snapshot holding these results."""
+        if self._batches == 1:
+            return self._paused_report()
+        fresh = Scorer(
+            sorted(self._probes.values(), key=lambda p: self._order[p.id]),
+            list(self._endpoints.values()),
+            encoding=self._preferred_encoding,
+        )
+        fresh.reference = self.reference
+        fresh.add_many([r for slot in self._results.values() for r in slot.values()])
+        return fresh._paused_report()
+
+    def _paused_report(self) -> ScoreReport:
+        paused = gc.isenabled() and sum(len(e) for e in self._evals.values()) > 256
+        if paused:
+            gc.disable()
+        try:
+            return self._report()
+        finally:
+            if paused:
+                gc.enable()
+
+    def _report(self) -> ScoreReport:
         pids = sorted(self._probes, key=self._order.__getitem__)
         ref = self.reference
         final_evals: dict[str, dict[str, ProbeEval]] = {}
@@ -768,9 +843,7 @@ class Scorer:
         score.damage = d_mean
         score.noise_floor = f_mean
         score.fidelity = dmg.fidelity(d_mean, f_mean)
-        interval = dmg.bootstrap_fidelity(
-            np.asarray(damage), np.asarray(floor), seed=dmg.seed_for("bootstrap", score.name)
-        )
+        interval = dmg.bootstrap_fidelity(np.asarray(damage), np.asarray(floor))
         if interval is not None and score.fidelity is not None:
             # Percentile intervals of a score clipped at 100 can exclude the point estimate by
             # rounding; keep the point inside its own interval.

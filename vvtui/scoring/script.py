@@ -64,8 +64,11 @@ def foreign_ratio(text: str, expected: str | list[str] | tuple[str, ...] = "lati
     names = (expected,) if isinstance(expected, str) else tuple(expected)
     if any(str(n).strip().lower() == "any" for n in names):
         return 0.0
+    expanded = _expand(names)
+    if "latin" in expanded and text.isascii():
+        return 0.0  # every ASCII letter is Latin
     letters = _NON_LETTERS.sub("", text)
     if not letters:
         return 0.0
-    foreign = _in_scripts(_expand(names)).sub("", letters)
+    foreign = _in_scripts(expanded).sub("", letters)
     return len(foreign) / len(letters)

@@ -244,3 +244,73 @@ def ladder_snapshot(
         probes=probes,
         results=results,
     )
+
+
+def fast_ladder_snapshot(
+    flip_rates: dict[str, float],
+    *,
+    n_probes: int = 1000,
+    n_tokens: int = 60,
+    top_k: int = 5,
+    seed: int = 0,
+) -> Snapshot:
+    """A large snapshot without running TinyLM: the first key of `flip_rates` is the reference.
+    Each endpoint copies the reference answer until a first divergence drawn with its per-token
+    flip rate, then continues at random; its logprobs are the reference's plus noise that grows
+    with the flip rate. Cheap enough for 1000 probes x 8 endpoints (benchmarks)."""
+    rng = np.random.default_rng(seed)
+    names = list(flip_rates)
+    endpoints = [
+        EndpointInfo(n, "toy", f"http://sim/{n}/v1", reference=(i == 0), price=Price(1.0, 2.0))
+        for i, n in enumerate(names)
+    ]
+    vocab = np.array(VOCAB, dtype=object)
+    probes: list[Probe] = []
+    results: list[Result] = []
+    for p in range(n_probes):
+        pid = f"p{p:04d}"
+        ids = rng.integers(0, len(VOCAB), size=n_tokens)
+        alts = rng.integers(0, len(VOCAB), size=(n_tokens, top_k - 1))
+        base = np.sort(rng.normal(-3.0, 1.0, size=(n_tokens, top_k - 1)), axis=1)[:, ::-1]
+        chosen_lp = rng.uniform(-0.5, -0.01, size=n_tokens)
+        ref_tokens = [VOCAB[int(i)] for i in ids]
+        probes.append(
+            Probe(
+                id=pid,
+                top_logprobs=top_k,
+                checks=[Check("contains", {"value": "".join(ref_tokens[:3])})],
+            )
+        )
+        for e, name in enumerate(names):
+            rate = flip_rates[name]
+            fd = n_tokens if rate <= 0 else min(n_tokens, int(rng.geometric(rate)) - 1)
+            own = ids.copy()
+            if fd < n_tokens:
+                own[fd:] = rng.integers(0, len(VOCAB), size=n_tokens - fd)
+            noise = rng.normal(0.0, 0.5 * rate, size=base.shape) if rate > 0 else 0.0
+            lps = base + noise
+            tokens = list(vocab[own])
+            tops = [
+                [(tokens[i], float(chosen_lp[i]))]
+                + [(VOCAB[int(a)], float(lp)) for a, lp in zip(alts[i], lps[i], strict=True)]
+                for i in range(n_tokens)
+            ]
+            results.append(
+                make_result(
+                    name,
+                    pid,
+                    tokens,
+                    logprobs=[float(x) for x in chosen_lp],
+                    tops=tops,
+                    ttft_s=0.1 + 0.02 * e + 0.01 * rng.random(),
+                    tokens_per_s=80.0 - 4 * e + rng.random(),
+                )
+            )
+    return Snapshot(
+        vvtui_version="bench",
+        created_at="2025-01-01T00:00:00Z",
+        run=RunInfo(seed=seed, complete=True),
+        endpoints=endpoints,
+        probes=probes,
+        results=results,
+    )

@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -184,12 +185,8 @@ def _spans_incremental(pieces: Sequence[bytes]) -> list[tuple[int, int]]:
 
 
 def spans_from_strings(pieces: Sequence[str]) -> list[tuple[int, int]]:
-    spans = []
-    pos = 0
-    for piece in pieces:
-        spans.append((pos, pos + len(piece)))
-        pos += len(piece)
-    return spans
+    ends = list(accumulate(map(len, pieces)))
+    return list(zip([0, *ends[:-1]], ends, strict=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,14 +204,17 @@ def provider_tokens(result: Result, text: str | None = None) -> TokenSeq | None:
     target = result.text if text is None else text
     if toks is None or (not toks.text and target):
         return None
+    if "".join(toks.text) == target:
+        # The strings are exact pieces of the text: spans from their lengths, identity by string
+        # (their UTF-8 encodings are the token bytes, should the other side need bytes).
+        return TokenSeq(target, list(toks.text), spans_from_strings(toks.text), PROVIDER, [])
     raw = toks.bytes
     if raw is not None and len(raw) == len(toks.text) and all(b is not None for b in raw):
+        # Strings are lossy (a token ending mid-character): bytes give identity and spans.
         pieces = [bytes(b) for b in raw]  # type: ignore[arg-type]
         decoded, spans = spans_from_bytes(pieces)
         if decoded == target:
             return TokenSeq(decoded, list(toks.text), spans, PROVIDER, list(pieces))
-    if "".join(toks.text) == target:
-        return TokenSeq(target, list(toks.text), spans_from_strings(toks.text), PROVIDER, [])
     return None
 
 
