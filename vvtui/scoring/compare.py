@@ -363,8 +363,12 @@ def compare_pair(
     comp.agreement = alignment.agreement
     comp.first_divergence = alignment.first_divergence
 
-    # How early the answers part (length-independent; see damage.token_damage).
-    parts: dict[str, float | None] = {"tokens": dmg.token_damage(alignment.first_divergence)}
+    # How early the answers part (length-independent; see damage.token_damage). The request
+    # succeeded: errors are measured, at 0, so their mean over probes is the error rate.
+    parts: dict[str, float | None] = {
+        "errors": 0.0,
+        "tokens": dmg.token_damage(alignment.first_divergence),
+    }
 
     # KL / top-1 on the positions where both saw the same context: the shared prefix and the
     # first divergent position. Needs both sides' own top-k lists on one tokenizer.
@@ -430,7 +434,10 @@ def _set_logprobs(
         comp.kl_positions = stats.positions
         comp.kl_uncertain = stats.uncertain
         comp.logprobs = stats
-        parts["kl"] = dmg.kl_damage(stats.kl_mean or 0.0)
+        longest = comp.alignment.n_ref if comp.alignment is not None else stats.positions
+        if comp.alignment is not None:
+            longest = max(longest, comp.alignment.n_cand)
+        parts["kl"] = dmg.kl_damage(dmg.kl_per_position(stats.kl_sum, stats.positions, longest))
 
 
 def finish_kl(pending: list[PendingKL], vocab: dict[Hashable, int]) -> None:

@@ -44,6 +44,14 @@ def token_damage(first_divergence: int | None) -> float:
     return max(0, TOKEN_WINDOW - first_divergence) / TOKEN_WINDOW
 
 
+def kl_per_position(kl_sum: float, positions: int, longest: int) -> float:
+    """KL per position for a probe's damage: the sum over compared positions spread over at
+    least the opening TOKEN_WINDOW positions (or the whole answer when shorter). An early
+    divergence compares few positions, and the divergent one carries the spike; dividing by
+    that handful would make one early flip look like a drifted answer."""
+    return kl_sum / max(positions, min(TOKEN_WINDOW, longest), 1)
+
+
 def kl_damage(kl_mean: float) -> float:
     return 1.0 - math.exp(-max(0.0, kl_mean) / KL_SCALE)
 

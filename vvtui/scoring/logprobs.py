@@ -217,6 +217,10 @@ def _run_chunk(jobs: Sequence[KLJob], vocab: dict[Hashable, int]) -> None:
         rows.extend(tops[key][:m])
     ids, probs, top1 = rows_to_arrays(rows, vocab)
     sizes = np.array([job.size for job in jobs], dtype=np.int64)
+    if ids.shape[1] == 0 or not sizes.any():
+        for job in jobs:  # nothing listed anywhere: no position can be compared
+            job.stats = LogprobStats()
+        return
     # Row indices of each job's positions, for both sides (identical jobs compare ref to ref).
     within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     ref_at = np.repeat([offsets[j.ref_key] for j in jobs], sizes) + within

@@ -55,10 +55,14 @@ class TinyLM:
         self.probe_seed = probe_seed
         self.top_k = top_k
         self.sharpness = sharpness
+        self._cache: dict[tuple[int, int], np.ndarray] = {}
 
     def logits(self, prev2: int, prev1: int) -> np.ndarray:
-        rng = np.random.default_rng(_seed(self.probe_seed, prev2, prev1))
-        return rng.normal(0.0, self.sharpness, size=len(VOCAB))
+        found = self._cache.get((prev2, prev1))
+        if found is None:
+            rng = np.random.default_rng(_seed(self.probe_seed, prev2, prev1))
+            found = self._cache[(prev2, prev1)] = rng.normal(0.0, self.sharpness, len(VOCAB))
+        return found
 
     def generate(
         self,
@@ -183,8 +187,10 @@ def ladder_snapshot(
     results: list[Result] = []
     for p in range(n_probes + sampled_probes):
         pid = f"p{p:03d}"
-        lm = TinyLM(_seed(seed, pid), top_k=top_k)
         sampled = p >= n_probes
+        # Sampled probes get peaked distributions (like "pick a number" prompts), so a handful
+        # of samples per endpoint can tell two distributions apart.
+        lm = TinyLM(_seed(seed, pid), top_k=top_k, sharpness=4.0 if sampled else 2.0)
         if sampled:
             probe = Probe(id=pid, kind="sampled", temperature=1.0, n_samples=n_samples)
             probes.append(probe)

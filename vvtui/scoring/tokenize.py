@@ -186,7 +186,7 @@ def _spans_incremental(pieces: Sequence[bytes]) -> list[tuple[int, int]]:
 
 def spans_from_strings(pieces: Sequence[str]) -> list[tuple[int, int]]:
     ends = list(accumulate(map(len, pieces)))
-    return list(zip([0, *ends[:-1]], ends, strict=True))
+    return list(zip([0, *ends[:-1]], ends, strict=True)) if ends else []
 
 
 # --------------------------------------------------------------------------------------------
