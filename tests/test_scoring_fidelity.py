@@ -204,6 +204,9 @@ def test_incremental_scoring_matches_a_rescore_whatever_the_arrival_order():
             assert others <= changed
         live = scorer.endpoint_score(result.endpoint)
         assert not live.final
+    live = scorer.endpoint_scores()
+    assert set(live) == {"ref", "a", "b"} and live["ref"].verdict == "reference"
+    assert live["a"].fidelity > live["b"].fidelity
     assert scorer.finalize().to_dict() == expected
     assert len(scorer.history("a")) > 0 and all(0 <= f <= 100 for f in scorer.history("a"))
 

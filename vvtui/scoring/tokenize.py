@@ -241,12 +241,3 @@ def tokenize_result(result: Result, text: str | None = None) -> TokenSeq:
             seq.keys = list(seq.tokens)
         return seq
     return tiktoken_tokens(result.text if text is None else text)
-
-
-def key_list(seq: TokenSeq, *, use_bytes: bool) -> list[Hashable]:
-    """Identity keys for alignment: bytes when both sides have them, else strings."""
-    if seq.tokenizer != PROVIDER:
-        return seq.keys
-    if use_bytes and seq.keys:
-        return seq.keys
-    return list(seq.tokens)
