@@ -12,8 +12,8 @@ Algorithm (see docs/scoring.md, "Alignment"):
    that are already identical are recognised in one vectorised pass; only gaps that differ
    recurse. A large region without any anchor is reported as one replacement.
 4. A semantic clean-up absorbs tiny coincidental matches (at most SPURIOUS_MAX tokens, no longer
-   than the edits on both sides) into the surrounding replacement, so unrelated texts do not
-   "agree" on every " the" and "," and highlighting is not confetti.
+   than the edits on both sides) into the surrounding replacement, so highlighting of
+   unrelated spans is not confetti of " the" and ",". `agreement` is computed before it.
 
 Cost: identical or nearly identical answers are O(n) in numpy; answers that differ everywhere are
 bounded by the anchor split and the exact-table cap (measured in benchmarks/scoring.py).
@@ -60,6 +60,8 @@ class Alignment:
     n_cand: int
     # Index (in both sequences: the prefix before it is shared) of the first differing token.
     first_divergence: int | None
+    # Tokens in a longest common subsequence (exact for regions up to EXACT_CELLS; on larger
+    # ones, the subsequence the anchors found). Chance matches count here, not in `ops`.
     matched: int
     # matched / max(n_ref, n_cand); 1.0 for two empty answers.
     agreement: float
@@ -86,8 +88,11 @@ def align_ids(a: np.ndarray, b: np.ndarray) -> Alignment:
             raw.append(("equal", 0, n, 0, m))
     else:
         _diff(a, b, 0, n, 0, m, raw, 0)
+    # Agreement counts the common subsequence before chance matches are absorbed: its length
+    # is the same whichever longest subsequence the traceback picked, so it is well defined
+    # and never rises when tokens are corrupted. The clean-up only shapes the highlighting.
+    matched = sum(i2 - i1 for tag, i1, i2, _, _ in raw if tag == "equal")
     ops = _cleanup(_coalesce(raw))
-    matched = sum(op.i2 - op.i1 for op in ops if op.tag == "equal")
     first = None
     for op in ops:
         if op.tag != "equal":
