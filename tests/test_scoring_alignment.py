@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vvtui.scoring import align
-from vvtui.scoring.alignment import SPURIOUS_MAX, _lcs
+from vvtui.scoring.alignment import SPURIOUS_MAX, _lcs, align_ids, encode_ids, match_stats
 
 TOKENS = st.lists(st.sampled_from(list("abcdefg")), max_size=40)
 
@@ -132,3 +132,22 @@ def test_empty_sides():
     assert align(["a"], []).ops[0].tag == "delete"
     assert align([], ["a"]).ops[0].tag == "insert"
     assert align(["a"], []).first_divergence == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(TOKENS, TOKENS)
+def test_counting_path_matches_the_full_alignment(a, b):
+    vocab = {}
+    ia, ib = encode_ids(a, vocab), encode_ids(b, vocab)
+    full = align_ids(ia, ib)
+    assert match_stats(ia, ib) == (full.matched, full.first_divergence)
+
+
+def test_counting_path_matches_on_large_patience_split_regions():
+    rng = np.random.default_rng(4)
+    ref = [f"t{int(x)}" for x in rng.zipf(1.3, 6000) % 3000]
+    cand = [f"t{int(x)}" for x in rng.zipf(1.3, 6000) % 3000]
+    vocab = {}
+    ia, ib = encode_ids(ref, vocab), encode_ids(cand, vocab)
+    full = align_ids(ia, ib)
+    assert match_stats(ia, ib) == (full.matched, full.first_divergence)

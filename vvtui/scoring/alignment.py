@@ -103,6 +103,19 @@ def align_ids(a: np.ndarray, b: np.ndarray) -> Alignment:
     return Alignment(ops, n, m, first, matched, agreement)
 
 
+def match_stats(a: np.ndarray, b: np.ndarray) -> tuple[int, int | None]:
+    """(matched, first_divergence) exactly as `align_ids` reports them, without building the
+    blocks: the same recursion, but exact regions stop after the forward pass. Scoring needs
+    only these; the blocks are for highlighting."""
+    n, m = len(a), len(b)
+    if n == m and (n == 0 or np.array_equal(a, b)):
+        return n, None
+    raw: list[tuple[str, int, int, int, int]] = []
+    _diff(a, b, 0, n, 0, m, raw, 0, count_only=True)
+    matched = sum(i2 - i1 for tag, i1, i2, _, _ in raw if tag == "equal")
+    return matched, _common_prefix(a, b)
+
+
 # --------------------------------------------------------------------------------------------
 # Recursive diff
 
@@ -132,8 +145,10 @@ def _diff(
     j2: int,
     out: list[tuple[str, int, int, int, int]],
     depth: int,
+    count_only: bool = False,
 ) -> None:
-    """Append ops aligning a[i1:i2] with b[j1:j2] (absolute indices)."""
+    """Append ops aligning a[i1:i2] with b[j1:j2] (absolute indices). With `count_only`, exact
+    regions append one equal block holding just their LCS length (no traceback)."""
     sa, sb = a[i1:i2], b[j1:j2]
     p = _common_prefix(sa, sb)
     if p:
@@ -156,17 +171,22 @@ def _diff(
     elif m == 0:
         out.append(("delete", i1, i2, j1, j1))
     elif n * m <= EXACT_CELLS:
-        _lcs(sa, sb, i1, j1, out)
+        _lcs(sa, sb, i1, j1, out, count_only)
     elif depth >= _MAX_DEPTH:
         out.append(("replace", i1, i2, j1, j2))
     else:
-        _patience(sa, sb, i1, j1, out, depth)
+        _patience(sa, sb, i1, j1, out, depth, count_only)
     if tail is not None:
         out.append(tail)
 
 
 def _lcs(
-    a: np.ndarray, b: np.ndarray, i0: int, j0: int, out: list[tuple[str, int, int, int, int]]
+    a: np.ndarray,
+    b: np.ndarray,
+    i0: int,
+    j0: int,
+    out: list[tuple[str, int, int, int, int]],
+    count_only: bool = False,
 ) -> None:
     """Exact LCS alignment with the bit-parallel algorithm (Allison-Dix, Hyyro): one row of the
     LCS table is an m-bit Python int whose zero bits mark the columns where the row's value
@@ -190,6 +210,10 @@ def _lcs(
     # still reaches v within columns < j, and the match is the last step of that row below j:
     # the highest set bit of ~row_i & (2^j - 1).
     i, j, value = n, m, m - rows[n].bit_count()
+    if count_only:
+        if value:
+            out.append(("equal", i0, i0 + value, j0, j0 + value))
+        return
     matches: list[tuple[int, int]] = []
     while value > 0:
         mask = (1 << j) - 1
@@ -235,6 +259,7 @@ def _patience(
     j0: int,
     out: list[tuple[str, int, int, int, int]],
     depth: int,
+    count_only: bool = False,
 ) -> None:
     va, pa = _unique_positions(a)
     vb, pb = _unique_positions(b)
@@ -275,7 +300,7 @@ def _patience(
             if ea > sa:
                 out.append(("equal", i0 + sa, i0 + ea, j0 + sb, j0 + eb))
         else:
-            _diff_slice(a, b, sa, ea, sb, eb, i0, j0, out, depth + 1)
+            _diff_slice(a, b, sa, ea, sb, eb, i0, j0, out, depth + 1, count_only)
         if g < n_gaps - 1:
             x, y = int(anchors_a[g]), int(anchors_b[g])
             out.append(("equal", i0 + x, i0 + x + 1, j0 + y, j0 + y + 1))
@@ -292,9 +317,10 @@ def _diff_slice(
     j0: int,
     out: list[tuple[str, int, int, int, int]],
     depth: int,
+    count_only: bool = False,
 ) -> None:
     sub: list[tuple[str, int, int, int, int]] = []
-    _diff(a[sa:ea], b[sb:eb], 0, ea - sa, 0, eb - sb, sub, depth)
+    _diff(a[sa:ea], b[sb:eb], 0, ea - sa, 0, eb - sb, sub, depth, count_only)
     for tag, x1, x2, y1, y2 in sub:
         out.append((tag, i0 + sa + x1, i0 + sa + x2, j0 + sb + y1, j0 + sb + y2))
 

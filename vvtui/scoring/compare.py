@@ -17,7 +17,7 @@ import numpy as np
 from vvtui.model import ErrorInfo, Probe, Result
 from vvtui.scoring import damage as dmg
 from vvtui.scoring import tools as toolcalls
-from vvtui.scoring.alignment import Alignment, align_ids
+from vvtui.scoring.alignment import Alignment, align_ids, match_stats
 from vvtui.scoring.checks import CheckOutcome, run_checks, script_expected
 from vvtui.scoring.logprobs import KLJob, LogprobStats, ids_of, run_kl_jobs
 from vvtui.scoring.script import foreign_ratio
@@ -171,7 +171,6 @@ class ProbeComparison:
     tokenizer: str | None = None
     ref_tokens: TokenSeq | None = None
     cand_tokens: TokenSeq | None = None
-    alignment: Alignment | None = None
     first_divergence: int | None = None
     agreement: float | None = None
     checks: list[CheckOutcome] = field(default_factory=list)
@@ -185,7 +184,18 @@ class ProbeComparison:
     parts: dict[str, float | None] = field(default_factory=dict)
     damage: float | None = None
     error: ErrorInfo | None = None
+    # Token ids of both answers; the alignment blocks are built from them on first use.
+    ids: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    _alignment: Alignment | None = field(default=None, repr=False, compare=False)
     _spans: list[HighlightSpan] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def alignment(self) -> Alignment | None:
+        """Alignment blocks against the reference (None when there is nothing to align).
+        Built on first use: scoring needs only `agreement` and `first_divergence`."""
+        if self._alignment is None and self.ids is not None:
+            self._alignment = align_ids(*self.ids)
+        return self._alignment
 
     @property
     def spans(self) -> list[HighlightSpan]:
@@ -356,18 +366,19 @@ def compare_pair(
 
     ref_seq, cand_seq, mode = choose_tokens(ref, cand, encoding)
     a, b = ref.ids(mode, vocab), cand.ids(mode, vocab)
-    alignment = align_ids(a, b)
+    matched, fd = match_stats(a, b)
+    longest = max(len(a), len(b))
     comp.tokenizer = ref_seq.tokenizer
     comp.ref_tokens, comp.cand_tokens = ref_seq, cand_seq
-    comp.alignment = alignment
-    comp.agreement = alignment.agreement
-    comp.first_divergence = alignment.first_divergence
+    comp.ids = (a, b)
+    comp.agreement = 1.0 if longest == 0 else matched / longest
+    comp.first_divergence = fd
 
     # How early the answers part (length-independent; see damage.token_damage). The request
     # succeeded: errors are measured, at 0, so their mean over probes is the error rate.
     parts: dict[str, float | None] = {
         "errors": 0.0,
-        "tokens": dmg.token_damage(alignment.first_divergence),
+        "tokens": dmg.token_damage(fd),
     }
 
     # KL / top-1 on the positions where both saw the same context: the shared prefix and the
@@ -380,7 +391,6 @@ def compare_pair(
         and rt.top is not None
         and ct.top is not None
     ):
-        fd = alignment.first_divergence
         upto = min(len(a), len(b)) if fd is None else min(fd + 1, len(a), len(b))
         job = KLJob(
             ref.result.key,
@@ -434,9 +444,7 @@ def _set_logprobs(
         comp.kl_positions = stats.positions
         comp.kl_uncertain = stats.uncertain
         comp.logprobs = stats
-        longest = comp.alignment.n_ref if comp.alignment is not None else stats.positions
-        if comp.alignment is not None:
-            longest = max(longest, comp.alignment.n_cand)
+        longest = stats.positions if comp.ids is None else max(map(len, comp.ids))
         parts["kl"] = dmg.kl_damage(dmg.kl_per_position(stats.kl_sum, stats.positions, longest))
 
 
