@@ -1,70 +1,44 @@
 """One run through every fault, end to end: simulator → HTTP → client → runner → write-ahead log →
-snapshot on disk.
+scored snapshot on disk.
 
-A single multi-endpoint run: two healthy endpoints and one endpoint per fault (each simulated
-fault mode, plus a closed port, an unresolvable `.invalid` host and an unset key variable).
-The healthy endpoints must come back whole and identical; every faulty one must be reported the
-way docs/clients.md says, with a one-line, redacted message; the snapshot must load back.
-
-Bounded: timeouts of half a second, at most one retry, the simulator at 50x speed, loopback only.
+A single multi-endpoint run of the fault matrix (tests/faultmatrix.py): two healthy endpoints and
+one endpoint per fault (each simulated fault mode, plus a closed port, an unresolvable `.invalid`
+host and an unset key variable). The healthy endpoints must come back whole and identical; every
+faulty one must be reported the way docs/clients.md says, with a one-line, redacted message; the
+snapshot must load back.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import io
 import json
-import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from vvtui.config import EndpointConfig
+from tests.faultmatrix import (
+    ECHO_KEY_ENV,
+    MATRIX,
+    PROBES,
+    RETRY_AFTER_MS,
+    UNSET_ENV,
+    endpoint_configs,
+    profiles,
+)
 from vvtui.model import Result, RunInfo, Snapshot
 from vvtui.redact import forget_all
 from vvtui.runner.core import RunPlan
 from vvtui.runner.session import RunSession
 from vvtui.runner.wal import wal_path_for
 from vvtui.sim.faults import FAULTS, WRONG_MODEL
-from vvtui.sim.profiles import Profile
 from vvtui.sim.server import start_sim
 from vvtui.storage import load_snapshot
 from vvtui.suites import load_suites
 
-SPEED = 50.0
-PROBES = (
-    "quant-arith-chain",
-    "quant-copy-digits",
-    "tools-weather-basic",
-    "logprob-capital-australia",
-)
 ECHO_KEY = "sk-e2e-echo-8f3a1c9d2b7e4f60a5"
-ECHO_KEY_ENV = "VVTUI_E2E_ECHO_KEY"
-UNSET_ENV = "VVTUI_E2E_UNSET_KEY"
-RETRY_AFTER_MS = 150
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Case:
-    """One endpoint of the run: where it points, how it is configured, what it must report."""
-
-    name: str
-    fault: str | None = None  # a simulator fault spec; None for the non-simulator cases
-    base_url: str | None = None  # overrides the simulator URL (closed port, .invalid host)
-    settings: dict[str, Any] = field(default_factory=dict)
-    profile: dict[str, Any] = field(default_factory=dict)
-    # Asserted on every result of the endpoint.
-    check: Callable[[Result], None] = lambda r: None
 
 
 def ok(r: Result) -> None:
@@ -157,110 +131,48 @@ def missing_key(r: Result) -> None:
     failed("config", says=("missing-key", f"${UNSET_ENV}", f"export {UNSET_ENV}"))(r)
 
 
-CASES = [
-    Case("healthy-a", check=ok, settings={"reference": True}),
-    Case("healthy-b", check=ok),
+# What each endpoint of the matrix (tests/faultmatrix.py) must report, on every result.
+CHECKS: dict[str, Callable[[Result], None]] = {
+    "healthy-a": ok,
+    "healthy-b": ok,
     # before any response
-    Case(
-        "refused",
-        base_url=f"http://127.0.0.1:{closed_port()}/v1",
-        settings={"max_retries": 1},
-        check=failed("connect", attempts=2, says=("cannot connect to 127.0.0.1",)),
-    ),
-    Case(
-        "dns",
-        base_url="http://vvtui-fault-test.invalid/v1",
-        check=failed("dns", says=("cannot resolve vvtui-fault-test.invalid",)),
-    ),
-    Case(
-        "missing-key",
-        "none",
-        settings={"api_key_env": UNSET_ENV, "max_retries": 0},
-        check=missing_key,
-    ),
-    Case(
-        "refuse",
-        "refuse",
-        settings={"max_retries": 1},
-        check=failed("connect", attempts=2, says=("closed the connection",)),
-    ),
-    Case(
-        "hang-headers",
-        "hang_headers",
-        settings={"timeout_s": 0.5},
-        check=failed("timeout", says=("no response headers", "0.5 s")),
-    ),
-    Case(
-        "rate-limit",
-        "rate_limit:1",
-        profile={"retry_after_ms": RETRY_AFTER_MS},
-        check=retried_then_ok(RETRY_AFTER_MS / 1000, RETRY_AFTER_MS / 1000),
-    ),
-    Case(
-        "rate-limit-exhausted",
-        "rate_limit:9",
-        settings={"max_retries": 1},
-        check=failed("rate_limited", status=429, attempts=2, says=("after 2 attempts",)),
+    "refused": failed("connect", attempts=2, says=("cannot connect to 127.0.0.1",)),
+    "dns": failed("dns", says=("cannot resolve vvtui-fault-test.invalid",)),
+    "missing-key": missing_key,
+    "refuse": failed("connect", attempts=2, says=("closed the connection",)),
+    "hang-headers": failed("timeout", says=("no response headers", "0.5 s")),
+    "rate-limit": retried_then_ok(RETRY_AFTER_MS / 1000, RETRY_AFTER_MS / 1000),
+    "rate-limit-exhausted": failed(
+        "rate_limited", status=429, attempts=2, says=("after 2 attempts",)
     ),
     # OpenAI's backoff: 0.5 s minus up to 25 % jitter before the first retry.
-    Case("flaky-5xx", "flaky_5xx:1", check=retried_then_ok(0.375, 0.5)),
-    Case(
-        "http-500",
-        "http_500",
-        settings={"max_retries": 1},
-        check=failed("api", status=500, attempts=2, says=("server_error",)),
-    ),
-    Case(
-        "html-error",
-        "html_error",
-        settings={"max_retries": 0},
-        check=failed("http", status=502, says=("502 Bad Gateway",)),
-    ),
-    Case(
-        "text-error",
-        "text_error",
-        settings={"max_retries": 0},
-        check=failed("http", status=500, says=("Internal Server Error",)),
-    ),
-    Case(
-        "error-body",
-        "error_body",
-        check=failed("api", status=400, says=("context_length_exceeded",)),
-    ),
-    Case("echo-auth", "echo_auth", settings={"api_key_env": ECHO_KEY_ENV}, check=echo_auth),
+    "flaky-5xx": retried_then_ok(0.375, 0.5),
+    "http-500": failed("api", status=500, attempts=2, says=("server_error",)),
+    "html-error": failed("http", status=502, says=("502 Bad Gateway",)),
+    "text-error": failed("http", status=500, says=("Internal Server Error",)),
+    "error-body": failed("api", status=400, says=("context_length_exceeded",)),
+    "echo-auth": echo_auth,
     # mid-stream
-    Case(
-        "stall",
-        "stall:1",
-        settings={"stall_timeout_s": 0.5},
-        check=failed("stall", partial=True, says=("no bytes for 0.5 s",)),
-    ),
-    Case(
-        "midstream-error",
-        "midstream_error:1",
-        check=failed("api", partial=True, says=("stream error", "Upstream provider")),
-    ),
-    Case("drop", "drop:1", check=failed("dropped", partial=True, says=("connection dropped",))),
-    Case(
-        "no-done",
-        "no_done",
-        check=failed("protocol", partial=True, says=("without finish_reason",)),
-    ),
-    Case("malformed-sse", "malformed_sse", check=malformed),
-    Case("invalid-utf8", "invalid_utf8", check=invalid_utf8),
-    Case("empty-choices", "empty_choices", check=ok),
-    Case("ignore-stream", "ignore_stream", check=flagged("ignored_stream")),
-    Case("oversized", "oversized:1", settings={"max_output_bytes": 4096}, check=oversized),
-    Case("wrong-model", "wrong_model", check=wrong_model),
-    Case("comments", "comments", check=ok),
-    Case("u2028", "u2028", check=u2028),
-    Case("echo-stream", "echo_stream", settings={"api_key_env": ECHO_KEY_ENV}, check=echo_stream),
-]
-BY_NAME = {c.name: c for c in CASES}
+    "stall": failed("stall", partial=True, says=("no bytes for 0.5 s",)),
+    "midstream-error": failed("api", partial=True, says=("stream error", "Upstream provider")),
+    "drop": failed("dropped", partial=True, says=("connection dropped",)),
+    "no-done": failed("protocol", partial=True, says=("without finish_reason",)),
+    "malformed-sse": malformed,
+    "invalid-utf8": invalid_utf8,
+    "empty-choices": ok,
+    "ignore-stream": flagged("ignored_stream"),
+    "oversized": oversized,
+    "wrong-model": wrong_model,
+    "comments": ok,
+    "u2028": u2028,
+    "echo-stream": echo_stream,
+}
+FAULTY = [ep.name for ep in MATRIX if not ep.name.startswith("healthy")]
 
 
-def test_every_simulator_fault_has_an_endpoint():
-    used = {c.fault.split(":")[0] for c in CASES if c.fault and c.fault != "none"}
+def test_every_endpoint_has_a_check_and_every_fault_an_endpoint():
+    assert list(CHECKS) == [ep.name for ep in MATRIX]
+    used = {ep.fault.split(":")[0] for ep in MATRIX if ep.fault and ep.fault != "none"}
     assert used == set(FAULTS)
 
 
@@ -272,27 +184,6 @@ class Run:
     plan: RunPlan
 
 
-def _endpoints(root: str) -> tuple[list[EndpointConfig], list[Profile]]:
-    profiles, endpoints = [], []
-    for case in CASES:
-        # No per-request noise: the two healthy endpoints must answer identically.
-        profile = Profile(case.name, case.name, ttft_s=0.2, tokens_per_s=80, jitter=0.0)
-        profile = dataclasses.replace(profile.scaled(SPEED), fault=case.fault, **case.profile)
-        profiles.append(profile)
-        settings = {"timeout_s": 5.0, "stall_timeout_s": 2.0, "max_retries": 1, **case.settings}
-        endpoints.append(
-            EndpointConfig(
-                name=case.name,
-                base_url=case.base_url or f"{root}/{case.name}/v1",
-                model="vv-sim-8b",
-                simulated=True,
-                max_concurrency=4,
-                **settings,
-            )
-        )
-    return endpoints, profiles
-
-
 @pytest.fixture(scope="module")
 def fault_run(tmp_path_factory) -> Iterator[Run]:
     from vvtui.cli.headless import Progress
@@ -300,11 +191,9 @@ def fault_run(tmp_path_factory) -> Iterator[Run]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ECHO_KEY_ENV, ECHO_KEY)
         mp.delenv(UNSET_ENV, raising=False)
-        # Endpoints first (for the URL the simulator needs the port; profiles do not).
-        _, profiles = _endpoints("http://unused")
-        server = start_sim(profiles)
+        server = start_sim(profiles())
         try:
-            endpoints, _ = _endpoints(server.url)
+            endpoints = endpoint_configs(server.url)
             probes = [p for p in load_suites(["quick"], 1) if p.id in PROBES]
             assert len(probes) == len(PROBES)
             plan = RunPlan(endpoints, probes, reference_repeats=1, max_concurrency=64)
@@ -360,12 +249,12 @@ def test_healthy_endpoints_are_whole_and_untouched(fault_run: Run):
         ]
 
 
-@pytest.mark.parametrize("case", CASES[2:], ids=[c.name for c in CASES[2:]])
-def test_faulty_endpoint_is_reported_as_it_should_be(fault_run: Run, case: Case):
-    results = results_of(fault_run, case.name)
+@pytest.mark.parametrize("name", FAULTY)
+def test_faulty_endpoint_is_reported_as_it_should_be(fault_run: Run, name: str):
+    results = results_of(fault_run, name)
     assert sorted(r.probe_id for r in results) == sorted(PROBES)
     for r in results:
-        case.check(r)
+        CHECKS[name](r)
         if r.error is not None:
             message = r.error.message
             assert message and "\n" not in message and len(message) <= 240
@@ -391,7 +280,7 @@ def test_snapshot_on_disk_is_complete_and_valid(fault_run: Run):
     expected = {j.as_tuple() for j in fault_run.plan.jobs()}
     assert {r.key for r in loaded.results} == expected
     assert len(loaded.results) == len(expected)
-    assert [e.name for e in loaded.endpoints] == [c.name for c in CASES]
+    assert [e.name for e in loaded.endpoints] == [ep.name for ep in MATRIX]
     assert loaded.to_dict()["results"] == fault_run.snapshot.to_dict()["results"]
     for r in loaded.results:
         assert r.error is None or r.error.kind in _error_kinds()
@@ -401,3 +290,17 @@ def _error_kinds() -> tuple[str, ...]:
     from vvtui.model import ERROR_KINDS
 
     return ERROR_KINDS
+
+
+def test_scores_cover_every_endpoint_and_count_every_error(fault_run: Run):
+    scores = fault_run.snapshot.scores["endpoints"]
+    assert list(scores) == [ep.name for ep in MATRIX]
+    assert scores["healthy-b"]["fidelity"] == 100.0
+    # A missing key is the user's to fix, not the endpoint's fault: not measured.
+    assert scores["missing-key"]["n_probes"] == 0 and scores["missing-key"]["fidelity"] is None
+    for name, s in scores.items():
+        kinds: dict[str, int] = {}
+        for r in results_of(fault_run, name):
+            if r.error is not None:
+                kinds[r.error.kind] = kinds.get(r.error.kind, 0) + 1
+        assert s["errors_by_kind"] == kinds, name

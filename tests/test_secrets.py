@@ -1,9 +1,10 @@
-"""No key in any output: a real multi-endpoint `vvtui run --headless --debug` whose endpoints send
-keys from `api_key_env` and from `${VAR}` headers, two of which echo every request header back
-(in a 401 error body, and streamed as the answer), then every output that exists: stdout,
-stderr, the snapshot, the write-ahead log caught mid-run, the JUnit file, and whatever the
-export commands of this branch write (`EXPORTS`: adding an output format is one line there).
-All are searched for the key values and for distinctive pieces of them.
+"""No key in any output: `vvtui --debug run --headless` over the whole fault matrix
+(tests/faultmatrix.py: two healthy endpoints, one per fault) whose endpoints send keys from
+`api_key_env` and from `${VAR}` headers, two of them echoing every request header back (in a
+401 error body, and streamed as the answer). Then every output that exists: stdout, stderr, the
+snapshot, the write-ahead log caught mid-run, the JUnit file, and whatever the export commands
+of this branch write (`EXPORTS`: adding an output format is one line there). All are searched
+for the key values and for distinctive pieces of them.
 
 Also: repr() of configs, clients, events, results and errors never holds a key.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.faultmatrix import SUITE_TOML, UNSET_ENV, FaultEndpoint, config_toml, profiles
 from vvtui.cli import build_parser, main
 from vvtui.redact import forget_all
 from vvtui.runner.wal import wal_path_for
@@ -39,40 +41,19 @@ KEYS = {
     "VVTUI_SECRET_TEST_C": f"plainvvtuiC{_TAG}zz",
 }
 PROFILE = {"ttft_s": 0.02, "tokens_per_s": 400.0, "jitter": 0.0}
-ENDPOINTS = """
-[[endpoint]]
-name = "ref"
-base_url = "{url}/ref/v1"
-model = "vv-sim-8b"
-api_key_env = "VVTUI_SECRET_TEST_A"
-simulated = true
+A, B, C = KEYS
 
-[[endpoint]]
-name = "header-keys"
-base_url = "{url}/plain/v1"
-model = "vv-sim-8b"
-simulated = true
-[endpoint.headers]
-X-Team-Token = "${{VVTUI_SECRET_TEST_B}}"
-Authorization = "Bearer ${{VVTUI_SECRET_TEST_C}}"
 
-[[endpoint]]
-name = "echo-auth"
-base_url = "{url}/echo-auth/v1"
-model = "vv-sim-8b"
-api_key_env = "VVTUI_SECRET_TEST_A"
-headers = {{ X-Team-Token = "${{VVTUI_SECRET_TEST_B}}" }}
-max_retries = 0
-simulated = true
-
-[[endpoint]]
-name = "echo-stream"
-base_url = "{url}/echo-stream/v1"
-model = "vv-sim-8b"
-api_key_env = "VVTUI_SECRET_TEST_C"
-headers = {{ X-Team-Token = "${{VVTUI_SECRET_TEST_B}}" }}
-simulated = true
-"""
+def keys_for(ep: FaultEndpoint) -> dict[str, object]:
+    """Keys on every endpoint of the matrix, through both routes vvtui has for them."""
+    if ep.name == "missing-key":
+        return {}
+    team = {"X-Team-Token": f"${{{B}}}"}
+    if ep.name == "healthy-b":
+        return {"headers": {**team, "Authorization": f"Bearer ${{{C}}}"}}
+    if ep.name == "echo-stream":
+        return {"api_key_env": C, "headers": team}
+    return {"api_key_env": A, "headers": team}
 
 
 @dataclass
@@ -120,14 +101,7 @@ def _needles() -> list[str]:
 def outputs(tmp_path_factory) -> Iterator[Outputs]:
     tmp = tmp_path_factory.mktemp("secrets")
     received: dict[str, list[dict[str, str]]] = {}
-    sim = SimServer(
-        [
-            Profile("ref", "ref", **PROFILE),
-            Profile("plain", "plain", **PROFILE),
-            Profile("echo-auth", "echo", fault="echo_auth", **PROFILE),
-            Profile("echo-stream", "echo", fault="echo_stream", **PROFILE),
-        ]
-    )
+    sim = SimServer(profiles())
 
     async def recording(req, resp):
         received.setdefault(req.path.split("/")[1], []).append(dict(req.headers))
@@ -137,11 +111,14 @@ def outputs(tmp_path_factory) -> Iterator[Outputs]:
     result = Outputs(received=received)
     try:
         config = tmp / "config.toml"
-        config.write_text(ENDPOINTS.format(url=server.url))
+        config.write_text(config_toml(server.url, keys_for))
+        suite = tmp / "faults.toml"
+        suite.write_text(SUITE_TOML)
         snap = tmp / "snap.json"
         env = {**os.environ, **KEYS, "PYTHONPATH": str(ROOT), "VVTUI_CONFIG": str(config)}
+        env.pop(UNSET_ENV, None)
         argv = [sys.executable, "-m", "vvtui", "--debug", "run", "--headless", "--config",
-                str(config), "--out", str(snap), "--suite", "quick", "--seed", "3",
+                str(config), "--out", str(snap), "--suite", str(suite), "--seed", "3",
                 "--junit", str(tmp / "junit.xml")]  # fmt: skip
         proc = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp
@@ -206,10 +183,13 @@ class _Capture:
 def test_the_run_really_sent_and_echoed_the_keys(outputs: Outputs):
     a, b, c = KEYS.values()
     assert outputs.texts["run exit code"] == "0", outputs.texts["run stderr"]
-    assert any(h.get("authorization") == f"Bearer {a}" for h in outputs.received["echo-auth"])
-    assert any(h.get("x-team-token") == b for h in outputs.received["echo-auth"])
-    assert any(h.get("authorization") == f"Bearer {c}" for h in outputs.received["plain"])
-    assert any(h.get("authorization") == f"Bearer {c}" for h in outputs.received["echo-stream"])
+    got = outputs.received
+    assert any(h.get("authorization") == f"Bearer {a}" for h in got["echo-auth"])
+    assert any(h.get("x-team-token") == b for h in got["echo-auth"])
+    assert any(h.get("authorization") == f"Bearer {c}" for h in got["healthy-b"])
+    assert any(h.get("authorization") == f"Bearer {c}" for h in got["echo-stream"])
+    assert "missing-key" not in got  # never sent
+    assert f"missing-key (${UNSET_ENV})" in outputs.texts["run stderr"]
     assert outputs.texts["wal mid-run"].count('"type": "result"') >= 1
     assert "[REDACTED]" in outputs.texts["file snap.json"]
 
@@ -246,7 +226,7 @@ async def test_reprs_never_hold_a_key(monkeypatch, sim_server_factory, tmp_path)
         monkeypatch.setenv(name, value)
     server = sim_server_factory([Profile("echo-auth", "echo", fault="echo_auth", **PROFILE)])
     path = tmp_path / "config.toml"
-    path.write_text(ENDPOINTS.format(url=server.url))
+    path.write_text(config_toml(server.url, keys_for))
     config = load_config(path)
     endpoint = config.endpoint("echo-auth")
     probe = Probe(id="p", messages=[{"role": "user", "content": "hi"}])
