@@ -278,7 +278,10 @@ class Accumulator:
         input_tokens = usage.input_tokens if usage else None
         output_tokens = usage.output_tokens if usage else None
         estimated = False
-        if input_tokens is None and self.count_tokens is not None and self.t_sent is not None:
+        # Estimate (and so charge for) the prompt only when the server took the request: one that
+        # was refused, errored or never answered produced nothing a provider bills for.
+        answered = got_output or self.finish is not None
+        if input_tokens is None and self.count_tokens is not None and answered:
             input_tokens = self.count_tokens(_message_text(self.probe.messages))
             estimated = True
         if output_tokens is None and got_output:
