@@ -41,7 +41,10 @@ def _config(text: str) -> None:
     assert sum(e.reference for e in config.endpoints) == 1
     repr(config)
     for endpoint in config.endpoints:
-        endpoint.info().to_dict()
+        # It ends up in every snapshot: strict JSON, finite numbers.
+        json.dumps(endpoint.info().to_dict(), allow_nan=False)
+        for key in ("timeout_s", "stall_timeout_s", "request_timeout_s"):
+            assert math.isfinite(getattr(endpoint, key)) and getattr(endpoint, key) > 0
 
 
 CONFIG_LINES = [
@@ -78,6 +81,9 @@ CONFIG_LINES = [
     "timeout_s = -1",
     "timeout_s = inf",
     "timeout_s = nan",
+    "request_timeout_s = 0.5",
+    "price = { input = nan, output = 1 }",
+    "price = { input = 1, output = inf }",
     "stall_timeout_s = 0.5",
     "max_retries = 99999999999999999999",
     'protocol = "anthropik"',

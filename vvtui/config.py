@@ -8,6 +8,7 @@ request time (see vvtui.redact.read_secret).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -35,6 +36,7 @@ _ENDPOINT_KEYS = {
     "max_concurrency": "requests in flight to this endpoint at once",
     "timeout_s": "seconds to wait for response headers",
     "stall_timeout_s": "seconds without a byte mid-stream before the stream counts as stalled",
+    "request_timeout_s": "seconds one answer may take from request to last byte",
     "max_retries": "retries for 408/409/429/5xx before any token arrived",
     "max_output_bytes": "cap on one answer's size",
     "logprobs": "ask for logprobs (false for servers that reject them)",
@@ -61,6 +63,9 @@ class EndpointConfig:
     max_concurrency: int = 4
     timeout_s: float = 60.0
     stall_timeout_s: float = 30.0
+    # The bound on one whole answer: keep-alive comments reset the stall timer, so without it a
+    # server sending only those would hold a request (and the run) forever.
+    request_timeout_s: float = 600.0
     max_retries: int = 2
     max_output_bytes: int = 1_000_000
     logprobs: bool = True
@@ -411,7 +416,12 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
                 )
         for key in _PRICE_KEYS:
             value = price.get(key)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value < 0
+            ):
                 fail(
                     "endpoint",
                     i,
@@ -442,11 +452,17 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
             if value < minimum:
                 fail("endpoint", i, key, f"endpoint {label}: {key} must be at least {minimum}")
             setattr(ep, key, value)
-    for key in ("timeout_s", "stall_timeout_s"):
+    for key in ("timeout_s", "stall_timeout_s", "request_timeout_s"):
         if key in raw:
             value = want(key, (int, float), "a number of seconds")
-            if value <= 0:
-                fail("endpoint", i, key, f"endpoint {label}: {key} must be positive")
+            # nan and inf parse as TOML floats; neither bounds a wait.
+            if not math.isfinite(value) or value <= 0:
+                fail(
+                    "endpoint",
+                    i,
+                    key,
+                    f"endpoint {label}: {key} must be a positive, finite number of seconds",
+                )
             setattr(ep, key, float(value))
     for key in ("logprobs", "simulated"):
         if key in raw:
