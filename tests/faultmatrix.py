@@ -73,6 +73,12 @@ MATRIX = [
     FaultEndpoint("echo-auth", "echo_auth", settings={"api_key_env": ECHO_KEY_ENV}),
     # mid-stream
     FaultEndpoint("stall", "stall:1", settings={"stall_timeout_s": 0.5}),
+    # comments every 50 ms keep the stall timer quiet: only request_timeout_s ends it
+    FaultEndpoint(
+        "keepalive-forever",
+        "keepalive_forever",
+        settings={"stall_timeout_s": 0.5, "request_timeout_s": 1.0},
+    ),
     FaultEndpoint("midstream-error", "midstream_error:1"),
     FaultEndpoint("drop", "drop:1"),
     FaultEndpoint("no-done", "no_done"),

@@ -464,7 +464,7 @@ class ToolCall:
 ERROR_KINDS = (
     "connect",  # connection refused / reset before a response
     "dns",  # name resolution failed
-    "timeout",  # no response headers in time
+    "timeout",  # no response headers in time, or no complete answer in request_timeout_s
     "stall",  # the stream stopped sending mid-answer
     "http",  # a 4xx/5xx status
     "rate_limited",  # 429 after the retries allowed

@@ -330,7 +330,8 @@ class StreamingClient:
             return
         port = request.url.port
         where = request.url.host + (f":{port}" if port else "")
-        yield RequestSent(perf_counter(), attempt)
+        sent = perf_counter()
+        yield RequestSent(sent, attempt)
         try:
             async with asyncio.timeout(ep.timeout_s):
                 response = await self.http.send(request, stream=True)
@@ -366,7 +367,8 @@ class StreamingClient:
                 else:
                     yield Failed(perf_counter(), error)
                 return
-            async with aclosing(self._read(response, body)) as events:
+            deadline = sent + ep.request_timeout_s
+            async with aclosing(self._read(response, body, deadline)) as events:
                 async for event in events:
                     yield event
         finally:
@@ -394,9 +396,12 @@ class StreamingClient:
         return error
 
     async def _read(
-        self, response: httpx.Response, body: dict[str, Any]
+        self, response: httpx.Response, body: dict[str, Any], deadline: float
     ) -> AsyncIterator[ClientEvent]:
-        """Body → events, whether the server streams SSE or answers one JSON document."""
+        """Body → events, whether the server streams SSE or answers one JSON document.
+
+        Reading ends by `deadline` (perf_counter) at the latest: keep-alive comments reset the
+        stall timer, so a server that sends only those would otherwise hold the request forever."""
         parser = self.new_parser()
         sse = SSEReader()
         content_type = response.headers.get("content-type", "").lower()
@@ -412,7 +417,14 @@ class StreamingClient:
         )
         try:
             while True:
-                item = await queue.get()
+                try:
+                    async with asyncio.timeout(max(0.0, deadline - perf_counter())):
+                        item = await queue.get()
+                except TimeoutError:
+                    limit = self.endpoint.request_timeout_s
+                    detail = f"no complete answer within {limit:g} s (request_timeout_s)"
+                    end = _End(perf_counter(), "timeout", detail)
+                    break
                 if isinstance(item, _End):
                     end = item
                     break
@@ -466,7 +478,7 @@ class StreamingClient:
                     if parser.ended:
                         break
             parser.malformed += sse.bad_lines
-            t_end = end.t if end.kind in ("stall", "dropped", "protocol") else last_t
+            t_end = end.t if end.kind in ("stall", "dropped", "protocol", "timeout") else last_t
             for event in parser.close(
                 t_end, end.kind, invalid_utf8=sse.invalid_utf8, detail=end.detail
             ):

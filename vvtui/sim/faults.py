@@ -40,6 +40,7 @@ FAULTS: dict[str, int] = {
     "u2028": 0,
     "echo_auth": 0,
     "echo_stream": 0,
+    "keepalive_forever": 0,
 }
 FAULT_HEADER = "x-vvtui-sim-fault"
 # A held-open socket (hang_headers, stall) is released after this long even if the client stays.

@@ -66,6 +66,8 @@ Faults (profile `fault`, or the `x-vvtui-sim-fault` request header; spec `name` 
                      Authorization included (a careless gateway echoing the key).
     echo_stream      HTTP 200, the answer is "You sent: " + every request header verbatim, in
                      5-character tokens (the key split across deltas and logprob entries).
+    keepalive_forever  HTTP 200, the role chunk, then `: keep-alive` every 50 ms and never a
+                     token, until the client leaves (bytes keep coming, so no stall timer fires).
 Faults other than wrong_model, u2028, stall and drop leave non-streaming requests alone, apart from
 the ones that replace the whole response (refuse ... error_body, echo_auth).
 """

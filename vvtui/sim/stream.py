@@ -15,7 +15,7 @@ from typing import Any
 from vvtui.sim import chunks
 from vvtui.sim.answer import Generation, Piece
 from vvtui.sim.chunks import Envelope, choice, chunk, sse
-from vvtui.sim.faults import Fault, hold_open
+from vvtui.sim.faults import HOLD_LIMIT_S, Fault, hold_open
 from vvtui.sim.http import ConnectionDropped, Response
 
 _MARK = "\ue000"  # private-use placeholder swapped for raw invalid bytes on the wire
@@ -132,6 +132,8 @@ async def stream(plan: Plan, resp: Response) -> None:
     if fault == "echo_stream":
         await _echo(plan, resp, out)
         return
+    if fault == "keepalive_forever":
+        await _keepalive_forever(resp)
     for i, piece in enumerate(_pieces(plan)):
         if fault == "comments":
             await _comments_until(plan, resp, plan.deadline(i))
@@ -211,6 +213,17 @@ async def _oversized(plan: Plan, resp: Response, out: _Writer, megabytes: int) -
     await out.send([choice({}, None, "length")])
     await resp.write(chunks.DONE)
     await resp.end()
+
+
+async def _keepalive_forever(resp: Response, every_s: float = 0.05) -> None:
+    """`: keep-alive` comments and never a token, until the client leaves (or the hold limit):
+    an upstream stuck behind a gateway that keeps the connection warm."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HOLD_LIMIT_S
+    while not resp.peer_closed() and loop.time() < deadline:
+        await resp.write(b": keep-alive\n\n")
+        await asyncio.sleep(every_s)
+    raise ConnectionDropped
 
 
 async def _echo(plan: Plan, resp: Response, out: _Writer) -> None:
