@@ -149,6 +149,18 @@ CASES = [
         ("none.json", "nothing to resume"),
     ),
     Case(
+        "out-is-a-directory",
+        {"c.toml": ENDPOINT, "o.json/keep": ""},
+        ["run", "--headless", "--config", "{c.toml}", "--suite", "json", "--out", "{o.json}"],
+        ("o.json", "is a directory", "--out"),
+    ),
+    Case(
+        "out-not-writable",
+        {"c.toml": ENDPOINT, "f": "a file, not a folder"},
+        ["run", "--headless", "--config", "{c.toml}", "--suite", "json", "--out", "{f}/s.json"],
+        ("cannot write there", "is a file, not a folder", "--out"),
+    ),
+    Case(
         "bad-fault-spec",
         {},
         ["demo", "--headless", "--fault", "int4=explode"],

@@ -33,6 +33,9 @@ class WriteAheadLog:
         self.path = path
         self._fh: IO[str] | None = None
         self._last_sync = 0.0
+        # The first write error (a full disk): later appends are skipped, the run goes on in
+        # memory and its snapshot is still written at the end.
+        self.error: OSError | None = None
 
     def open(self, header: dict[str, Any]) -> None:
         """Start a new log (truncating any old one) with `header` as its first line."""
@@ -46,8 +49,13 @@ class WriteAheadLog:
         self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the run
 
     def append(self, result: Result) -> None:
-        self._write({"type": "result", **result.to_dict()})
-        self._sync()
+        if self.error is not None:
+            return
+        try:
+            self._write({"type": "result", **result.to_dict()})
+            self._sync()
+        except OSError as exc:
+            self.error = exc
 
     def _write(self, record: dict[str, Any]) -> None:
         assert self._fh is not None, "write-ahead log not open"
@@ -62,8 +70,11 @@ class WriteAheadLog:
 
     def close(self, remove: bool = False) -> None:
         if self._fh is not None:
-            self._sync(force=True)
-            self._fh.close()
+            try:
+                self._sync(force=True)
+                self._fh.close()
+            except OSError as exc:
+                self.error = self.error or exc
             self._fh = None
         if remove:
             try:
