@@ -71,6 +71,12 @@ CASES = [
         ("c.toml:3", "base_url holds a credential", "api_key_env"),
     ),
     Case(
+        "key-in-extra-body",
+        {"c.toml": ENDPOINT + 'extra_body = { provider = { api_key = "sk-oops" } }\n'},
+        ["run", "--headless", "--config", "{c.toml}"],
+        ("c.toml:5", "extra_body.provider.api_key looks like a credential", "api_key_env"),
+    ),
+    Case(
         "missing-config",
         {},
         ["run", "--headless", "--config", "{dir}/nowhere.toml"],

@@ -446,6 +446,16 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
         ep.headers = dict(headers)
     if "extra_body" in raw:
         ep.extra_body = dict(want("extra_body", (dict,), "a table"))
+        secret = _secret_field(ep.extra_body)
+        if secret:
+            fail(
+                "endpoint",
+                i,
+                "extra_body",
+                f"endpoint {label}: extra_body.{secret} looks like a credential; extra_body is "
+                "written to snapshots and reports",
+                'send keys with api_key_env, or headers = { Name = "${ENV_VAR}" }',
+            )
     for key, minimum in (("max_concurrency", 1), ("max_retries", 0), ("max_output_bytes", 1)):
         if key in raw:
             value = want(key, (int,), "an integer")
@@ -471,6 +481,34 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
         labels = want("labels", (dict,), "a table of strings")
         ep.labels = {str(k): str(v) for k, v in labels.items()}
     return ep
+
+
+# Body fields that carry credentials (exact names: "max_tokens" is not one).
+_SECRET_FIELDS = re.compile(
+    r"^(api[-_]?key|apikey|key|access[-_]?token|token|secret|client[-_]?secret|password|"
+    r"authorization|auth)$",
+    re.IGNORECASE,
+)
+
+
+def _secret_field(value: Any, path: str = "", depth: int = 0) -> str | None:
+    """The dotted path of the first credential-named field in a nested table, or None."""
+    if depth > 20:
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if _SECRET_FIELDS.match(str(key)) and isinstance(item, str) and item:
+                return here
+            found = _secret_field(item, here, depth + 1)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _secret_field(item, path, depth + 1)
+            if found:
+                return found
+    return None
 
 
 def _url_credentials(url: str) -> str | None:
