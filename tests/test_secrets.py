@@ -194,6 +194,23 @@ def test_the_run_really_sent_and_echoed_the_keys(outputs: Outputs):
     assert "[REDACTED]" in outputs.texts["file snap.json"]
 
 
+def test_the_cli_run_over_every_fault_completes_and_its_snapshot_loads(outputs: Outputs):
+    from tests.faultmatrix import MATRIX, PROBES
+    from vvtui.model import Snapshot
+
+    data = json.loads(outputs.texts["file snap.json"])
+    snapshot = Snapshot.from_dict(data)
+    assert snapshot.run.complete is True
+    assert [e.name for e in snapshot.endpoints] == [ep.name for ep in MATRIX]
+    for name in ("healthy-a", "healthy-b"):
+        mine = [r for r in snapshot.results if r.endpoint == name and r.repeat == 0]
+        assert sorted(r.probe_id for r in mine) == sorted(PROBES)
+        assert all(r.error is None and not r.truncated for r in mine)
+    for ep in MATRIX:
+        assert {r.probe_id for r in snapshot.results if r.endpoint == ep.name} == set(PROBES)
+    assert set(snapshot.scores["endpoints"]) == {ep.name for ep in MATRIX}
+
+
 def test_no_output_holds_a_key(outputs: Outputs):
     assert len([k for k in outputs.texts if k.startswith("file ")]) >= 2  # snapshot and junit
     for name, text in outputs.texts.items():

@@ -13,6 +13,10 @@ examples:
   vvtui run --headless --out snap.json       no UI: progress on stderr, table on stdout
   vvtui run --headless --min-fidelity 90 --max-ttft-ms 2000 --junit junit.xml
   vvtui run --resume snap.json               continue an interrupted run
+
+Keys come from the environment variables the config names (api_key_env, ${VAR} in headers).
+Without the reference's key the run does not start; endpoints missing theirs are listed in a
+warning and their requests fail (error kind "config") while the others are compared.
 """
 
 DEMO_EPILOG = """\
