@@ -36,7 +36,7 @@ UNSET_ENV = "VVTUI_FAULTS_UNSET_KEY"
 ECHO_KEY_ENV = "VVTUI_FAULTS_ECHO_KEY"
 RETRY_AFTER_MS = 150
 # Every endpoint unless it says otherwise: generous for healthy ones, bounded for faulty ones.
-DEFAULTS = {"timeout_s": 5.0, "stall_timeout_s": 2.0, "max_retries": 1, "max_concurrency": 4}
+DEFAULTS = {"timeout_s": 10.0, "stall_timeout_s": 5.0, "max_retries": 1, "max_concurrency": 4}
 
 
 def closed_port() -> int:
