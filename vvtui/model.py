@@ -434,7 +434,10 @@ class Tokens:
                 for pair in row:
                     if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
                         raise Invalid("tokens.top pairs must be [token, logprob]")
-                    pairs.append((intern(pair[0]), _finite(pair[1], "tokens.top logprob") or 0.0))
+                    alt = _finite(pair[1], "tokens.top logprob")
+                    if alt is None:
+                        raise Invalid("tokens.top pairs must be [token, logprob]")
+                    pairs.append((intern(pair[0]), alt))
                 rows.append(pairs)
         return cls(text=text, logprob=logprob, bytes=raw_bytes, top=rows)
 
