@@ -269,7 +269,7 @@ def test_ctrl_c_to_the_process_group_stops_the_demo_cleanly(tmp_path: Path):
     assert kinds <= {"cancelled"}, text
 
 
-def test_simulator_child_ignores_ctrl_c_and_stops_when_told():
+def test_simulator_child_ignores_group_signals_and_stops_when_told():
     import httpx
 
     from vvtui.sim.process import start_sim_process
@@ -277,6 +277,7 @@ def test_simulator_child_ignores_ctrl_c_and_stops_when_told():
     sim = start_sim_process([Profile("ref", "reference", **PROFILE)])
     try:
         sim.proc.send_signal(signal.SIGINT)
+        sim.proc.send_signal(signal.SIGTERM)
         time.sleep(0.2)
         assert sim.proc.poll() is None  # still serving the parent's in-flight requests
         assert httpx.get(sim.url + "/", timeout=5).status_code == 200
