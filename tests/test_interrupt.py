@@ -157,7 +157,9 @@ def assert_resumed_without_asking_again(partial_keys: set, asked: Counter, out: 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_writes_what_was_gathered_then_resume_completes(tmp_path: Path, sim: Sim, sig):
     proc, config, out, log = start_run(tmp_path, sim)
-    wait_for_results(proc, wal_path_for(out), 4, log)
+    wal = wal_path_for(out)
+    wait_for_results(proc, wal, 4, log)
+    logged = wal_results(wal)
     proc.send_signal(sig)
     code = finish(proc, log, timeout=30)
     text = log.read_text()
@@ -168,6 +170,7 @@ def test_signal_writes_what_was_gathered_then_resume_completes(tmp_path: Path, s
     data = json.loads(out.read_text())
     assert data["run"]["complete"] is False
     partial = load_snapshot(out)
+    assert len(partial.results) >= logged  # everything logged before the signal, and more
     finished = {r.key for r in partial.results if r.error is None and not r.truncated}
     assert len(finished) >= 4
     # Requests in flight when the signal came are recorded, marked cancelled, not dropped.
