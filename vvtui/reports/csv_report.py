@@ -118,13 +118,16 @@ def _text(value: str | None) -> str:
 
 
 def _cell(value: Any) -> str:
+    """Numbers as Python writes them; every string (names from a config too) through `_text`."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return _text(str(value))
 
 
 def _write(header: list[str], rows: list[list[str]]) -> str:
@@ -171,7 +174,7 @@ def results_csv(data: ReportData) -> str:
             "probe_first_divergence": summary.get("first_divergence"),
             "error_kind": None if err is None else err.kind,
             "error_status": None if err is None else err.status,
-            "error_message": _text(None if err is None else err.message),
+            "error_message": (None if err is None else err.message),
             "finish_reason": r.finish_reason,
             "ttfb_s": r.ttfb_s,
             "ttft_s": r.ttft_s,
@@ -183,13 +186,13 @@ def results_csv(data: ReportData) -> str:
             "cost_usd": r.cost_usd,
             "truncated": r.truncated,
             "attempts": r.attempts,
-            "upstream_provider": _text(r.upstream_provider),
-            "model_answered": _text(r.model_answered),
-            "system_fingerprint": _text(r.system_fingerprint),
+            "upstream_provider": (r.upstream_provider),
+            "model_answered": (r.model_answered),
+            "system_fingerprint": (r.system_fingerprint),
             "flags": ";".join(r.flags),
             "started_at": _iso(r.started_at),
-            "tool_calls": _text(calls),
-            "text": _text(r.text),
+            "tool_calls": (calls),
+            "text": (r.text),
         }
         rows.append([_cell(values[c]) for c in RESULT_COLUMNS])
     return _write(list(RESULT_COLUMNS), rows)
@@ -233,7 +236,7 @@ def endpoints_csv(data: ReportData) -> str:
             *part_values,
             "stored" if data.rescored is None else "recomputed",
         ]
-        rows.append([redact(_cell(v)) for v in row])
+        rows.append([_cell(v) for v in row])
     return _write(header, rows)
 
 

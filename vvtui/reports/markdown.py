@@ -179,7 +179,9 @@ def _probe_section(data: ReportData, rank: int, probe: Probe) -> list[str]:
     out = [title, ""]
     if probe.description:
         out += [escape(redact(probe.description)), ""]
-    out += ["Prompt:", "", fence(fmt.clip(redact(prompt_text(probe)), PROMPT_LIMIT)), ""]
+    prompt = prompt_text(probe)
+    if prompt:
+        out += ["Prompt:", "", fence(fmt.clip(redact(prompt), PROMPT_LIMIT)), ""]
     expected = expected_text(probe)
     if expected:
         out += [f"Expected: {escape(fmt.clip(redact(expected), CELL_LIMIT))}", ""]
