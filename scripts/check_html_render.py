@@ -4,9 +4,10 @@
     PYTHONPATH=. python scripts/check_html_render.py --snapshot SNAP.json [--screenshot out.png]
 
 Takes a screenshot (look at it), dumps the DOM after scripts ran and checks it: the scoreboard
-table with a row per endpoint, the inline SVG charts, the probe sections, no console error, and
-no request leaving the file (Chromium is started with networking features off and the DOM is
-searched for src/href pointing at http(s)). Exits 0 when every check passes, 1 listing what
+table with a row per endpoint, that a click on its fidelity heading sorts it, the inline SVG
+charts, the probe sections, no console error, and no request leaving the file (Chromium is
+started with networking features off and the DOM is searched for src/href pointing at
+http(s)). Exits 0 when every check passes, 1 listing what
 failed, 2 when Chromium is not installed (`apt-get install chromium` on Debian).
 """
 
@@ -72,9 +73,6 @@ def _run(
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-_CONSOLE = re.compile(r"CONSOLE\(\d+\)\]? ?\"?(.*)|Uncaught .*")
-
-
 def console_errors(stderr: str) -> list[str]:
     """Console messages and uncaught exceptions Chromium logged while loading the page."""
     found = []
@@ -108,6 +106,44 @@ def check_dom(dom: str, endpoints: int | None = None) -> list[str]:
     if re.search(r"<script\b[^>]*\bsrc=", dom, re.I):
         problems.append("a <script src=...> (scripts must be inline)")
     return problems
+
+
+# Appended to a copy of the page: click the fidelity heading once, as a person would.
+_CLICK = """<script>
+(function () {
+  var th = Array.prototype.find.call(
+    document.querySelectorAll("#scoreboard-table thead th"),
+    function (h) { return h.textContent.trim().indexOf("fidelity") === 0; });
+  th.querySelector("button").click();
+})();
+</script>"""
+
+
+def sorted_column(dom: str, column: int) -> list[str]:
+    """The data-v values of one scoreboard column, in row order."""
+    table = dom.split('id="scoreboard-table"', 1)[1].split("</table>", 1)[0]
+    body = table.split("<tbody>", 1)[-1]
+    values = []
+    for row in body.split("<tr")[1:]:
+        cells = re.findall(r'<td[^>]*data-v="([^"]*)"', row)
+        values.append(cells[column] if column < len(cells) else "")
+    return values
+
+
+def check_sorting(dom: str) -> list[str]:
+    """After one click on "fidelity" the rows are in ascending fidelity, unmeasured last."""
+    head = dom.split('id="scoreboard-table"', 1)[1].split("</thead>", 1)[0]
+    labels = re.findall(r"<th[^>]*>(?:<button[^>]*>)?([^<]*)", head)
+    if "fidelity" not in labels:
+        return ["no fidelity column in the scoreboard"]
+    if 'aria-sort="ascending"' not in head:
+        return ["clicking the fidelity heading did not mark it sorted"]
+    values = sorted_column(dom, labels.index("fidelity"))
+    numbers = [float(v) for v in values if v != ""]
+    blanks_last = all(v == "" for v in values[len(numbers) :])
+    if numbers != sorted(numbers) or not blanks_last:
+        return [f"scoreboard not sorted by fidelity after a click: {values}"]
+    return []
 
 
 def render(
@@ -146,6 +182,18 @@ def render(
                     f"chromium --screenshot exited {shot.returncode}: {shot.stderr.strip()[-400:]}"
                 )
             check.console += console_errors(shot.stderr)
+        clicked = profile / "clicked.html"
+        page = html_path.read_text(encoding="utf-8")
+        clicked.write_text(page.replace("</body>", _CLICK + "</body>"), encoding="utf-8")
+        sorted_dom = _run(
+            browser,
+            ["--dump-dom", "--virtual-time-budget=2000", clicked.as_uri()],
+            profile,
+            timeout,
+        )
+        if 'id="scoreboard-table"' in sorted_dom.stdout:
+            check.problems += check_sorting(sorted_dom.stdout)
+        check.console += console_errors(sorted_dom.stderr)
     if check.dom:
         check.problems += check_dom(check.dom, endpoints)
     check.problems += [f"console: {line}" for line in check.console]

@@ -80,10 +80,12 @@ def _canonical(name: str, arguments: str) -> tuple[str, str]:
 
 def call_lines(result: Result | None, other: Result | None) -> list[tuple[str, bool]]:
     """`result`'s tool calls as display lines, each flagged when `other` made no such call
-    (same function, same arguments once parsed)."""
+    (same function, same arguments once parsed). Nothing is flagged without an `other`."""
     if result is None:
         return []
-    theirs = set() if other is None else {_canonical(c.name, c.arguments) for c in other.tool_calls}
+    if other is None:
+        return [(f"→ {c.name}({c.arguments})", False) for c in result.tool_calls]
+    theirs = {_canonical(c.name, c.arguments) for c in other.tool_calls}
     return [
         (f"→ {c.name}({c.arguments})", _canonical(c.name, c.arguments) not in theirs)
         for c in result.tool_calls

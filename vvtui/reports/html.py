@@ -69,7 +69,7 @@ CSS_VARS = (
 
 CSS = """
 * { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1280px; padding: 24px 28px 48px; background: #ffffff;
+body { margin: 0 auto; max-width: 1360px; padding: 24px 28px 48px; background: #ffffff;
   color: var(--ink); font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans",
   sans-serif; }
 h1 { font-size: 24px; margin: 0 0 4px; }
@@ -88,8 +88,8 @@ table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nu
 th, td { padding: 4px 8px; border-bottom: 1px solid #eaeef2; text-align: left;
   vertical-align: top; }
 th { background: #f6f8fa; font-weight: 600; white-space: nowrap; }
-#scoreboard-table th, #scoreboard-table td { white-space: nowrap; padding: 4px 6px;
-  font-size: 13px; }
+#scoreboard-table th, #scoreboard-table td { white-space: nowrap; padding: 4px 5px;
+  font-size: 12.5px; }
 td.num, th.num { text-align: right; }
 .scroll { overflow-x: auto; }
 table.sortable th button { all: unset; cursor: pointer; }
@@ -147,6 +147,8 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px
   .charts { display: block; }
   details.probe { border: none; padding: 0; }
   .scroll { overflow: visible; }
+  #scoreboard-table th, #scoreboard-table td { white-space: normal; font-size: 9px;
+    padding: 2px 3px; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
