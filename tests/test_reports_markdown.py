@@ -99,3 +99,19 @@ def test_escape_and_fence():
     assert escape("x\ny") == "x<br>y"
     block = fence("has ``` inside")
     assert block.startswith("````text\n") and block.endswith("\n````")
+
+
+def test_every_format_renders_a_run_with_nothing_gathered():
+    from vvtui.reports.csv import render_csv
+    from vvtui.reports.html import render_html
+
+    snap = hostile(scored=False)
+    snap.results = []
+    snap.run.complete = False
+    for _ in range(2):
+        md = render_markdown(snap)
+        assert "complete**: no" in md and "No candidate diverged" in md
+        assert "<!DOCTYPE html>" in render_html(snap)
+        assert render_csv(snap).count("\n") == 1  # the header alone
+        assert render_csv(snap, "endpoints").count("\n") == 1 + len(snap.endpoints)
+        snap.endpoints = []  # and a snapshot without endpoints at all

@@ -552,6 +552,8 @@ def _legend() -> str:
 
 
 def _probes(data: ReportData, anchors: dict[str, str]) -> list[str]:
+    if data.reference is None:
+        return ['<section id="probes"><h2>Probes</h2><p class="note">No endpoints.</p></section>']
     worst = data.worst_probes()
     rank = {pid: i + 1 for i, pid in enumerate(worst)}
     opened = set(worst[:OPEN_PROBES])
