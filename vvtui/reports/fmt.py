@@ -70,8 +70,12 @@ def price(endpoint: EndpointInfo) -> str:
 
 
 def endpoint_label(endpoint: EndpointInfo) -> str:
-    """Labels as one short line ("simulated: int4"); empty when there are none."""
-    return ", ".join(f"{k}: {v}" for k, v in sorted(endpoint.labels.items()))
+    """Labels as one short line ("simulated: int4 quantized"), saying "simulated" once for a
+    simulated endpoint; empty when there is nothing to say."""
+    text = ", ".join(f"{k}: {v}" for k, v in sorted(endpoint.labels.items()))
+    if endpoint.simulated and "simulated" not in endpoint.labels:
+        text = "simulated" + (f", {text}" if text else "")
+    return text
 
 
 def answer_text(result: Result | None) -> str:

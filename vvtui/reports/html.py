@@ -325,7 +325,7 @@ def _endpoints(data: ReportData) -> list[str]:
     ]
     for e in data.snapshot.endpoints:
         price = fmt.price(e) + ("" if e.price is None else f" ({e.price.source})")
-        labels = fmt.endpoint_label(e) + (" (simulated)" if e.simulated else "")
+        labels = fmt.endpoint_label(e)
         out.append(
             f"<tr><td>{esc(e.name)}{' (reference)' if e.reference else ''}</td>"
             f"<td>{esc(e.model)}</td><td><code>{esc(e.base_url)}</code></td>"

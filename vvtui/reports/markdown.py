@@ -252,7 +252,7 @@ def render_markdown_data(data: ReportData, worst: int = WORST_PROBES) -> str:
             escape(e.base_url),
             escape(e.protocol),
             escape(fmt.price(e) + ("" if e.price is None else f" ({e.price.source})")),
-            escape(fmt.endpoint_label(e)) + (" (simulated)" if e.simulated else ""),
+            escape(fmt.endpoint_label(e)),
         ]
         for e in snap.endpoints
     ]
