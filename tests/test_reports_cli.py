@@ -90,3 +90,8 @@ def test_help_stays_light():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_worst_zero_shows_no_probe_but_says_how_many_diverged(capsys):
+    _, out, _ = run(capsys, str(FIXTURE), "--worst", "0")
+    assert "### 1." not in out and "none shown side by side (--worst 0)" in out

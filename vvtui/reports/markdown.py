@@ -260,14 +260,18 @@ def render_markdown_data(data: ReportData, worst: int = WORST_PROBES) -> str:
     out += [_table(headers, [[redact(c) for c in r] for r in rows]), ""]
 
     out += ["## Worst-diverging probes", ""]
-    ids = data.worst_probes(worst)
-    if not ids:
+    diverged = data.worst_probes()
+    ids = diverged[: max(0, worst)]
+    if not diverged:
         out += ["No candidate diverged from the reference on any probe.", ""]
+    elif not ids:
+        out += [f"{len(diverged)} probes diverged; none shown side by side (--worst 0).", ""]
     else:
         out += [
             f"The {len(ids)} probes where a candidate strayed furthest from the reference "
-            "(errors are counted in the scoreboard, not here). **Bold**: text that differs "
-            "from the reference; ‸: text the other side has and this one lacks.",
+            f"(of {len(diverged)} where one strayed; errors are counted in the scoreboard, not "
+            "here). **Bold**: text that differs from the reference; ‸: text the other side has "
+            "and this one lacks.",
             "",
         ]
         for rank, pid in enumerate(ids, 1):
