@@ -133,7 +133,7 @@ def sorted_column(dom: str, column: int) -> list[str]:
 def check_sorting(dom: str) -> list[str]:
     """After one click on "fidelity" the rows are in ascending fidelity, unmeasured last."""
     head = dom.split('id="scoreboard-table"', 1)[1].split("</thead>", 1)[0]
-    labels = re.findall(r"<th[^>]*>(?:<button[^>]*>)?([^<]*)", head)
+    labels = re.findall(r"<th\b[^>]*>(?:<button[^>]*>)?([^<]*)", head)
     if "fidelity" not in labels:
         return ["no fidelity column in the scoreboard"]
     if 'aria-sort="ascending"' not in head:

@@ -144,3 +144,25 @@ def test_html_renders_in_headless_chromium(tmp_path):
     assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # The sort script ran without errors and the DOM holds what the file does.
     assert check.dom.count('<svg class="chart"') == 4
+
+
+def test_render_check_reads_the_sorted_column():
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        import check_html_render
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    page = render_html(fixture())
+    assert check_html_render.check_dom(page, endpoints=5) == []
+    marked = page.replace(
+        'data-type="num" title="0–100', 'aria-sort="ascending" data-type="num" title="0–100', 1
+    )
+    assert marked != page
+    # Snapshot order is by endpoint, fidelity 100, 99.1, 72.5, 18.2, 0: not ascending.
+    problems = check_html_render.check_sorting(marked)
+    assert problems and "not sorted by fidelity" in problems[0]
+    head, rest = marked.split("<tbody>", 1)
+    body, tail = rest.split("</tbody>", 1)
+    rows = ["<tr" + r for r in body.split("<tr")[1:]]
+    flipped = head + "<tbody>" + "".join(reversed(rows)) + "</tbody>" + tail
+    assert check_html_render.check_sorting(flipped) == []
