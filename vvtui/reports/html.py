@@ -259,6 +259,10 @@ def _ms_tick(seconds: float) -> str:
     return "0" if seconds == 0 else fmt.ms(seconds)
 
 
+def _tps_tick(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:g}"
+
+
 def _charts(data: ReportData) -> list[str]:
     eps = data.snapshot.endpoints
     scores = {e.name: data.endpoint_score(e.name) for e in eps}
@@ -297,7 +301,7 @@ def _charts(data: ReportData) -> list[str]:
     out.append("</figure>")
     out.append("<figure><figcaption>Output tokens per second</figcaption>")
     out.append(
-        svg.distribution_chart(speed, "tokens per second", fmt.tps, "Throughput per endpoint")
+        svg.distribution_chart(speed, "tokens per second", _tps_tick, "Throughput per endpoint")
     )
     out.append(
         '<p class="note">Box: 25th–75th percentile; whiskers: 10th–90th; bar and number: '
