@@ -59,11 +59,17 @@ HEADERS = [
 ]
 
 
-def render_table(rows: list[list[str]], headers: list[str] = HEADERS) -> str:
+# Columns of HEADERS that hold numbers (right-aligned).
+NUMERIC = frozenset({1, 3, 4, 5, 6, 7})
+
+
+def render_table(
+    rows: list[list[str]], headers: list[str] = HEADERS, right: frozenset[int] = NUMERIC
+) -> str:
+    """Plain-text columns; `right` holds the indices of right-aligned columns."""
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
     ]
-    right = {1, 3, 4, 5, 6, 7}
 
     def line(cells: list[str]) -> str:
         return "  ".join(
