@@ -188,6 +188,20 @@ CASES = [
         needs="score",
     ),
     Case(
+        "report-mistyped",
+        {"s.json": json.dumps({"schema_version": 1, "results": [{"endpoint": "a"}]})},
+        ["report", "{s.json}", "--format", "html"],
+        ("s.json", "results[0]", "probe_id"),
+        needs="report",
+    ),
+    Case(
+        "diff-garbage",
+        {"old.json": "{}", "new.json": "not json"},
+        ["diff", "{old.json}", "{new.json}"],
+        ("old.json", "not a vvtui snapshot"),
+        needs="diff",
+    ),
+    Case(
         "report-newer",
         {"s.json": json.dumps({"schema_version": SCHEMA_VERSION + 1})},
         ["report", "{s.json}", "--format", "md"],
