@@ -33,6 +33,7 @@ from vvtui.redact import forget_all
 from vvtui.runner.core import RunPlan
 from vvtui.runner.session import RunSession
 from vvtui.runner.wal import wal_path_for
+from vvtui.scoring import count_tokens
 from vvtui.sim.faults import FAULTS, WRONG_MODEL
 from vvtui.sim.server import start_sim
 from vvtui.storage import load_snapshot
@@ -205,30 +206,13 @@ def fault_run(tmp_path_factory) -> Iterator[Run]:
                 RunInfo(seed=1, suites=["quick"]),
                 out=out,
                 on_event=Progress(stream=stream),
-                count_tokens=_count_tokens(),
-                score=_scoring_available(),
+                count_tokens=count_tokens,
             )
             snapshot = asyncio.run(asyncio.wait_for(session.run(), 45))
         finally:
             server.stop()
         yield Run(snapshot, out, stream.getvalue(), plan)
     forget_all()
-
-
-def _scoring_available() -> bool:
-    try:
-        import vvtui.scoring  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _count_tokens() -> Callable[[str], int] | None:
-    if not _scoring_available():
-        return None
-    from vvtui.scoring import count_tokens
-
-    return count_tokens
 
 
 def results_of(run: Run, name: str) -> list[Result]:
