@@ -72,12 +72,14 @@ MATRIX = [
     FaultEndpoint("error-body", "error_body"),
     FaultEndpoint("echo-auth", "echo_auth", settings={"api_key_env": ECHO_KEY_ENV}),
     # mid-stream
-    FaultEndpoint("stall", "stall:1", settings={"stall_timeout_s": 0.5}),
-    # comments every 50 ms keep the stall timer quiet: only request_timeout_s ends it
+    # (1 s, not less: a loaded machine can pause the simulator thread before the first token.)
+    FaultEndpoint("stall", "stall:1", settings={"stall_timeout_s": 1.0}),
+    # Comments every 50 ms keep the stall timer quiet: only request_timeout_s ends it (and it
+    # comes first, whatever the machine's load does to the comments' pace).
     FaultEndpoint(
         "keepalive-forever",
         "keepalive_forever",
-        settings={"stall_timeout_s": 0.5, "request_timeout_s": 1.0},
+        settings={"stall_timeout_s": 3.0, "request_timeout_s": 1.0},
     ),
     FaultEndpoint("midstream-error", "midstream_error:1"),
     FaultEndpoint("drop", "drop:1"),

@@ -154,7 +154,7 @@ CHECKS: dict[str, Callable[[Result], None]] = {
     "error-body": failed("api", status=400, says=("context_length_exceeded",)),
     "echo-auth": echo_auth,
     # mid-stream
-    "stall": failed("stall", partial=True, says=("no bytes for 0.5 s",)),
+    "stall": failed("stall", partial=True, says=("no bytes for 1 s",)),
     "keepalive-forever": failed("timeout", says=("no complete answer within 1 s",)),
     "midstream-error": failed("api", partial=True, says=("stream error", "Upstream provider")),
     "drop": failed("dropped", partial=True, says=("connection dropped",)),
