@@ -13,7 +13,7 @@ from vvtui import __version__
 from vvtui.errors import VvtuiError
 
 # Each module defines `register(subparsers)`; keep this list the single place commands are wired.
-COMMAND_MODULES = ("vvtui.cli.config_cmd",)
+COMMAND_MODULES = ("vvtui.cli.config_cmd", "vvtui.cli.local_cmd")
 
 EPILOG = """\
 examples:
