@@ -210,19 +210,42 @@ def up(
     quantize: Quantizer | None = None,
 ) -> LadderState:
     """Prepare the files, start one server per variant, wait for all, write the vvtui config."""
-    from vvtui.local.endpoints import write_ladder_config
-
     require_extra()
     if threads < 1:
         raise LocalError(f"--threads must be at least 1, not {threads}")
+    kwargs = {"quantize": quantize} if quantize is not None else {}
+    _refuse_if_up(root)
+    paths = prepare(variants, root, progress=progress, **kwargs)
+    return start_ladder(
+        paths, root, threads=threads, config_out=config_out, timeout=timeout, progress=progress
+    )
+
+
+def _refuse_if_up(root: Path) -> None:
     live = [s for s in load_state(root).servers if ours(s)]
     if live:
         raise LocalError(
             f"a local ladder is already up ({', '.join(s.variant for s in live)})",
             hint="stop it with `vvtui local down`, or see it with `vvtui local status`",
         )
-    kwargs = {"quantize": quantize} if quantize is not None else {}
-    paths = prepare(variants, root, progress=progress, **kwargs)
+
+
+def start_ladder(
+    paths: dict[str, Path],
+    root: Path,
+    *,
+    threads: int = 1,
+    config_out: Path | None = None,
+    timeout: float = 180.0,
+    progress: Progress = lambda line: None,
+) -> LadderState:
+    """Start one server per model file (state, logs and config under `root`), wait for all.
+
+    On any failure, Ctrl-C included, the servers started so far are stopped before it re-raises.
+    """
+    from vvtui.local.endpoints import write_ladder_config
+
+    _refuse_if_up(root)
     ports = free_ports(len(paths))
     state = LadderState(created_at=time.time())
     started: list[tuple[subprocess.Popen[bytes] | None, ServerRecord]] = []
