@@ -1,1 +1,111 @@
-"""Wire-protocol clients: a request in, a stream of typed events out (vvtui.clients.events)."""
+"""Wire-protocol clients: a request in, a stream of typed events out (vvtui.clients.events).
+
+The runner's whole interface:
+
+    http = new_http_client(max_connections=...)
+    client = make_client(endpoint, http)
+    acc = Accumulator(endpoint, probe, sample=s, count_tokens=...)
+    async with contextlib.aclosing(client.stream(probe, sample=s)) as events:
+        async for event in events:
+            acc.feed(event)          # and/or forward the event to the UI
+    result = acc.result()
+
+httpx is imported lazily so that importing this package (for the event types, the accumulator
+or the capability records) stays light.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, Protocol
+
+from vvtui.clients.events import ClientEvent
+from vvtui.config import EndpointConfig
+from vvtui.model import Probe
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
+    from vvtui.clients.retry import RetryPolicy
+
+__all__ = ["ProtocolClient", "make_client", "new_http_client"]
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+class ProtocolClient(Protocol):
+    endpoint: EndpointConfig
+
+    def stream(self, probe: Probe, *, sample: int = 0) -> AsyncIterator[ClientEvent]: ...
+
+
+def make_client(
+    endpoint: EndpointConfig, http: httpx.AsyncClient, *, retry: RetryPolicy | None = None
+) -> ProtocolClient:
+    """The client for `endpoint.protocol` ("openai" or "anthropic")."""
+    if endpoint.protocol == "anthropic":
+        from vvtui.clients.anthropic import AnthropicClient
+
+        return AnthropicClient(endpoint, http, retry=retry)
+    if endpoint.protocol == "openai":
+        from vvtui.clients.openai import OpenAIClient
+
+        return OpenAIClient(endpoint, http, retry=retry)
+    raise ValueError(f"endpoint {endpoint.name}: unknown protocol {endpoint.protocol!r}")
+
+
+@functools.cache
+def _ssl_context(trust_env: bool) -> ssl.SSLContext:
+    """One TLS context per process, shared by every transport: building one costs ~50 ms."""
+    import httpx
+
+    return httpx.create_ssl_context(trust_env=trust_env)
+
+
+def new_http_client(
+    *,
+    max_connections: int = 64,
+    connect_timeout_s: float = 10.0,
+    stall_timeout_s: float = 30.0,
+    trust_env: bool = True,
+    **kwargs: Any,
+) -> httpx.AsyncClient:
+    """One shared `httpx.AsyncClient` for a run.
+
+    HTTP/1.1 only (one stream per connection keeps per-request timing honest), a pool sized for
+    the run's concurrency, a connect timeout and a per-read timeout of `stall_timeout_s` (the
+    clients also enforce their endpoint's own header and stall timeouts). Environment proxies
+    apply to remote hosts only: loopback endpoints (the simulator, local engines) are always
+    reached directly, even when HTTP(S)_PROXY is set without a NO_PROXY for them.
+    """
+    import httpx
+
+    limits = httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=max_connections,
+        keepalive_expiry=30.0,
+    )
+    timeout = httpx.Timeout(
+        connect=connect_timeout_s, read=stall_timeout_s, write=stall_timeout_s, pool=None
+    )
+    ssl_context = _ssl_context(trust_env)
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+    if trust_env:
+        for host in LOOPBACK_HOSTS:
+            mounts[f"all://{host}"] = httpx.AsyncHTTPTransport(
+                verify=ssl_context, limits=limits, http2=False
+            )
+    return httpx.AsyncClient(
+        verify=ssl_context,
+        limits=limits,
+        timeout=timeout,
+        http1=True,
+        http2=False,
+        trust_env=trust_env,
+        follow_redirects=False,
+        mounts=mounts or None,
+        **kwargs,
+    )

@@ -9,20 +9,37 @@ queue at the server and inflate latency.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from vvtui.local.prepare import MODEL_NAME, VARIANTS
 from vvtui.local.state import ServerRecord
 from vvtui.storage import write_atomic
+from vvtui.toml_writer import format_comment, join_blocks, table_lines
 
 ENGINE_LABEL = "llama-cpp-python"
+HEADER = f"""\
+vvtui config for the local llama.cpp quantization ladder of {MODEL_NAME}.
+Written by `vvtui local up`; the ports change on every start, so regenerate it rather
+than editing it. Stop the servers with `vvtui local down`."""
 
 
-def _toml_str(value: str) -> str:
-    # A JSON string is a valid TOML basic string (same escapes, \uXXXX included).
-    return json.dumps(value, ensure_ascii=False)
+def endpoint_table(server: ServerRecord, *, reference: bool) -> dict[str, Any]:
+    return {
+        "name": server.variant,
+        "base_url": server.base_url,
+        "model": server.alias,
+        "reference": True if reference else None,
+        "price": {"input": 0, "output": 0},
+        "logprobs": True,
+        "extra_body": {"repeat_penalty": 1.0},
+        "max_concurrency": 1,
+        # Generous: a request may wait behind another at the server on a busy 2-core machine.
+        "timeout_s": 300,
+        "stall_timeout_s": 120,
+        "labels": {"quant": server.variant, "engine": ENGINE_LABEL},
+    }
 
 
 def ladder_config_text(
@@ -35,41 +52,24 @@ def ladder_config_text(
     names = [s.variant for s in servers]
     if reference not in names:
         raise ValueError(f"reference {reference!r} is not one of {names}")
-    lines = [
-        f"# vvtui config for the local llama.cpp quantization ladder of {MODEL_NAME}.",
-        "# Written by `vvtui local up`; the ports change on every start, so regenerate it rather",
-        "# than editing it. Stop the servers with `vvtui local down`.",
-        "",
-        "[run]",
-        f"suites = [{', '.join(_toml_str(s) for s in suites)}]",
-        f"reference_repeats = {int(reference_repeats)}",
-        "",
+    blocks = [
+        format_comment(HEADER),
+        table_lines("run", {"suites": list(suites), "reference_repeats": int(reference_repeats)}),
     ]
     for server in servers:
         variant = VARIANTS.get(server.variant)
-        what = f" ({variant.bits:g} bits/weight: {variant.what})" if variant else ""
-        lines += [
-            f"# {server.variant}{what}",
-            "[[endpoint]]",
-            f"name = {_toml_str(server.variant)}",
-            f"base_url = {_toml_str(server.base_url)}",
-            f"model = {_toml_str(server.alias)}",
-        ]
-        if server.variant == reference:
-            lines.append("reference = true")
-        lines += [
-            "price = { input = 0, output = 0 }",
-            "logprobs = true",
-            "extra_body = { repeat_penalty = 1.0 }",
-            "max_concurrency = 1",
-            # Generous: a request may wait behind another at the server on a busy 2-core machine.
-            "timeout_s = 300",
-            "stall_timeout_s = 120",
-            f"labels = {{ quant = {_toml_str(server.variant)}, "
-            f"engine = {_toml_str(ENGINE_LABEL)} }}",
-            "",
-        ]
-    return "\n".join(lines)
+        what = (
+            [f"{server.variant}: {variant.bits:g} bits/weight, {variant.what}"] if variant else []
+        )
+        blocks.append(
+            table_lines(
+                "endpoint",
+                endpoint_table(server, reference=server.variant == reference),
+                array=True,
+                comments=what,
+            )
+        )
+    return join_blocks(blocks)
 
 
 def write_ladder_config(

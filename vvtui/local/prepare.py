@@ -52,9 +52,15 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             "Q3_K_S",
             3.4,
-            "3-bit k-quant; rows of width 576/1536 fall back to q4_0, so milder than its name",
+            "3-bit k-quant; only the 30 ffn_down tensors get q3_K, the 180 others (rows of "
+            "576) fall back to q4_0: milder than its name",
         ),
-        Variant("Q2_K", 2.6, "2-bit k-quant; same q4_0 fallback on most rows"),
+        Variant(
+            "Q2_K",
+            2.6,
+            "2-bit k-quant in name; on this model the same tensor types as Q3_K_S "
+            "(byte-identical weights)",
+        ),
         Variant("Q2_0", 2.5, "2-bit blocks with one scale and no fallback: badly damaged"),
     )
 }

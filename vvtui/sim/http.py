@@ -62,6 +62,15 @@ class Response:
     finished: bool = False
     chunked: bool = False
     _extra_headers: dict[str, str] = field(default_factory=dict)
+    # The connection's reader, so a handler that holds a socket open (a simulated stall) can
+    # notice the client giving up instead of waiting out its own time limit.
+    reader: asyncio.StreamReader | None = None
+
+    def peer_closed(self) -> bool:
+        """True once the client has closed its side (or the connection is gone)."""
+        if self.writer.transport.is_closing():
+            return True
+        return self.reader is not None and self.reader.at_eof()
 
     def _head(self, status: int, headers: dict[str, str]) -> bytes:
         lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
@@ -169,7 +178,7 @@ class HttpServer:
                 if request is None:
                     break
                 keep_alive = request.headers.get("connection", "").lower() != "close"
-                response = Response(writer, keep_alive=keep_alive)
+                response = Response(writer, keep_alive=keep_alive, reader=reader)
                 try:
                     await self.handler(request, response)
                 except ConnectionDropped:

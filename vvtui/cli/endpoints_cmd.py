@@ -1,0 +1,110 @@
+"""`vvtui endpoints check`: which optional features each configured endpoint really supports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+EPILOG = """\
+examples:
+  vvtui endpoints check                       every endpoint in the user config
+  vvtui endpoints check --endpoint or-groq    just one
+  vvtui endpoints check --json > caps.json    machine-readable, for scripts and CI
+
+statuses: supported; unsupported (the endpoint refused or silently ignored the feature:
+probes needing it are not counted against it); error (the check itself failed, e.g. the
+endpoint is down: says nothing about the feature).
+exit codes: 0 every check ran, 1 some check ended in error, 2 usage or config error
+"""
+
+LABELS = {
+    "stream_usage": "usage",
+    "logprobs": "logprobs",
+    "tools": "tools",
+    "json_object": "json_object",
+    "json_schema": "json_schema",
+    "seed": "seed",
+}
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "endpoints",
+        help="inspect configured endpoints",
+        description="Inspect the configured endpoints.",
+    )
+    esub = parser.add_subparsers(dest="endpoints_command", metavar="ACTION", required=True)
+    check = esub.add_parser(
+        "check",
+        help="send tiny requests and report which features each endpoint supports",
+        description="Send tiny requests to each endpoint and report support for streaming "
+        "usage, logprobs (and the most alternatives returned), tools, json_object, "
+        "json_schema and seed.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("--config", help="config file (default: $VVTUI_CONFIG or user config dir)")
+    check.add_argument(
+        "--endpoint",
+        action="append",
+        metavar="NAME",
+        help="check only this endpoint (repeatable)",
+    )
+    check.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    check.add_argument(
+        "-v", "--verbose", action="store_true", help="also print why each feature got its status"
+    )
+    check.set_defaults(func=cmd_check)
+
+
+def format_line(caps: Any, width: int) -> str:
+    parts = []
+    for feature, label in LABELS.items():
+        support = caps.features.get(feature)
+        status = support.status if support else "error"
+        if feature == "logprobs" and status == "supported" and caps.max_top_logprobs is not None:
+            status = f"supported(top {caps.max_top_logprobs})"
+        parts.append(f"{label}={status}")
+    return f"{caps.endpoint:<{width}}  " + "  ".join(parts)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from vvtui.clients import new_http_client
+    from vvtui.clients.capabilities import check_endpoints
+    from vvtui.config import load_config, resolve_config_path
+    from vvtui.redact import redact
+
+    config = load_config(resolve_config_path(args.config))
+    endpoints = config.endpoints
+    if args.endpoint:
+        endpoints = [config.endpoint(name) for name in args.endpoint]
+
+    async def go() -> list[Any]:
+        concurrency = sum(min(e.max_concurrency, 3) for e in endpoints) + 2
+        async with new_http_client(max_connections=concurrency) as http:
+            return await check_endpoints(endpoints, http)
+
+    results = asyncio.run(go())
+    if args.json:
+        print(redact(json.dumps([c.to_dict() for c in results], indent=1)))
+    else:
+        width = max(len(c.endpoint) for c in results)
+        for caps in results:
+            print(redact(format_line(caps, width)))
+            if args.verbose:
+                for feature, support in caps.features.items():
+                    if support.detail:
+                        print(redact(f"  {feature}: {support.status}: {support.detail}"))
+    errored = [c.endpoint for c in results if c.errors()]
+    if errored:
+        print(
+            f"vvtui: some checks could not run on: {', '.join(errored)} "
+            "(rerun with -v for the reasons)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

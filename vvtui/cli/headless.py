@@ -1,0 +1,131 @@
+"""The headless front end: progress on stderr, the endpoint table on stdout, the snapshot on disk,
+gates as the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from vvtui.model import RunInfo, Snapshot
+from vvtui.redact import redact
+from vvtui.runner.core import RunPlan
+from vvtui.runner.events import ResultReady, RunEvent, RunFinished, RunStarted, StreamEvent
+
+
+class Progress:
+    """One updating line on a terminal; a line every ~10% (or 5 s) when stderr is a file or a
+    CI log, so logs stay short but a stuck run is visible."""
+
+    def __init__(self, stream: TextIO = sys.stderr, quiet: bool = False) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = stream.isatty()
+        self.total = 0
+        self.done = 0
+        self.errors = 0
+        self.retries = 0
+        self.started = time.monotonic()
+        self._last_draw = 0.0
+        self._last_pct = -1
+        self._per_endpoint: dict[str, list[int]] = {}
+
+    def __call__(self, event: RunEvent) -> None:
+        if isinstance(event, RunStarted):
+            self.total = event.total
+            self._per_endpoint = {k: [0, v] for k, v in event.per_endpoint.items()}
+            if not self.quiet:
+                resumed = f", {len(event.resumed)} resumed" if event.resumed else ""
+                n = len(event.per_endpoint)
+                self._print(f"vvtui: {self.total} requests to {n} endpoints{resumed}")
+        elif isinstance(event, ResultReady):
+            self.done = event.done
+            r = event.result
+            self._per_endpoint.setdefault(r.endpoint, [0, 0])[0] += 1
+            if r.error is not None:
+                self.errors += 1
+                if not self.quiet:
+                    self._print(f"vvtui: {r.endpoint} / {r.probe_id}: {redact(r.error.message)}")
+            self._draw()
+        elif isinstance(event, StreamEvent) and type(event.event).__name__ == "Retrying":
+            self.retries += 1
+        elif isinstance(event, RunFinished):
+            self._draw(final=True)
+
+    def _print(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[2K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _draw(self, final: bool = False) -> None:
+        if self.quiet or not self.total:
+            return
+        now = time.monotonic()
+        pct = int(100 * self.done / self.total)
+        elapsed = now - self.started
+        text = f"[{self.done}/{self.total}] {pct:3d}%  {elapsed:5.1f}s  errors {self.errors}" + (
+            f"  retries {self.retries}" if self.retries else ""
+        )
+        if self.tty:
+            if final or now - self._last_draw > 0.1:
+                self.stream.write("\r\x1b[2K" + text + ("\n" if final else ""))
+                self.stream.flush()
+                self._last_draw = now
+        elif final or pct // 10 > self._last_pct // 10 or now - self._last_draw > 5:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+            self._last_draw = now
+            self._last_pct = pct
+
+
+def run_headless(
+    args: argparse.Namespace,
+    plan: RunPlan,
+    info: RunInfo,
+    out: Path,
+    resume_from: Snapshot | None = None,
+) -> int:
+    from vvtui.reports.gates import Gates, evaluate_gates
+    from vvtui.reports.table import endpoint_table
+    from vvtui.runner.session import RunSession
+    from vvtui.scoring import count_tokens
+
+    session = RunSession(
+        plan,
+        info,
+        out=out,
+        on_event=Progress(quiet=args.quiet),
+        resume_from=resume_from,
+        count_tokens=count_tokens,
+    )
+    cancelled = False
+    try:
+        snapshot = asyncio.run(session.run())
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        cancelled = True
+        snapshot = session.snapshot
+    if snapshot is None:  # cancelled before anything was built
+        print("vvtui: cancelled before the run started", file=sys.stderr)
+        return 130
+    print(endpoint_table(snapshot))
+    state = "complete" if snapshot.run.complete else "INCOMPLETE (resume with --resume)"
+    n = len(snapshot.results)
+    print(f"\nsnapshot: {out} ({n} results, {state})", file=sys.stderr)
+    gates = Gates(args.min_fidelity, args.max_ttft_ms, args.max_cost_usd)
+    results = evaluate_gates(snapshot, gates) if gates.any else []
+    failed = [g for g in results if not g.passed]
+    for g in failed:
+        print(f"gate failed: {g.message}", file=sys.stderr)
+    if args.junit:
+        from vvtui.reports.junit import junit_xml
+        from vvtui.storage import write_atomic
+
+        write_atomic(args.junit, junit_xml(snapshot, results))
+        print(f"junit: {args.junit}", file=sys.stderr)
+    if cancelled or not snapshot.run.complete:
+        return 130
+    return 1 if failed else 0

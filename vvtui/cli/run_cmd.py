@@ -1,0 +1,182 @@
+"""`vvtui run` (your endpoints) and `vvtui demo` (the simulated ladder), in the TUI or headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+RUN_EPILOG = """\
+examples:
+  vvtui run                                  TUI on your config's endpoints and suites
+  vvtui run --suite quick --suite tools      choose suites (names, files or folders)
+  vvtui run --headless --out snap.json       no UI: progress on stderr, table on stdout
+  vvtui run --headless --min-fidelity 90 --max-ttft-ms 2000 --junit junit.xml
+  vvtui run --resume snap.json               continue an interrupted run
+"""
+
+DEMO_EPILOG = """\
+examples:
+  vvtui demo                                 the simulated quantization ladder in the TUI
+  vvtui demo --headless --out demo.json      the same run headless, writing a snapshot
+  vvtui demo --speed 10 --suite quick        ten times faster, fewer probes
+  vvtui demo --fault int4=stall              make one simulated endpoint misbehave
+"""
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--suite",
+        action="append",
+        metavar="NAME|PATH",
+        help="probe suite: a shipped name (quick, quant, tools, json, logprob, sampled, "
+        "leakage, all), a .toml file or a folder; repeatable",
+    )
+    p.add_argument("--seed", type=int, help="template seed (same seed, same probes)")
+    p.add_argument("--headless", action="store_true", help="no TUI: progress, table, snapshot")
+    p.add_argument(
+        "--out", metavar="SNAP.json", help="snapshot path (default: ./vvtui-<time>.json)"
+    )
+    p.add_argument("--export-dir", metavar="DIR", help="where exports and snapshots go")
+    p.add_argument(
+        "--reference-repeats",
+        type=int,
+        metavar="N",
+        help="extra reference passes measuring its noise floor (default 1)",
+    )
+    p.add_argument("--max-concurrency", type=int, metavar="N", help="requests in flight overall")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    gates = p.add_argument_group("gates (exit 1 when crossed)")
+    gates.add_argument("--min-fidelity", type=float, metavar="X", help="fail below this fidelity")
+    gates.add_argument("--max-ttft-ms", type=float, metavar="MS", help="fail above this TTFT p50")
+    gates.add_argument(
+        "--max-cost-usd", type=float, metavar="USD", help="fail when an endpoint's run cost exceeds"
+    )
+    gates.add_argument("--junit", metavar="FILE", help="write the gate results as JUnit XML")
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser(
+        "run",
+        help="run probe suites against your endpoints (TUI, or --headless)",
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("--config", help="config file (default: $VVTUI_CONFIG or user config dir)")
+    run.add_argument(
+        "--endpoint", action="append", metavar="NAME", help="only these endpoints (+ reference)"
+    )
+    run.add_argument("--resume", metavar="SNAP.json", help="continue a partial run")
+    _add_common(run)
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser(
+        "demo",
+        help="the simulated quantization ladder: no keys, no network",
+        epilog=DEMO_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument(
+        "--speed", type=float, default=1.0, help="divide simulated delays by this (default 1)"
+    )
+    demo.add_argument(
+        "--fault",
+        action="append",
+        metavar="PROFILE=FAULT",
+        help="inject a fault into one simulated endpoint (see `vvtui sim --help`)",
+    )
+    _add_common(demo)
+    demo.set_defaults(func=cmd_demo)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from vvtui.config import load_config, resolve_config_path
+    from vvtui.runner.plan import build_plan, load_partial, pick_endpoints, plan_from_snapshot
+
+    config = load_config(resolve_config_path(args.config))
+    config = pick_endpoints(config, args.endpoint)
+    _fill_router_prices(config, quiet=args.quiet)
+    if args.resume:
+        partial = load_partial(args.resume)
+        plan, info = plan_from_snapshot(partial, config, max_concurrency=args.max_concurrency)
+        args.out = args.out or args.resume
+        return _launch(args, config, plan, info, resume_from=partial)
+    plan, info = build_plan(
+        config,
+        suites=args.suite,
+        seed=args.seed,
+        reference_repeats=args.reference_repeats,
+        max_concurrency=args.max_concurrency,
+        command="run",
+    )
+    return _launch(args, config, plan, info)
+
+
+def _fill_router_prices(config: Any, quiet: bool) -> None:
+    """OpenRouter endpoints without a price get the router's current one (cached for a day)."""
+    from vvtui.providers.openrouter import is_openrouter
+
+    if not any(
+        e.price is None and not e.simulated and is_openrouter(e.base_url) for e in config.endpoints
+    ):
+        return
+    import asyncio
+
+    import httpx
+
+    from vvtui.providers.prices import fill_prices
+
+    async def fill() -> list[str]:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)) as http:
+            return await fill_prices(config, http)
+
+    for note in asyncio.run(fill()):
+        if not quiet:
+            print(f"vvtui: {note}", file=sys.stderr)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from vvtui.runner.plan import build_plan
+    from vvtui.sim.demo import demo_setup
+
+    server, config = demo_setup(speed=args.speed, faults=args.fault or [])
+    try:
+        plan, info = build_plan(
+            config,
+            suites=args.suite or ["all"],
+            seed=args.seed if args.seed is not None else 7,
+            reference_repeats=args.reference_repeats,
+            max_concurrency=args.max_concurrency,
+            command="demo",
+        )
+        return _launch(args, config, plan, info)
+    finally:
+        server.stop()
+
+
+def _launch(
+    args: argparse.Namespace, config: Any, plan: Any, info: Any, resume_from: Any = None
+) -> int:
+    from pathlib import Path
+
+    from vvtui.runner.session import default_snapshot_path
+
+    export_dir = args.export_dir or config.run.export_dir
+    headless = args.headless or not (sys.stdout.isatty() and sys.stdin.isatty())
+    if headless:
+        from vvtui.cli.headless import run_headless
+
+        if not args.headless and not args.quiet:
+            print("vvtui: not a terminal, running headless", file=sys.stderr)
+        out = Path(args.out) if args.out else default_snapshot_path(export_dir)
+        return run_headless(args, plan, info, out, resume_from=resume_from)
+    from vvtui.tui import run_app
+
+    return run_app(
+        config=config,
+        plan=plan,
+        info=info,
+        out=Path(args.out) if args.out else None,
+        export_dir=Path(export_dir) if export_dir else Path.cwd(),
+        resume_from=resume_from,
+    )

@@ -1,0 +1,1 @@
+"""Reports made from snapshots: tables, gates, JUnit, Markdown/HTML/CSV, drift diffs."""

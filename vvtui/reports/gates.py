@@ -1,0 +1,94 @@
+"""Threshold gates for CI: pure functions over a scored snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vvtui.model import Snapshot
+
+
+@dataclass(slots=True, frozen=True)
+class Gates:
+    min_fidelity: float | None = None
+    max_ttft_ms: float | None = None
+    max_cost_usd: float | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(v is not None for v in (self.min_fidelity, self.max_ttft_ms, self.max_cost_usd))
+
+
+@dataclass(slots=True, frozen=True)
+class GateResult:
+    endpoint: str
+    gate: str  # min-fidelity | max-ttft-ms | max-cost-usd
+    passed: bool
+    message: str
+
+
+@dataclass(slots=True, frozen=True)
+class _Rule:
+    gate: str
+    score_key: str
+    what: str
+    lower_is_worse: bool
+    scale: float
+    fmt: Callable[[float], str]
+    unmeasured: str
+
+
+_RULES = {
+    "min_fidelity": _Rule(
+        "min-fidelity",
+        "fidelity",
+        "fidelity",
+        True,
+        1.0,
+        lambda v: f"{v:.1f}",
+        "fidelity could not be measured",
+    ),
+    "max_ttft_ms": _Rule(
+        "max-ttft-ms",
+        "ttft_p50",
+        "TTFT p50",
+        False,
+        1000.0,
+        lambda v: f"{v:.0f} ms",
+        "no successful request to time",
+    ),
+    "max_cost_usd": _Rule(
+        "max-cost-usd",
+        "cost_usd",
+        "cost",
+        False,
+        1.0,
+        lambda v: f"${v:.4f}",
+        "cost unknown (no price and no usage cost)",
+    ),
+}
+
+
+def evaluate_gates(snapshot: Snapshot, gates: Gates) -> list[GateResult]:
+    """One GateResult per endpoint and gate set. A value that could not be measured fails its
+    gate: a CI check that passes because nothing was measured is worse than none. The reference
+    is not gated on fidelity (it is what fidelity is measured against)."""
+    scores = snapshot.scores.get("endpoints", {})
+    results: list[GateResult] = []
+    for endpoint in snapshot.endpoints:
+        s = scores.get(endpoint.name, {})
+        for attr, rule in _RULES.items():
+            limit = getattr(gates, attr)
+            if limit is None or (rule.score_key == "fidelity" and endpoint.reference):
+                continue
+            raw = s.get(rule.score_key)
+            name = endpoint.name
+            if raw is None:
+                results.append(GateResult(name, rule.gate, False, f"{name}: {rule.unmeasured}"))
+                continue
+            value = raw * rule.scale
+            ok = value >= limit if rule.lower_is_worse else value <= limit
+            op = (">=" if ok else "<") if rule.lower_is_worse else ("<=" if ok else ">")
+            message = f"{name}: {rule.what} {rule.fmt(value)} {op} {rule.fmt(limit)}"
+            results.append(GateResult(name, rule.gate, ok, message))
+    return results

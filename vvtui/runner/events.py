@@ -1,0 +1,58 @@
+"""Events the runner emits. Front ends (the TUI, the headless CLI) render them; the runner knows
+nothing of either."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vvtui.clients.events import ClientEvent
+from vvtui.model import Result
+
+
+@dataclass(slots=True, frozen=True)
+class JobKey:
+    endpoint: str
+    probe_id: str
+    sample: int = 0
+    repeat: int = 0
+
+    def as_tuple(self) -> tuple[str, str, int, int]:
+        return (self.endpoint, self.probe_id, self.sample, self.repeat)
+
+
+@dataclass(slots=True)
+class RunStarted:
+    total: int
+    per_endpoint: dict[str, int]
+    # Results already present (resumed runs) — the front end shows them before new ones arrive.
+    resumed: list[Result] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RequestStarted:
+    key: JobKey
+
+
+@dataclass(slots=True)
+class StreamEvent:
+    """A client event for a request in flight (text deltas, retries...), for live display."""
+
+    key: JobKey
+    event: ClientEvent
+
+
+@dataclass(slots=True)
+class ResultReady:
+    result: Result
+    done: int
+    total: int
+
+
+@dataclass(slots=True)
+class RunFinished:
+    cancelled: bool
+    done: int
+    total: int
+
+
+RunEvent = RunStarted | RequestStarted | StreamEvent | ResultReady | RunFinished

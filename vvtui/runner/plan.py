@@ -1,0 +1,100 @@
+"""From a config and suite names (or a partial snapshot) to a RunPlan and its RunInfo."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+
+from vvtui.config import Config
+from vvtui.errors import ConfigError, SnapshotError, suggest
+from vvtui.model import RunInfo, Snapshot
+from vvtui.runner.core import RunPlan
+from vvtui.runner.wal import read_wal, wal_path_for
+from vvtui.storage import load_snapshot
+
+
+def pick_endpoints(config: Config, only: Sequence[str] | None) -> Config:
+    """Restrict a config to the named endpoints (the reference is always kept)."""
+    if not only:
+        return config
+    names = [e.name for e in config.endpoints]
+    for name in only:
+        if name not in names:
+            raise ConfigError(f"--endpoint {name!r}: no such endpoint", hint=suggest(name, names))
+    keep = [e for e in config.endpoints if e.name in only or e.reference]
+    return Config(keep, config.path, config.run, config.theme, config.keymap)
+
+
+def build_plan(
+    config: Config,
+    *,
+    suites: Sequence[str] | None = None,
+    seed: int | None = None,
+    reference_repeats: int | None = None,
+    max_concurrency: int | None = None,
+    command: str | None = None,
+) -> tuple[RunPlan, RunInfo]:
+    from vvtui.suites import load_suites
+
+    suites = list(suites or config.run.suites)
+    if seed is None:
+        seed = config.run.seed if config.run.seed is not None else secrets.randbelow(2**31)
+    probes = load_suites(suites, seed)
+    repeats = config.run.reference_repeats if reference_repeats is None else reference_repeats
+    plan = RunPlan(
+        endpoints=list(config.endpoints),
+        probes=probes,
+        reference_repeats=repeats,
+        max_concurrency=max_concurrency or config.run.max_concurrency,
+    )
+    info = RunInfo(
+        seed=seed,
+        suites=suites,
+        reference_repeats=repeats,
+        config_path=str(config.path) if config.path else None,
+        command=command,
+    )
+    return plan, info
+
+
+def load_partial(path: str | Path) -> Snapshot:
+    """A snapshot to resume: the file itself, or the write-ahead log a killed run left beside it
+    (whichever holds more results)."""
+    path = Path(path)
+    wal = wal_path_for(path)
+    candidates: list[Snapshot] = []
+    if path.exists():
+        candidates.append(load_snapshot(path))
+    if wal.exists():
+        candidates.append(read_wal(wal))
+    if not candidates:
+        raise SnapshotError(f"{path}: nothing to resume (no snapshot and no {wal.name})")
+    return max(candidates, key=lambda s: len(s.results))
+
+
+def plan_from_snapshot(
+    snapshot: Snapshot, config: Config, *, max_concurrency: int | None = None
+) -> tuple[RunPlan, RunInfo]:
+    """Continue a partial run: the same rendered probes, the snapshot's endpoints taken from the
+    current config by name (keys and URLs are never stored in snapshots)."""
+    by_name = {e.name: e for e in config.endpoints}
+    missing = [e.name for e in snapshot.endpoints if e.name not in by_name]
+    if missing:
+        raise ConfigError(
+            f"cannot resume: endpoint(s) {', '.join(missing)} of the snapshot are not in "
+            f"{config.path or 'the config'}",
+            hint="resume with the config the run was started with",
+        )
+    endpoints = [by_name[e.name] for e in snapshot.endpoints]
+    for endpoint, recorded in zip(endpoints, snapshot.endpoints, strict=True):
+        endpoint.reference = recorded.reference
+    plan = RunPlan(
+        endpoints=endpoints,
+        probes=list(snapshot.probes),
+        reference_repeats=snapshot.run.reference_repeats,
+        max_concurrency=max_concurrency or config.run.max_concurrency,
+    )
+    info = snapshot.run
+    info.complete = False
+    return plan, info

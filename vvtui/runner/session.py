@@ -1,0 +1,181 @@
+"""One run from start to snapshot: the runner, the write-ahead log, cancellation on signals, the
+final scored snapshot written atomically. Shared by the headless CLI and the TUI so both write
+the same files the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from vvtui import __version__
+from vvtui.model import Result, RunInfo, Snapshot
+from vvtui.runner.core import Runner, RunPlan
+from vvtui.runner.events import RunEvent
+from vvtui.runner.wal import WriteAheadLog, wal_path_for
+from vvtui.storage import save_snapshot
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def default_snapshot_path(export_dir: str | Path | None = None) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path(export_dir or ".") / f"vvtui-{stamp}.json"
+
+
+@dataclass
+class RunSession:
+    plan: RunPlan
+    info: RunInfo
+    out: Path | None = None
+    on_event: Callable[[RunEvent], None] | None = None
+    # A partial snapshot to continue: its results are kept and its finished jobs not re-asked.
+    resume_from: Snapshot | None = None
+    count_tokens: Callable[[str], int] | None = None
+    client_factory: Any = None
+    http_factory: Any = None
+    # Score the final snapshot (tests of the runner alone may turn it off).
+    score: bool = True
+
+    runner: Runner | None = field(default=None, init=False)
+    snapshot: Snapshot | None = field(default=None, init=False)
+    _kept: list[Result] = field(default_factory=list, init=False)
+
+    def _skip_keys(self) -> set[tuple[str, str, int, int]]:
+        """Finished jobs of a resumed run. Errored ones are asked again: the endpoint may have
+        recovered, and a transient failure is not an answer."""
+        if self.resume_from is None:
+            return set()
+        names = {e.name for e in self.plan.endpoints}
+        self._kept = [
+            r
+            for r in self.resume_from.results
+            if r.endpoint in names and r.error is None and not r.truncated
+        ]
+        return {r.key for r in self._kept}
+
+    def _header(self) -> dict[str, Any]:
+        return self._build(results=[]).to_dict()
+
+    def _build(self, results: list[Result]) -> Snapshot:
+        return Snapshot(
+            vvtui_version=__version__,
+            created_at=now_iso(),
+            run=self.info,
+            endpoints=[e.info() for e in self.plan.endpoints],
+            probes=list(self.plan.probes),
+            results=results,
+        )
+
+    async def run(self) -> Snapshot:
+        skip = self._skip_keys()
+        # The snapshot must describe the plan that ran, whatever RunInfo the caller built.
+        self.info.reference_repeats = self.plan.reference_repeats
+        if self.info.started_at is None:
+            self.info.started_at = now_iso()
+        wal: WriteAheadLog | None = None
+        if self.out is not None:
+            wal = WriteAheadLog(wal_path_for(self.out))
+            wal.open(self._header())
+            for result in self._kept:
+                wal.append(result)
+        self.runner = Runner(
+            self.plan,
+            on_event=self.on_event,
+            client_factory=self.client_factory,
+            http_factory=self.http_factory,
+            count_tokens=self.count_tokens,
+            skip=skip,
+            on_result=wal.append if wal is not None else None,
+        )
+        cancelled = False
+        with _cancel_on_signals(self.runner.cancel):
+            try:
+                await self.runner.run(resumed=self._kept)
+            except asyncio.CancelledError:
+                cancelled = True
+            finally:
+                results = self._kept + self.runner.results
+                complete = not (cancelled or self.runner.cancelled)
+                self.snapshot = self._finish(results, complete)
+                if wal is not None:
+                    # The log is removed only once the snapshot is safely on disk.
+                    wal.close(remove=self.out is not None and self.out.exists())
+        if cancelled:
+            raise asyncio.CancelledError
+        return self.snapshot
+
+    def _finish(self, results: list[Result], complete: bool) -> Snapshot:
+        self.info.complete = complete
+        self.info.finished_at = now_iso()
+        snapshot = self._build(_ordered(results, self.plan))
+        if self.score:
+            from vvtui.scoring import score_snapshot
+
+            snapshot.scores = score_snapshot(snapshot).to_dict()
+        if self.out is not None:
+            save_snapshot(snapshot, self.out)
+        return snapshot
+
+    def cancel(self) -> None:
+        if self.runner is not None:
+            self.runner.cancel()
+
+
+def _ordered(results: list[Result], plan: RunPlan) -> list[Result]:
+    """Results in plan order (probe, sample, endpoint, repeat), whatever order they finished in,
+    so two snapshots of the same run diff cleanly."""
+    probe_index = {p.id: i for i, p in enumerate(plan.probes)}
+    endpoint_index = {e.name: i for i, e in enumerate(plan.endpoints)}
+    return sorted(
+        results,
+        key=lambda r: (
+            r.repeat,
+            probe_index.get(r.probe_id, len(probe_index)),
+            r.sample,
+            endpoint_index.get(r.endpoint, len(endpoint_index)),
+        ),
+    )
+
+
+@contextlib.contextmanager
+def _cancel_on_signals(cancel: Callable[[], None]) -> Any:
+    """SIGTERM (and SIGINT, when we own the main thread's loop) cancel the run gracefully, so the
+    snapshot of what was gathered is still written. A second Ctrl-C falls through to Python's
+    default and exits at once."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        yield
+        return
+    installed: list[signal.Signals] = []
+    hits = {"n": 0}
+
+    def handler(sig: signal.Signals) -> None:
+        hits["n"] += 1
+        if hits["n"] > 1:
+            loop.remove_signal_handler(sig)
+            signal.raise_signal(sig)
+            return
+        cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, handler, sig)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (the TUI's worker) or not supported here
+    try:
+        yield
+    finally:
+        for sig in installed:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)

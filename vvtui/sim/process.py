@@ -1,0 +1,110 @@
+"""The simulator in a child process.
+
+`start_sim` runs the server on a thread: simple, but it shares the GIL with the client, so a busy
+client (a TUI repainting, a runner parsing dozens of streams) delays the server's writes and
+blurs the timing ground truth. `start_sim_process` gives the server its own interpreter. The
+child exits when its stdin closes, so it cannot outlive the parent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from vvtui.model import Price
+from vvtui.sim.profiles import Profile
+
+
+def _encode(profile: Profile) -> dict[str, Any]:
+    return dataclasses.asdict(profile)
+
+
+def _decode(data: dict[str, Any]) -> Profile:
+    price = data.pop("price", None)
+    return Profile(**data, price=None if price is None else Price(**price))
+
+
+class SimProcess:
+    """A running child simulator: `.url` is the root, `.stop()` ends it."""
+
+    def __init__(self, proc: subprocess.Popen[str], host: str, port: int) -> None:
+        self.proc = proc
+        self.host = host
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+    def __enter__(self) -> SimProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_sim_process(
+    profiles: Sequence[Profile], host: str = "127.0.0.1", port: int = 0, timeout: float = 20.0
+) -> SimProcess:
+    """Start the simulator in a child interpreter and wait until it listens."""
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])  # so a source checkout imports too
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vvtui.sim.process"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    spec = {"host": host, "port": port, "profiles": [_encode(p) for p in profiles]}
+    proc.stdin.write(json.dumps(spec) + "\n")
+    proc.stdin.flush()
+    answer: list[str] = []
+    reader = threading.Thread(target=lambda: answer.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    line = answer[0].strip() if answer else ""
+    if not line.isdigit():
+        proc.kill()
+        proc.wait(5)
+        raise RuntimeError(f"simulator process did not start (said {line!r})")
+    return SimProcess(proc, host, int(line))
+
+
+def _child() -> None:
+    from vvtui.sim.server import start_sim
+
+    spec = json.loads(sys.stdin.readline())
+    server = start_sim([_decode(p) for p in spec["profiles"]], spec["host"], spec["port"])
+    print(server.port, flush=True)
+    try:
+        sys.stdin.read()  # returns when the parent closes our stdin or dies
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    try:
+        _child()
+    except KeyboardInterrupt:
+        pass
