@@ -37,6 +37,11 @@ from vvtui.local.state import (
 )
 
 HOST = "127.0.0.1"
+# The server's default (2048) is too small for the shipped needle probes (~2,300 tokens with the
+# chat template): llama-cpp-python then ends the stream without a finish_reason. SmolLM2 was
+# trained to 8k; 4096 keeps the logits buffer that logprobs need (n_ctx x 49,152 floats per
+# server) under a gigabyte each.
+N_CTX = 4096
 Progress = Callable[[str], None]
 
 
@@ -78,6 +83,8 @@ def server_command(
         str(threads),
         "--n_threads_batch",
         str(threads),
+        "--n_ctx",
+        str(N_CTX),
         # The default (True) cuts an in-flight stream as soon as a second request arrives.
         "--interrupt_requests",
         "False",
