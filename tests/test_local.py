@@ -423,3 +423,60 @@ def test_manifest_json_is_plain_and_relative(tmp_path):
     data = json.loads((tmp_path / "l" / "manifest.json").read_text())
     assert data["variants"]["Q8_0"]["file"] == "models/SmolLM2-135M-Instruct.Q8_0.gguf"
     assert set(data["source"]) == {"package", "sha256", "size"}
+
+
+@pytest.fixture
+def fake_ladder(tmp_path, monkeypatch):
+    """`up` wired to fake servers and a fake quantizer, in a temporary local folder."""
+    root = tmp_path / "local"
+    source = tmp_path / "src.gguf"
+    source.write_bytes(b"GGUF")
+    monkeypatch.setenv("VVTUI_LOCAL_DIR", str(root))
+    monkeypatch.setattr(servers_mod, "require_extra", lambda: None)
+    monkeypatch.setattr("vvtui.local.prepare.find_source_model", lambda: source)
+    monkeypatch.setattr(
+        "vvtui.local.prepare.quantize_with_llama_cpp", fake_quantizer([]), raising=True
+    )
+    monkeypatch.setattr(
+        servers_mod,
+        "server_command",
+        lambda model, alias, port, threads: [sys.executable, *fake_server_args(str(model), port)],
+    )
+    return root
+
+
+@pytest.mark.parametrize("ending", ["returns", "ctrl-c", "crash"])
+def test_demo_brings_the_ladder_down_however_the_run_ends(fake_ladder, monkeypatch, ending):
+    import argparse
+
+    import vvtui.cli
+    from vvtui.cli import local_cmd
+
+    seen: dict = {}
+
+    def fake_main(argv):
+        state = load_state(fake_ladder)
+        seen["argv"] = argv
+        seen["pids"] = [s.pid for s in state.servers]
+        seen["alive"] = all(is_alive(pid) for pid in seen["pids"])
+        if ending == "ctrl-c":
+            raise KeyboardInterrupt
+        if ending == "crash":
+            raise RuntimeError("boom")
+        return 0
+
+    monkeypatch.setattr(vvtui.cli, "main", fake_main)
+    args = argparse.Namespace(
+        variants="F16,Q2_0", threads=1, timeout=30.0, suite="quant", debug=False,
+        run_args=["--", "--headless"],
+    )  # fmt: skip
+    if ending == "returns":
+        assert local_cmd.cmd_demo(args) == 0
+    else:
+        with pytest.raises(KeyboardInterrupt if ending == "ctrl-c" else RuntimeError):
+            local_cmd.cmd_demo(args)
+    assert seen["alive"] and len(seen["pids"]) == 2
+    config = str(fake_ladder / "ladder.toml")
+    assert seen["argv"] == ["run", "--config", config, "--suite", "quant", "--headless"]
+    assert not any(is_alive(pid) for pid in seen["pids"])
+    assert not state_path(fake_ladder).exists()

@@ -228,13 +228,14 @@ def prepare(
     root: Path,
     *,
     progress: Progress = lambda line: None,
-    quantize: Quantizer = quantize_with_llama_cpp,
+    quantize: Quantizer | None = None,
     source: Path | None = None,
 ) -> dict[str, Path]:
     """Make (or verify and reuse) one GGUF per variant under `root/models`; return their paths.
 
     The manifest is saved after every file, so an interrupted run keeps what it finished.
     """
+    quantize = quantize if quantize is not None else quantize_with_llama_cpp
     source = source if source is not None else find_source_model()
     progress(f"source  {source.name} ({_mb(source.stat().st_size)}): checking its sha256")
     source_hash = sha256_file(source)

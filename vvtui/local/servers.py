@@ -220,9 +220,8 @@ def up(
     require_extra()
     if threads < 1:
         raise LocalError(f"--threads must be at least 1, not {threads}")
-    kwargs = {"quantize": quantize} if quantize is not None else {}
     _refuse_if_up(root)
-    paths = prepare(variants, root, progress=progress, **kwargs)
+    paths = prepare(variants, root, progress=progress, quantize=quantize)
     return start_ladder(
         paths, root, threads=threads, config_out=config_out, timeout=timeout, progress=progress
     )
