@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "vvtui.cli.openrouter_cmd",
     "vvtui.cli.probes_cmd",
     "vvtui.cli.run_cmd",
+    "vvtui.cli.score_cmd",
     "vvtui.cli.sim_cmd",
 )
 

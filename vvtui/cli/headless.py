@@ -31,6 +31,7 @@ class Progress:
         self.started = time.monotonic()
         self._last_draw = 0.0
         self._last_pct = -1
+        self._drawn_done = -1
         self._per_endpoint: dict[str, list[int]] = {}
 
     def __call__(self, event: RunEvent) -> None:
@@ -75,11 +76,14 @@ class Progress:
                 self.stream.write("\r\x1b[2K" + text + ("\n" if final else ""))
                 self.stream.flush()
                 self._last_draw = now
-        elif final or pct // 10 > self._last_pct // 10 or now - self._last_draw > 5:
+        elif (final and self._drawn_done != self.done) or (
+            not final and (pct // 10 > self._last_pct // 10 or now - self._last_draw > 5)
+        ):
             self.stream.write(text + "\n")
             self.stream.flush()
             self._last_draw = now
             self._last_pct = pct
+            self._drawn_done = self.done
 
 
 def run_headless(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -128,6 +129,20 @@ class RunSession:
     def cancel(self) -> None:
         if self.runner is not None:
             self.runner.cancel()
+
+    def snapshot_now(self) -> Snapshot:
+        """A scored snapshot of what has been gathered so far (for exports mid-run). Once the run
+        has ended this is the final snapshot."""
+        if self.snapshot is not None:
+            return self.snapshot
+        gathered = self._kept + (self.runner.results if self.runner is not None else [])
+        snapshot = self._build(_ordered(list(gathered), self.plan))
+        snapshot.run = dataclasses.replace(self.info, complete=False, finished_at=None)
+        if self.score:
+            from vvtui.scoring import score_snapshot
+
+            snapshot.scores = score_snapshot(snapshot).to_dict()
+        return snapshot
 
 
 def _ordered(results: list[Result], plan: RunPlan) -> list[Result]:

@@ -1,0 +1,49 @@
+import json
+
+from vvtui.cli import main
+from vvtui.scoring import score_snapshot
+from vvtui.scoring.synthetic import ladder_snapshot
+from vvtui.storage import save_snapshot
+
+
+def write(tmp_path, with_scores=True):
+    snap = ladder_snapshot({"ref": 0, "mild": 0.05, "heavy": 2.0}, n_probes=6, n_tokens=20)
+    if with_scores:
+        snap.scores = score_snapshot(snap).to_dict()
+    return snap, save_snapshot(snap, tmp_path / "run.json")
+
+
+def test_score_prints_a_table(tmp_path, capsys):
+    _, path = write(tmp_path)
+    assert main(["score", str(path), "--probes"]) == 0
+    out = capsys.readouterr()
+    lines = out.out.splitlines()
+    assert lines[0].split()[:4] == ["endpoint", "fidelity", "95%", "CI"]
+    assert any(line.startswith("ref ") and "reference" in line for line in lines)
+    assert any(line.startswith("heavy ") and "degraded" in line for line in lines)
+    assert any(line.startswith("p000 ") for line in lines)
+    assert "differ" not in out.err  # stored scores equal the re-score
+
+
+def test_score_json_is_the_report(tmp_path, capsys):
+    snap, path = write(tmp_path, with_scores=False)
+    assert main(["score", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == json.loads(json.dumps(score_snapshot(snap).to_dict()))
+    assert set(data) == {"version", "meta", "endpoints", "probes"}
+
+
+def test_score_reports_stale_stored_scores(tmp_path, capsys):
+    snap, path = write(tmp_path)
+    snap.scores["endpoints"]["mild"]["fidelity"] = 1.0
+    save_snapshot(snap, path)
+    assert main(["score", str(path)]) == 0
+    assert "differ from this re-score" in capsys.readouterr().err
+
+
+def test_missing_or_broken_snapshot_is_a_one_line_error(tmp_path, capsys):
+    assert main(["score", str(tmp_path / "nope.json")]) == 2
+    (tmp_path / "bad.json").write_text("{not json")
+    assert main(["score", str(tmp_path / "bad.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("vvtui: error:") for line in err)

@@ -1,0 +1,113 @@
+"""Score records: `EndpointScore` per endpoint and the `ScoreReport` stored in `Snapshot.scores`.
+
+Everything here is plain JSON-able data (no tuples, no NaN), so a report survives
+to_dict -> JSON -> from_dict unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+REPORT_VERSION = 1
+VERDICTS = ("faithful", "degraded", "inconclusive", "reference")
+
+
+@dataclass(slots=True)
+class EndpointScore:
+    """One endpoint's scores against the reference. None wherever a part was not measurable."""
+
+    name: str
+    reference: bool = False
+    # False while a run is in progress (cheap interval); True after `finalize()` (bootstrap).
+    final: bool = False
+    fidelity: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    verdict: str = "inconclusive"
+    # Probes whose damage could be measured, and results received (all samples and repeats).
+    n_probes: int = 0
+    n_results: int = 0
+    # Mean per-probe damage and the reference noise floor it was calibrated by.
+    damage: float | None = None
+    noise_floor: float | None = None
+    # Mean of each damage part over the probes where it was measured.
+    parts: dict[str, float] = field(default_factory=dict)
+    # Of the probes the reference passes, the share this endpoint passes too.
+    accuracy: float | None = None
+    checks_passed: int = 0
+    checks_total: int = 0
+    # K2 Vendor Verifier metrics (trigger = finish_reason "tool_calls").
+    tool_precision: float | None = None
+    tool_recall: float | None = None
+    tool_f1: float | None = None
+    schema_accuracy: float | None = None
+    tool_triggered: int = 0
+    tool_schema_ok: int = 0
+    # Pooled over compared positions (shared prefix + first divergent position).
+    kl_mean: float | None = None
+    top1_agreement: float | None = None
+    kl_positions: int = 0
+    kl_uncertain: int = 0
+    token_agreement: float | None = None
+    # Joint two-sample test over all sampled probes (kernel zero across prompts).
+    mmd_p: float | None = None
+    mmd_statistic: float | None = None
+    mmd_probes: int = 0
+    # Mean share of letters outside the expected script.
+    leakage: float | None = None
+    ttft_p50: float | None = None
+    ttft_p90: float | None = None
+    tps_p50: float | None = None
+    tps_p90: float | None = None
+    cost_usd: float | None = None
+    cost_per_pass: float | None = None
+    estimated_usage: bool = False
+    errors: int = 0
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+    # Which parts could be measured at all for this endpoint.
+    measured: dict[str, bool] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EndpointScore:
+        names = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        for key in ("parts", "errors_by_kind", "measured"):
+            kwargs[key] = dict(kwargs.get(key) or {})
+        return cls(**kwargs)
+
+
+@dataclass(slots=True)
+class ScoreReport:
+    version: int = REPORT_VERSION
+    # Tokenizers used, formula version and constants, bootstrap seed and size, reference name.
+    meta: dict[str, Any] = field(default_factory=dict)
+    endpoints: dict[str, EndpointScore] = field(default_factory=dict)
+    # probe id -> endpoint -> summary (mark, damage, agreement, first_divergence, checks, kl...).
+    probes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "meta": self.meta,
+            "endpoints": {name: s.to_dict() for name, s in self.endpoints.items()},
+            "probes": self.probes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScoreReport:
+        return cls(
+            version=int(data.get("version", REPORT_VERSION)),
+            meta=dict(data.get("meta") or {}),
+            endpoints={
+                str(name): EndpointScore.from_dict(s)
+                for name, s in (data.get("endpoints") or {}).items()
+            },
+            probes={
+                str(pid): {str(ep): dict(v) for ep, v in per.items()}
+                for pid, per in (data.get("probes") or {}).items()
+            },
+        )
