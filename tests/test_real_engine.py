@@ -70,11 +70,23 @@ def scores(snapshot: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return snapshot["scores"]["endpoints"]
 
 
-def test_every_rung_answered_without_errors(snapshot):
+def test_every_rung_answered_except_where_the_engine_cannot(snapshot):
+    """llama-cpp-python answers a `json_schema` response format with HTTP 500 (PROVIDERS.md):
+    that probe errors on every rung alike. Any other error is a real failure."""
     s = scores(snapshot)
     assert set(LADDER) <= set(s)
+    schema_probes = {
+        p["id"]
+        for p in snapshot["probes"]
+        if (p.get("response_format") or {}).get("type") == "json_schema"
+    }
+    for result in snapshot["results"]:
+        error = result.get("error")
+        if error is None:
+            continue
+        assert result["probe_id"] in schema_probes, (result["endpoint"], result["probe_id"], error)
+        assert error.get("status") == 500, error
     for name in LADDER:
-        assert s[name]["errors"] == 0, (name, s[name]["errors_by_kind"])
         assert s[name]["kl_positions"] > 0, f"{name}: no logprobs compared"
 
 
