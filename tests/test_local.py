@@ -248,7 +248,7 @@ def test_cmdline_matching_wants_module_model_and_port():
     assert not cmdline_matches(rec, [*good[:4], "/m/Q2_0.gguf", "--port", "8001"])
 
 
-def test_down_refuses_a_pid_whose_command_line_does_not_match(tmp_path, procs):
+def test_down_refuses_a_pid_whose_command_line_does_not_match(tmp_path, procs, monkeypatch, capsys):
     stranger = spawn(procs, ["-c", "import time; time.sleep(60)"])
     assert wait_for(lambda: process_cmdline(stranger.pid) is not None)
     record = ServerRecord("F16", stranger.pid, 8001, "/m/F16.gguf", "/l/F16.log", "m")
@@ -258,8 +258,9 @@ def test_down_refuses_a_pid_whose_command_line_does_not_match(tmp_path, procs):
     assert f"PID {stranger.pid}" in outcome.detail
     assert stranger.poll() is None and is_alive(stranger.pid)
 
-    outcomes = servers_mod.down(tmp_path, grace=0.2)
-    assert [o.outcome for o in outcomes] == ["refused"]
+    monkeypatch.setenv("VVTUI_LOCAL_DIR", str(tmp_path))
+    assert main(["local", "down", "--grace", "0.2"]) == 0
+    assert re.search(rf"F16\s+pid\s+{stranger.pid} refused: PID", capsys.readouterr().out)
     assert stranger.poll() is None
     assert load_state(tmp_path).servers == []  # not ours: forgotten, never signalled
 
@@ -394,10 +395,10 @@ def test_missing_extra_is_one_line_naming_the_install(monkeypatch, capsys, tmp_p
     assert "needs the 'local' extra" in err and "make demo-real" in err
 
 
-def test_cli_module_imports_nothing_heavy():
+def test_cli_registration_imports_nothing_of_the_ladder():
     code = (
         "import sys, vvtui.cli; vvtui.cli.build_parser();"
-        "bad = [m for m in ('llama_cpp', 'httpx', 'numpy', 'textual', 'vvtui.local.servers')"
+        "bad = [m for m in ('llama_cpp', 'vvtui.local.servers', 'vvtui.local.prepare')"
         " if m in sys.modules]; print(bad); sys.exit(bool(bad))"
     )
     out = subprocess.run(
