@@ -7,7 +7,9 @@ the real `python -m llama_cpp.server ...`; quantization is a fake that writes by
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -446,7 +448,7 @@ def fake_ladder(tmp_path, monkeypatch):
     return root
 
 
-@pytest.mark.parametrize("ending", ["returns", "ctrl-c", "crash"])
+@pytest.mark.parametrize("ending", ["returns", "ctrl-c", "crash", "sigterm", "sighup"])
 def test_demo_brings_the_ladder_down_however_the_run_ends(fake_ladder, monkeypatch, ending):
     import argparse
 
@@ -464,6 +466,9 @@ def test_demo_brings_the_ladder_down_however_the_run_ends(fake_ladder, monkeypat
             raise KeyboardInterrupt
         if ending == "crash":
             raise RuntimeError("boom")
+        if ending in ("sigterm", "sighup"):
+            os.kill(os.getpid(), signal.SIGTERM if ending == "sigterm" else signal.SIGHUP)
+            time.sleep(5)  # the handler interrupts this
         return 0
 
     monkeypatch.setattr(vvtui.cli, "main", fake_main)
@@ -474,10 +479,11 @@ def test_demo_brings_the_ladder_down_however_the_run_ends(fake_ladder, monkeypat
     if ending == "returns":
         assert local_cmd.cmd_demo(args) == 0
     else:
-        with pytest.raises(KeyboardInterrupt if ending == "ctrl-c" else RuntimeError):
+        with pytest.raises(RuntimeError if ending == "crash" else KeyboardInterrupt):
             local_cmd.cmd_demo(args)
     assert seen["alive"] and len(seen["pids"]) == 2
     config = str(fake_ladder / "ladder.toml")
     assert seen["argv"] == ["run", "--config", config, "--suite", "quant", "--headless"]
     assert not any(is_alive(pid) for pid in seen["pids"])
     assert not state_path(fake_ladder).exists()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers put back

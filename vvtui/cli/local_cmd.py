@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -173,10 +174,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         run_args = run_args[1:]
 
     def terminate(signum: int, frame: object) -> None:
-        # A `kill` of the demo must still bring the servers down: unwind through `finally`.
+        # A `kill`, or the terminal closing (SIGHUP), must still bring the servers down: they
+        # run in their own session and would outlive us. Unwind through `finally`.
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    caught = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {sig: signal.signal(sig, terminate) for sig in caught}
     try:
         state = _up(args, None)
         _say(f"{len(state.servers)} server(s) up; running vvtui on {state.config_path}")
@@ -185,6 +188,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
             run.insert(0, "--debug")
         return main(run)
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        for o in down(local_dir()):
-            print(f"down    {o.record.variant:<7} {o.outcome}", file=sys.stderr, flush=True)
+        # Finish stopping the servers whatever arrives now (a second Ctrl-C, a kill).
+        saved_int = signal.getsignal(signal.SIGINT)
+        for sig in (*previous, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            outcomes = down(local_dir())
+        finally:
+            signal.signal(signal.SIGINT, saved_int)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+            for o in outcomes:
+                print(f"down    {o.record.variant:<7} {o.outcome}", file=sys.stderr, flush=True)
