@@ -487,3 +487,9 @@ def test_demo_brings_the_ladder_down_however_the_run_ends(fake_ladder, monkeypat
     assert not any(is_alive(pid) for pid in seen["pids"])
     assert not state_path(fake_ladder).exists()
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers put back
+
+
+def test_cli_default_variants_are_the_whole_ladder():
+    from vvtui.cli import local_cmd
+
+    assert local_cmd.DEFAULT_VARIANTS.split(",") == list(DEFAULT_VARIANTS)

@@ -19,6 +19,7 @@ examples:
   vvtui local status                      which servers are up, their ports and file sizes
   vvtui local down                        stop exactly the servers `up` started
   vvtui local demo                        up, then the TUI on the quant suite, then down
+  vvtui local demo -- --headless --out snap.json   the same, headless, keeping a snapshot
 
 Needs the 'local' extra: pip install 'vvtui[local]' (or `make demo-real`, which builds it).
 Model files, manifest, server logs and state live in the folder `vvtui config locate` calls
