@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "vvtui.cli.config_cmd",
     "vvtui.cli.diff_cmd",
     "vvtui.cli.endpoints_cmd",
+    "vvtui.cli.local_cmd",
     "vvtui.cli.openrouter_cmd",
     "vvtui.cli.probes_cmd",
     "vvtui.cli.report_cmd",
