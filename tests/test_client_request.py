@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from vvtui.clients.request import build_openai_body, deep_merge
+from vvtui.clients.request import DEFAULT_TOP_LOGPROBS, build_openai_body, deep_merge
 from vvtui.config import EndpointConfig
 from vvtui.model import ExpectedToolCall, Probe
 
@@ -43,7 +43,12 @@ def test_logprobs_follow_the_endpoint_and_the_probe():
     p = Probe(id="p", top_logprobs=5)
     body = build_openai_body(p, ep())
     assert body["logprobs"] is True and body["top_logprobs"] == 5
-    no_alts = build_openai_body(Probe(id="p"), ep())
+    # Deterministic probes get a few alternatives by default (near-tie detection); sampled
+    # probes that do not ask get none, and 0 is never sent.
+    default = build_openai_body(Probe(id="p"), ep())
+    assert default["logprobs"] is True and default["top_logprobs"] == DEFAULT_TOP_LOGPROBS
+    sampled = Probe(id="s", kind="sampled", temperature=1.0)
+    no_alts = build_openai_body(sampled, ep())
     assert no_alts["logprobs"] is True and "top_logprobs" not in no_alts
     off = build_openai_body(p, ep(logprobs=False))
     assert "logprobs" not in off and "top_logprobs" not in off

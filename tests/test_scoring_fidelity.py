@@ -305,3 +305,60 @@ def test_an_endpoint_without_its_key_is_not_measured_rather_than_unfaithful():
     s = report.endpoints["nokey"]
     assert s.n_probes == 0 and s.errors_by_kind == {"config": 6}
     assert s.fidelity is None and s.verdict != "degraded"
+
+
+def _flip_at(position, ref_gap):
+    """Probes whose reference top-2 gap at `position` is `ref_gap` nats; the candidate takes the
+    runner-up there (and, as greedy decoding does, continues differently)."""
+
+    def make(n_probes=10):
+        probes, results = [], []
+        for i in range(n_probes):
+            toks = answer(i, 30)
+            alt = " zzflip"
+            tops = [[(t, -0.1), (" zzother", -4.0)] for t in toks]
+            tops[position] = [(toks[position], -0.6), (alt, -0.6 - ref_gap), (" zzother", -4.0)]
+            lps = [row[0][1] for row in tops]
+            probe = Probe(
+                id=f"p{i:03d}",
+                top_logprobs=3,
+                checks=[Check("contains", {"value": toks[position]})],
+            )
+            probes.append(probe)
+            results.append(make_result("ref", probe.id, toks, logprobs=lps, tops=tops))
+            cand = [*toks[:position], alt, *answer(i, 30, salt=9)[position + 1 :]]
+            ctops = [list(row) for row in tops[:position]]
+            ctops.append([(alt, -0.6), (toks[position], -0.6 - ref_gap / 2), (" zzother", -4.0)])
+            ctops += [[(t, -0.1), (" zzother", -4.0)] for t in cand[position + 1 :]]
+            clps = [row[0][1] for row in ctops]
+            results.append(make_result("cand", probe.id, cand, logprobs=clps, tops=ctops))
+        return snapshot(probes, endpoints("ref", "cand"), results)
+
+    return make()
+
+
+def test_a_flip_at_the_references_own_near_tie_is_not_damage():
+    from vvtui.scoring.damage import TIE_MARGIN
+
+    tie = score_snapshot(_flip_at(2, TIE_MARGIN / 3))
+    clear = score_snapshot(_flip_at(2, 3.0))
+    # The same early flip: at a near-tie only the logprob shift counts; at a 3-nat gap the
+    # tokens and the failed check do.
+    assert tie.probes["p000"]["cand"]["tie_margin"] < TIE_MARGIN
+    assert tie.endpoints["cand"].fidelity > 90 and tie.endpoints["cand"].verdict == "faithful"
+    assert clear.endpoints["cand"].fidelity < 20 and clear.endpoints["cand"].verdict == "degraded"
+    assert (
+        tie.probes["p000"]["cand"]["mark"] == "fail"
+    )  # the answer still differs: shown, not hidden
+
+
+def test_a_probe_the_reference_also_fails_is_not_held_against_anyone():
+    def both_fail(i, t):
+        return make_result("cand", f"p{i:03d}", t, error="http") if i < 3 else list(t)
+
+    snap = simple_suite(10, {"cand": both_fail})
+    for r in snap.results:
+        if r.endpoint == "ref" and r.probe_id in ("p000", "p001", "p002"):
+            r.error, r.text, r.tokens = ErrorInfo("http", "HTTP 500"), "", None
+    s = score_snapshot(snap).endpoints["cand"]
+    assert s.fidelity == 100.0 and s.n_probes == 7 and s.errors == 3

@@ -65,13 +65,20 @@ def _finish(
     return body
 
 
+# Alternatives per position asked on deterministic probes that do not say.
+DEFAULT_TOP_LOGPROBS = 5
+
+
 def build_openai_body(
     probe: Probe, endpoint: EndpointConfig, *, sample: int = 0, stream: bool = True
 ) -> dict[str, Any]:
     """The Chat Completions request body for one probe sample.
 
-    `top_logprobs` is sent only when the probe asks for alternatives (> 0): `logprobs: true`
-    alone already returns the chosen token's logprob, and some servers reject 0.
+    Deterministic probes ask for DEFAULT_TOP_LOGPROBS alternatives unless the probe asks for
+    more: with them, scoring can tell a flip at one of the reference's own near-ties from damage
+    (docs/scoring.md), and llama-cpp-python returns no logprobs at all without `top_logprobs`.
+    Sampled probes send `top_logprobs` only when they ask (> 0); 0 is never sent, as some
+    servers reject it.
     """
     body: dict[str, Any] = {
         "model": endpoint.model,
@@ -85,8 +92,11 @@ def build_openai_body(
         body["seed"] = seed
     if endpoint.logprobs:
         body["logprobs"] = True
-        if probe.top_logprobs > 0:
-            body["top_logprobs"] = probe.top_logprobs
+        top = probe.top_logprobs
+        if top <= 0 and probe.deterministic:
+            top = DEFAULT_TOP_LOGPROBS
+        if top > 0:
+            body["top_logprobs"] = top
     if probe.tools:
         body["tools"] = copy.deepcopy(probe.tools)
     if probe.tool_choice is not None:

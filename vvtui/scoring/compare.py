@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from vvtui.model import ErrorInfo, Probe, Result
+from vvtui.model import ErrorInfo, Probe, Result, Tokens
 from vvtui.scoring import damage as dmg
 from vvtui.scoring import tools as toolcalls
 from vvtui.scoring.alignment import Alignment, align_ids, match_stats
@@ -173,6 +173,9 @@ class ProbeComparison:
     ref_tokens: TokenSeq | None = None
     cand_tokens: TokenSeq | None = None
     first_divergence: int | None = None
+    # The reference's logprob gap (nats) between its token and the candidate's at the first
+    # divergence, when both sides sent logprobs; below damage.TIE_MARGIN it is a near-tie.
+    tie_margin: float | None = None
     agreement: float | None = None
     checks: list[CheckOutcome] = field(default_factory=list)
     ref_checks: list[CheckOutcome] = field(default_factory=list)
@@ -223,6 +226,7 @@ class ProbeComparison:
             "damage": self.damage,
             "agreement": self.agreement,
             "first_divergence": self.first_divergence,
+            "tie_margin": self.tie_margin,
             "checks_passed": sum(c.passed for c in self.checks),
             "checks_total": len(self.checks),
             "kl": self.kl,
@@ -320,6 +324,25 @@ def _tool_part(probe: Probe, ref: Result, cand: Result) -> tuple[float | None, s
     return 0.0, "same"
 
 
+def tie_margin(ref: Tokens | None, cand: Tokens | None, fd: int | None) -> float | None:
+    """The reference's logprob gap between its own token and the candidate's at the first
+    divergence `fd` (provider tokens on both sides). None when it cannot be read: no logprobs, an
+    answer that ended there, or the candidate's token not among the reference's alternatives
+    (then the reference did not consider it at all: not a tie)."""
+    if fd is None or ref is None or cand is None or ref.logprob is None or ref.top is None:
+        return None
+    if fd >= len(ref.text) or fd >= len(cand.text) or fd >= len(ref.top):
+        return None
+    chosen = ref.logprob[fd]
+    if chosen is None or chosen <= -9000:
+        return None
+    other = cand.text[fd]
+    for token, logprob in ref.top[fd]:
+        if token == other and logprob > -9000:
+            return max(0.0, chosen - logprob)
+    return None
+
+
 def pair_mark(comp: ProbeComparison, cand: ResultFacts, ref: ResultFacts | None) -> str:
     if not cand.ok:
         return "error"
@@ -357,7 +380,10 @@ def compare_pair(
         comp.ref_checks = ref.checks
     if not cand.ok:
         comp.mark = "error"
-        if not cand.excluded:
+        # A probe the reference itself could not answer (an engine that rejects a feature, a
+        # shared outage) is no evidence against the candidate: both sides are unmeasured there,
+        # as when the reference fails and the candidate answers.
+        if not cand.excluded and (ref is None or ref.ok):
             comp.parts = {"errors": 1.0}
             comp.damage = 1.0
         return comp
@@ -375,16 +401,21 @@ def compare_pair(
     comp.agreement = 1.0 if longest == 0 else matched / longest
     comp.first_divergence = fd
 
-    # How early the answers part (length-independent; see damage.token_damage). The request
-    # succeeded: errors are measured, at 0, so their mean over probes is the error rate.
+    rt, ct = ref.result.tokens, result.tokens
+    if ref_seq.tokenizer == PROVIDER:
+        comp.tie_margin = tie_margin(rt, ct, fd)
+    near_tie = dmg.is_near_tie(comp.tie_margin)
+
+    # How early the answers part (length-independent; see damage.token_damage); not measured
+    # when they part at a near-tie of the reference's own. The request succeeded: errors are
+    # measured, at 0, so their mean over probes is the error rate.
     parts: dict[str, float | None] = {
         "errors": 0.0,
-        "tokens": dmg.token_damage(fd),
+        "tokens": None if near_tie else dmg.token_damage(fd),
     }
 
     # KL / top-1 on the positions where both saw the same context: the shared prefix and the
     # first divergent position. Needs both sides' own top-k lists on one tokenizer.
-    rt, ct = ref.result.tokens, result.tokens
     if (
         ref_seq.tokenizer == PROVIDER
         and rt is not None
@@ -410,7 +441,7 @@ def compare_pair(
             assert job.stats is not None
             _set_logprobs(comp, parts, job.stats)
 
-    if probe.checks:
+    if probe.checks and not near_tie:
         differ = sum(rc.passed != cc.passed for rc, cc in zip(ref.checks, cand.checks, strict=True))
         parts["checks"] = differ / len(probe.checks)
 

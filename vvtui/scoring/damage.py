@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-FORMULA_VERSION = 1
+FORMULA_VERSION = 2
 
 # Parts of a probe's damage, each in [0, 1] or None (not measured).
 PARTS = ("errors", "tokens", "checks", "kl", "tools", "json", "leakage", "mmd")
@@ -26,6 +26,14 @@ KL_SCALE = 0.25
 # top-1 disagreement rates: bf16 on other kernels (0.26%) 0.02, q8_0 (2.3%) 0.17,
 # q4_K_M (8.1%) 0.47, q2_K (29%) 0.85.
 TOKEN_WINDOW = 16
+# A first divergence where the reference's own logprob gap between its token and the
+# candidate's is below this (nats) is a near-tie: both tokens are answers the claimed model itself
+# gives under numerical noise, so the divergence (and the check verdicts that hang on it) says
+# nothing about the candidate; its logprobs still count through the KL part. Rationale: a
+# faithful 8-bit deployment perturbs logits by σ ≈ 0.1 (KL ≈ 0.006 per position on llama.cpp's
+# Llama-3-8B numbers), so the difference of two logits moves by ≈ 0.15; flips inside that band
+# are expected of it, while 4-bit damage (σ ≈ 0.3–0.5) flips far outside it.
+TIE_MARGIN = 0.3
 # An excess of this share of foreign-script letters over the reference counts as full damage.
 LEAK_SCALE = 0.10
 # Tool calls with the same trigger and names whose arguments differ.
@@ -36,6 +44,10 @@ MIN_PROBES_FOR_VERDICT = 5
 BOOTSTRAP_B = 2000
 BOOTSTRAP_SEED = 20240917
 CONFIDENCE = 0.95
+
+
+def is_near_tie(margin: float | None) -> bool:
+    return margin is not None and margin < TIE_MARGIN
 
 
 def token_damage(first_divergence: int | None) -> float:

@@ -86,6 +86,7 @@ class ProbeEval:
         first = self.comparisons.get(0)
         if first is not None:
             out["first_divergence"] = first.first_divergence
+            out["tie_margin"] = first.tie_margin
             out["tool_match"] = first.tool_match
             out["error"] = None if first.error is None else first.error.kind
         if self.sampled:
