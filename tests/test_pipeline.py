@@ -96,7 +96,9 @@ def test_logprobs_tokens_and_usage_recorded(ladder_run):
         if r.text:
             assert r.tokens is not None and "".join(r.tokens.text) == r.text
         assert r.usage is not None and not r.usage_estimated
-        assert r.ttft_s is not None and r.total_s is not None and r.ttft_s <= r.total_s
+        assert r.total_s is not None
+        if r.text or r.tool_calls:  # a sampled answer may be empty: no first token to time
+            assert r.ttft_s is not None and r.ttft_s <= r.total_s
         if r.probe_id in logprob_probes:
             assert r.tokens.top is not None and all(len(row) >= 2 for row in r.tokens.top)
     tool = [r for r in ref if r.tool_calls]
