@@ -1,0 +1,166 @@
+"""Endpoints × scores, live: a DataTable whose cells are the Scorer's numbers, formatted.
+
+Sort by clicking a column header (again to reverse) or with the sort key, which cycles through
+the useful orders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color
+from textual.widgets import DataTable
+
+from vvtui.scoring import EndpointScore
+from vvtui.tui import format as fmt
+
+VERDICT_VARS = {
+    "faithful": "vv-mark-pass",
+    "degraded": "vv-mark-fail",
+    "inconclusive": "vv-mark-diverged",
+    "reference": "primary",
+}
+
+
+def _num(value: float | None, missing: float) -> float:
+    return missing if value is None else value
+
+
+# column key, header, formatter, sort key (smaller first), right-aligned
+COLUMNS: list[tuple[str, str, Callable[[EndpointScore], str], Callable[[EndpointScore], Any]]] = [
+    ("endpoint", "endpoint", lambda s: s.name, lambda s: s.name),
+    ("fidelity", "fidelity [95% CI]", fmt.fidelity, lambda s: -_num(s.fidelity, -1)),
+    ("verdict", "verdict", lambda s: s.verdict, lambda s: s.verdict),
+    ("accuracy", "acc", lambda s: fmt.percent(s.accuracy), lambda s: -_num(s.accuracy, -1)),
+    ("tool_f1", "tool F1", lambda s: fmt.ratio(s.tool_f1), lambda s: -_num(s.tool_f1, -1)),
+    ("kl", "KL", lambda s: fmt.kl(s.kl_mean), lambda s: _num(s.kl_mean, 1e9)),
+    (
+        "top1",
+        "top-1",
+        lambda s: fmt.percent(s.top1_agreement),
+        lambda s: -_num(s.top1_agreement, -1),
+    ),
+    ("ttft", "TTFT p50", lambda s: fmt.millis(s.ttft_p50), lambda s: _num(s.ttft_p50, 1e9)),
+    ("tps", "tok/s p50", lambda s: fmt.rate(s.tps_p50), lambda s: -_num(s.tps_p50, -1)),
+    ("cost", "cost", lambda s: fmt.cost(s.cost_usd), lambda s: _num(s.cost_usd, 1e9)),
+    ("errors", "err", lambda s: str(s.errors), lambda s: s.errors),
+]
+_BY_KEY = {c[0]: c for c in COLUMNS}
+_RIGHT = {"fidelity", "accuracy", "tool_f1", "kl", "top1", "ttft", "tps", "cost", "errors"}
+# What the sort key cycles through.
+SORT_CYCLE = ("plan", "fidelity", "cost", "ttft", "tps")
+
+
+def cell_texts(score: EndpointScore) -> dict[str, str]:
+    """The text of each cell for one endpoint (what tests compare with the Scorer's values)."""
+    return {key: f(score) for key, _, f, _ in COLUMNS}
+
+
+class Scoreboard(DataTable):
+    BINDINGS: ClassVar = []
+
+    DEFAULT_CSS = """
+    Scoreboard { height: auto; max-height: 50%; background: $surface; }
+    Scoreboard > .datatable--header { text-style: bold; background: $panel; }
+    """
+
+    def __init__(self, names: list[str], *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.names = list(names)
+        self.scores: dict[str, EndpointScore] = {n: EndpointScore(name=n) for n in names}
+        self.sort_column: str = "plan"
+        self.sort_reverse = False
+
+    def on_mount(self) -> None:
+        for key, header, _, _ in COLUMNS:
+            label = Text(header, justify="right" if key in _RIGHT else "left")
+            self.add_column(label, key=key)
+        for name in self.names:
+            self.add_row(*self._cells(self.scores[name]), key=name)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+
+    # ------------------------------------------------------------------ cells
+
+    def _var_style(self, name: str, bold: bool = False) -> Style:
+        value = self.app.theme_variables.get(name)
+        if value is None:
+            return Style(bold=bold)
+        try:
+            colour = Color.parse(value.split(" ")[0])
+        except Exception:
+            return Style(bold=bold)
+        return Style(color=colour.rich_color, bold=bold)
+
+    def _cells(self, score: EndpointScore) -> list[Text]:
+        texts = cell_texts(score)
+        cells = []
+        for key, *_ in COLUMNS:
+            text = Text(texts[key], justify="right" if key in _RIGHT else "left", no_wrap=True)
+            if key == "verdict":
+                glyph = fmt.VERDICT_GLYPHS.get(score.verdict, "")
+                text = Text(f"{glyph} {score.verdict}", no_wrap=True)
+                text.stylize(self._var_style(VERDICT_VARS.get(score.verdict, "primary"), True))
+            elif key == "endpoint" and score.reference:
+                text.append(" ★", style=self._var_style("primary"))
+            elif key == "errors" and score.errors:
+                text.stylize(self._var_style("vv-mark-error", True))
+            cells.append(text)
+        return cells
+
+    def update_scores(self, scores: dict[str, EndpointScore]) -> None:
+        """New scores for some endpoints; cells change in place, the order is kept up to date."""
+        for name, score in scores.items():
+            if name not in self.scores:
+                continue
+            self.scores[name] = score
+            for (key, *_), cell in zip(COLUMNS, self._cells(score), strict=True):
+                self.update_cell(name, key, cell, update_width=True)
+        if self.sort_column != "plan":
+            self._apply_sort()
+
+    def _restyle(self) -> None:
+        for name in self.names:
+            for (key, *_), cell in zip(COLUMNS, self._cells(self.scores[name]), strict=True):
+                self.update_cell(name, key, cell, update_width=True)
+
+    # ------------------------------------------------------------------ sorting
+
+    def sort_by(self, column: str, reverse: bool = False) -> None:
+        self.sort_column = column
+        self.sort_reverse = reverse
+        self._apply_sort()
+
+    def cycle_sort(self) -> str:
+        """The next order in SORT_CYCLE; returns its name."""
+        i = SORT_CYCLE.index(self.sort_column) if self.sort_column in SORT_CYCLE else -1
+        self.sort_by(SORT_CYCLE[(i + 1) % len(SORT_CYCLE)])
+        return self.sort_column
+
+    def _apply_sort(self) -> None:
+        if self.sort_column == "plan":
+            order = {n: i for i, n in enumerate(self.names)}
+
+            def key(cell: Any) -> Any:
+                return order.get(str(cell.plain).removesuffix(" ★"), 0)
+        else:
+            sort_key = _BY_KEY[self.sort_column][3]
+
+            def key(cell: Any) -> Any:
+                name = str(cell.plain).removesuffix(" ★")
+                return sort_key(self.scores[name]), name
+
+        self.sort("endpoint", key=key, reverse=self.sort_reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        column = str(event.column_key.value)
+        if column == "endpoint":
+            column = "plan" if self.sort_column != "plan" else "endpoint"
+        reverse = self.sort_column == column and not self.sort_reverse
+        self.sort_by(column, reverse)
+
+    def row_order(self) -> list[str]:
+        return [str(row.key.value) for row in self.ordered_rows]
