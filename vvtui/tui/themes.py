@@ -59,12 +59,32 @@ class ThemeFileError(ValueError):
     """One bad theme file; the message is one line naming the file and key."""
 
 
+def _split_opacity(value: str) -> tuple[str, str]:
+    """("#e0823d", "45%") from "#e0823d 45%"; a colour alone comes back with ""."""
+    colour, opacity = value.strip(), ""
+    head, _, tail = colour.rpartition(" ")
+    if head and not tail.endswith(")"):
+        # A trailing word that is not the end of "rgb(...)" is an opacity.
+        colour, opacity = head.strip(), tail
+    return colour, opacity
+
+
+def variable_colour(value: str | None) -> Color | None:
+    """The colour of a theme variable's value (its opacity dropped), or None."""
+    if not value:
+        return None
+    try:
+        return Color.parse(_split_opacity(value)[0])
+    except ColorParseError:
+        return None
+
+
 def check_colour(value: object) -> str | None:
     """None when `value` is a colour Textual accepts (optionally followed by an opacity such as
     "40%"), else the reason it is not."""
     if not isinstance(value, str):
         return f"expected a colour string, got {type(value).__name__}"
-    colour, _, opacity = value.strip().partition(" ")
+    colour, opacity = _split_opacity(value)
     try:
         Color.parse(colour)
     except ColorParseError:

@@ -85,6 +85,12 @@ class ErrorApp(App[int]):
         self.error = error
 
     def on_mount(self) -> None:
+        from vvtui.tui.themes import DEFAULT_THEME, load_themes, shipped_themes_dir
+
+        for theme in load_themes([shipped_themes_dir()]).themes.values():
+            self.register_theme(theme)
+        if DEFAULT_THEME in self.available_themes:
+            self.theme = DEFAULT_THEME
         self.push_screen(ErrorScreen(self.error))
 
     def action_quit(self) -> None:  # type: ignore[override]

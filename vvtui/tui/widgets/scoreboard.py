@@ -11,11 +11,11 @@ from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.color import Color
 from textual.widgets import DataTable
 
 from vvtui.scoring import EndpointScore
 from vvtui.tui import format as fmt
+from vvtui.tui.themes import variable_colour
 
 VERDICT_VARS = {
     "faithful": "vv-mark-pass",
@@ -85,14 +85,10 @@ class Scoreboard(DataTable):
     # ------------------------------------------------------------------ cells
 
     def _var_style(self, name: str, bold: bool = False) -> Style:
-        value = self.app.theme_variables.get(name)
-        if value is None:
-            return Style(bold=bold)
-        try:
-            colour = Color.parse(value.split(" ")[0])
-        except Exception:
-            return Style(bold=bold)
-        return Style(color=colour.rich_color, bold=bold)
+        # DataTable cells are Rich text: theme variables are resolved here, and again on a
+        # theme change.
+        colour = variable_colour(self.app.theme_variables.get(name))
+        return Style(color=None if colour is None else colour.rich_color, bold=bold)
 
     def _cells(self, score: EndpointScore) -> list[Text]:
         texts = cell_texts(score)
