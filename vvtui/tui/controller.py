@@ -51,6 +51,16 @@ def markdown_renderer() -> object | None:
     return render_markdown
 
 
+def warm_up() -> None:
+    """Load what the first scored result would otherwise load on the event loop (the tokenizer,
+    jsonschema): seconds of imports, done in a thread while the first requests are in flight."""
+    import jsonschema  # noqa: F401
+
+    from vvtui.scoring import count_tokens
+
+    count_tokens("warm up")
+
+
 class RunController:
     def __init__(
         self,
@@ -122,6 +132,8 @@ class RunController:
             count_tokens=count_tokens,
             score=False,
         )
+        if self.runs == 1:
+            target.run_worker(warm_up, thread=True, group="warm-up", name="warm-up")
         self.worker = target.run_worker(
             self._run(self.session, self.model), group="run", exclusive=True, name="run"
         )

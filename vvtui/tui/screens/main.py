@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from vvtui.tui.controller import RunController
     from vvtui.tui.state import RunModel
 
-FRAME_S = 1 / 25
-SCORE_TICK_S = 0.25
+# Streaming text is drawn at this rate; scores, marks and the scoreboard at the slower one (a
+# DataTable or OptionList change repaints the whole widget).
+FRAME_S = 1 / 20
+SCORE_TICK_S = 0.5
 
 PHASE_TEXT = {
     "idle": ("starting", "dim"),
@@ -288,14 +290,16 @@ class MainScreen(Screen[None]):
         ]
         if model.error:
             parts.append((f": {fmt.truncate(model.error, 60)}", "$error"))
-        self.query_one("#runbar", Static).update(Content.assemble(*parts))
+        self.query_one("#runbar", Static).update(Content.assemble(*parts), layout=False)
         prompt = prompt_line(probe) if probe else ""
         tools = (
             [t.get("function", {}).get("name", "") for t in (probe.tools or [])] if probe else []
         )
         if tools:
             prompt += f"   (tools: {', '.join(tools)})"
-        self.query_one("#prompt", Static).update(Content(f"› {fmt.truncate(prompt, 400)}"))
+        self.query_one("#prompt", Static).update(
+            Content(f"› {fmt.truncate(prompt, 400)}"), layout=False
+        )
 
     def _show_probe(self, probe_id: str, force: bool = False) -> None:
         if probe_id not in self.model.probe_by_id:
@@ -331,7 +335,9 @@ class MainScreen(Screen[None]):
 
     @on(ResultsArrived)
     def _results_arrived(self, event: ResultsArrived) -> None:
-        self._score_tick()
+        # Score now (in a bounded slice) so the scorer keeps up with the run; what the scores
+        # change on screen is pushed by the score tick, at most twice a second.
+        self.model.score_pending()
 
     @on(RunPhaseChanged)
     def _phase_changed(self, event: RunPhaseChanged) -> None:

@@ -70,6 +70,7 @@ class AnswerView(ScrollView, can_focus=False):
         self._seen_generation = -1
         self._cache: LRUCache[tuple[int, int, int, int, int], Strip] = LRUCache(512)
         self._styles: dict[str, Style] = {}
+        self._text_shown_lines = 0
 
     # ------------------------------------------------------------------ content
 
@@ -102,30 +103,48 @@ class AnswerView(ScrollView, can_focus=False):
         doc = self._doc
         if doc is None:
             if force:
-                self.virtual_size = Size(self._text_width(), 1)
+                self._text_shown_lines = 0
+                self._grow(1)
                 self.refresh()
             return force
         length = len(doc.flush())
         if not force and length == self._seen_length and doc.generation == self._seen_generation:
             return False
-        at_bottom = self.scroll_y >= self.max_scroll_y - 1
+        viewport = self.scrollable_content_region.height
+        at_bottom = self.scroll_y >= max(0, self._text_shown_lines - viewport) - 1
         text = doc.flush()
         first = self._wrap.update(text)
+        full = force or doc.generation != self._seen_generation
         if doc.generation != self._seen_generation:
             self._cache.clear()
             self._seen_generation = doc.generation
-            first = 0
         self._seen_length = length
         height = len(self._wrap.lines)
-        self.virtual_size = Size(self._text_width(), height)
-        if first == 0:
+        self._grow(height)
+        if full:
             self.refresh()
         else:
+            # Only the lines the new text touched: appending never repaints the whole pane.
             self.refresh_lines(first, height - first)
-        if at_bottom and isinstance(doc, LiveText):
+        bottom = max(0, height - viewport)
+        if at_bottom and isinstance(doc, LiveText) and bottom > self.scroll_y:
             # Follow the stream only when the reader was already at the end.
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.scroll_to(y=bottom, animate=False, immediate=True)
         return True
+
+    def _grow(self, lines: int) -> None:
+        """Set the scrollable height for `lines` of text. A change of virtual size costs a layout
+        pass of the whole screen, so the height grows in steps (blank lines below the text) and
+        not at all while the text fits."""
+        viewport = max(1, self.scrollable_content_region.height)
+        step = max(8, viewport // 2)
+        height = viewport if lines <= viewport else -(-lines // step) * step
+        if self._text_shown_lines > lines:
+            height = max(viewport, lines)  # a shorter document: shrink
+        self._text_shown_lines = lines
+        size = Size(self._text_width(), height)
+        if size != self.virtual_size:
+            self.virtual_size = size
 
     def _text_width(self) -> int:
         return max(1, self.scrollable_content_region.width - 1)

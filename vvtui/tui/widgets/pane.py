@@ -1,12 +1,17 @@
-"""One endpoint's pane: who it is and how its answer is going (header), the answer (body), its
-run so far (stats line and, in the bottom border, fidelity with interval, verdict and trend)."""
+"""One endpoint's pane: who it is and how its answer is going (header), the answer (body), and
+its run so far (TTFT, tok/s, cost; fidelity with interval and verdict, and its trend).
+
+Every line here has a fixed size and changes on its own: updates repaint that one line without a
+layout pass (`layout=False`). Nothing that changes during a run sits in the border, since a
+border change repaints the whole pane.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
@@ -51,6 +56,17 @@ class PaneStats:
     history: tuple[float, ...] = ()
 
 
+def header_line(model: str, status: Content, width: int) -> Content:
+    """`model` on the left, `status` on the right; the model gives way first."""
+    status = status.truncate(max(1, width - 2), ellipsis=True)
+    room = width - status.cell_length - 1
+    if room < 4:
+        return status
+    left = model if len(model) <= room else model[: room - 1] + "…"
+    gap = " " * max(1, width - len(left) - status.cell_length)
+    return Content.assemble((left, "dim"), gap, status)
+
+
 class EndpointPane(Vertical):
     DEFAULT_CSS = """
     EndpointPane {
@@ -64,15 +80,8 @@ class EndpointPane(Vertical):
     }
     EndpointPane.-reference { border: round $primary 60%; }
     EndpointPane.-error { border: round $error; }
-    EndpointPane.-selected-probe-diverged { border: round $vv-mark-diverged 70%; }
-    EndpointPane > .pane-header { height: 1; padding: 0 1; }
-    EndpointPane .pane-model {
-        width: 1fr; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis;
-    }
-    EndpointPane .pane-status {
-        width: auto; max-width: 70%; padding-left: 1; text-wrap: nowrap; text-overflow: ellipsis;
-    }
-    EndpointPane > .pane-stats { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; }
+    EndpointPane > .pane-line { height: 1; padding: 0 1; text-wrap: nowrap; }
+    EndpointPane > .pane-stats { color: $text-muted; }
     """
 
     def __init__(self, info: EndpointInfo, *, reference: bool, index: int) -> None:
@@ -82,32 +91,38 @@ class EndpointPane(Vertical):
         self.reference = reference
         self._stats = PaneStats()
         self._score: EndpointScore | None = None
-        self._status: tuple[str, str, str] | None = None
+        self._status_key: tuple[str, str, str] | None = None
+        self._status = Content("")
         self._upstream: str | None = None
         # Numbered like the navigator's mark columns, so a mark can be traced to its pane.
         title = f"{index + 1} {info.name}" + (" ★" if reference else "")
         self.border_title = Content(title)
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="pane-header"):
-            yield Static(self._model_line(), classes="pane-model")
-            yield Static("", classes="pane-status")
+        yield Static("", classes="pane-line", id="header")
         yield AnswerView()
-        yield Static("", classes="pane-stats", id="stats")
-        yield Static("", classes="pane-stats", id="trend")
+        yield Static("", classes="pane-line pane-stats", id="stats")
+        yield Static("", classes="pane-line pane-stats", id="trend")
 
     @property
     def answer(self) -> AnswerView:
         return self.query_one(AnswerView)
 
-    def _model_line(self) -> Content:
+    @property
+    def status_text(self) -> str:
+        return self._status.plain
+
+    def _model_line(self) -> str:
         parts = [self.info.model]
         if self._upstream:
             parts.append(f"via {self._upstream}")
         if self.info.simulated:
             label = self.info.labels.get("simulated")
             parts.append(f"sim: {label}" if label else "simulated")
-        return Content(" · ".join(parts))
+        return " · ".join(parts)
+
+    def _inner_width(self) -> int:
+        return max(8, self.size.width - 4)
 
     # ------------------------------------------------------------------ updates
 
@@ -120,15 +135,15 @@ class EndpointPane(Vertical):
     def set_upstream(self, upstream: str | None) -> None:
         if upstream != self._upstream:
             self._upstream = upstream
-            self.query_one(".pane-model", Static).update(self._model_line())
+            self._render_header()
 
     def set_status(self, status: SlotStatus, note: str = "") -> None:
-        """Header status for the answer shown: its state ("● streaming · 12 tok", "✗ error:
-        http: 503 ..."), or once it is done, `note` (its mark, e.g. "≠ at token 3")."""
+        """Header status for the answer shown: its state ("● streaming 12 tok", "✗ error: http:
+        503 ..."), or once it is done, `note` (its mark, e.g. "≠ at token 3")."""
         key = (status.state, status.detail, note)
-        if key == self._status:
+        if key == self._status_key:
             return
-        self._status = key
+        self._status_key = key
         if status.state == "done" and note:
             content = Content.from_markup(note)
         else:
@@ -140,8 +155,13 @@ class EndpointPane(Vertical):
             content = Content.styled(fmt.truncate(text, 200), STATE_STYLES.get(status.state, ""))
             if note:
                 content = Content.assemble(content, " · ", Content.from_markup(note))
-        self.query_one(".pane-status", Static).update(content)
+        self._status = content
+        self._render_header()
         self.set_class(status.state == "error", "-error")
+
+    def _render_header(self) -> None:
+        line = header_line(self._model_line(), self._status, self._inner_width())
+        self.query_one("#header", Static).update(line, layout=False)
 
     def set_stats(self, score: EndpointScore | None, history: list[float]) -> None:
         self._score = score
@@ -150,35 +170,36 @@ class EndpointPane(Vertical):
         self._render_stats()
 
     def on_resize(self) -> None:
+        self._render_header()
         self._render_stats()
 
     def _render_stats(self) -> None:
         stats = self._stats
-        width = max(10, self.size.width - 4)
-        ttft, tps, cost = (
-            fmt.millis(stats.ttft_p50),
-            fmt.rate(stats.tps_p50),
-            fmt.cost(stats.cost_usd),
-        )
+        width = self._inner_width()
+        ttft, tps = fmt.millis(stats.ttft_p50), fmt.rate(stats.tps_p50)
+        cost = fmt.cost(stats.cost_usd)
         line = f"TTFT {ttft} · {tps} tok/s · {cost}"
         if len(line) > width:
             line = f"{ttft.replace(' ', '')} {tps}t/s {cost}"
-        self.query_one("#stats", Static).update(Content(line))
+        self.query_one("#stats", Static).update(Content(line), layout=False)
+        self.query_one("#trend", Static).update(self._fidelity_line(width), layout=False)
+
+    def _fidelity_line(self, width: int) -> Content:
+        """Fidelity, interval and verdict, then the trend in what room is left."""
         score = self._score
         style = "$vv-mark-pass"
         if score is not None:
             style = VERDICT_STYLES.get(score.verdict, style)
-        spark = fmt.sparkline(stats.history, max(0, width - 6))
-        self.query_one("#trend", Static).update(
-            Content.assemble(("trend ", "dim"), (spark or "–", style))
-        )
-        self.border_subtitle = self._subtitle(score, style, width - 2)
+        head = self._subtitle(score, style, width - 6)
+        room = width - head.cell_length - 1
+        spark = fmt.sparkline(self._stats.history, room) if room >= 3 else ""
+        return Content.assemble(head, " ", (spark, style))
 
     @staticmethod
     def _subtitle(score: EndpointScore | None, style: str, room: int) -> Content:
         """Fidelity, interval and verdict, shortened to fit the border."""
-        if score is None:
-            return Content("fidelity –")
+        if score is None or (score.fidelity is None and score.verdict != "reference"):
+            return Content.styled("fidelity –", "dim")
         glyph = fmt.VERDICT_GLYPHS.get(score.verdict, "")
         if score.verdict == "reference":
             return Content.styled(f"{glyph} reference", f"b {style}")

@@ -31,9 +31,14 @@ def _num(value: float | None, missing: float) -> float:
 
 # column key, header, formatter, sort key (smaller first), right-aligned
 COLUMNS: list[tuple[str, str, Callable[[EndpointScore], str], Callable[[EndpointScore], Any]]] = [
-    ("endpoint", "endpoint", lambda s: s.name, lambda s: s.name),
+    ("endpoint", "endpoint", lambda s: s.name + (" ★" if s.reference else ""), lambda s: s.name),
     ("fidelity", "fidelity [95% CI]", fmt.fidelity, lambda s: -_num(s.fidelity, -1)),
-    ("verdict", "verdict", lambda s: s.verdict, lambda s: s.verdict),
+    (
+        "verdict",
+        "verdict",
+        lambda s: f"{fmt.VERDICT_GLYPHS.get(s.verdict, '')} {s.verdict}".strip(),
+        lambda s: s.verdict,
+    ),
     ("accuracy", "acc", lambda s: fmt.percent(s.accuracy), lambda s: -_num(s.accuracy, -1)),
     ("tool_f1", "tool F1", lambda s: fmt.ratio(s.tool_f1), lambda s: -_num(s.tool_f1, -1)),
     ("kl", "KL", lambda s: fmt.kl(s.kl_mean), lambda s: _num(s.kl_mean, 1e9)),
@@ -49,6 +54,20 @@ COLUMNS: list[tuple[str, str, Callable[[EndpointScore], str], Callable[[Endpoint
     ("errors", "err", lambda s: str(s.errors), lambda s: s.errors),
 ]
 _BY_KEY = {c[0]: c for c in COLUMNS}
+# Fixed widths (the longest value each column can show): cells then change without resizing
+# the table, which would cost a layout pass per update.
+WIDTHS = {
+    "fidelity": 17,
+    "verdict": 14,
+    "accuracy": 5,
+    "tool_f1": 7,
+    "kl": 7,
+    "top1": 5,
+    "ttft": 9,
+    "tps": 9,
+    "cost": 9,
+    "errors": 4,
+}
 _RIGHT = {"fidelity", "accuracy", "tool_f1", "kl", "top1", "ttft", "tps", "cost", "errors"}
 # What the sort key cycles through.
 SORT_CYCLE = ("plan", "fidelity", "cost", "ttft", "tps")
@@ -72,12 +91,15 @@ class Scoreboard(DataTable):
         self.names = list(names)
         self.scores: dict[str, EndpointScore] = {n: EndpointScore(name=n) for n in names}
         self.sort_column: str = "plan"
+        self._filled = False
         self.sort_reverse = False
 
     def on_mount(self) -> None:
+        name_width = max([len("endpoint"), *(len(n) + 2 for n in self.names)])
         for key, header, _, _ in COLUMNS:
             label = Text(header, justify="right" if key in _RIGHT else "left")
-            self.add_column(label, key=key)
+            width = max(len(header), WIDTHS.get(key, name_width))
+            self.add_column(label, key=key, width=width)
         for name in self.names:
             self.add_row(*self._cells(self.scores[name]), key=name)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
@@ -96,11 +118,9 @@ class Scoreboard(DataTable):
         for key, *_ in COLUMNS:
             text = Text(texts[key], justify="right" if key in _RIGHT else "left", no_wrap=True)
             if key == "verdict":
-                glyph = fmt.VERDICT_GLYPHS.get(score.verdict, "")
-                text = Text(f"{glyph} {score.verdict}", no_wrap=True)
                 text.stylize(self._var_style(VERDICT_VARS.get(score.verdict, "primary"), True))
             elif key == "endpoint" and score.reference:
-                text.append(" ★", style=self._var_style("primary"))
+                text.stylize(self._var_style("primary"), len(score.name))
             elif key == "errors" and score.errors:
                 text.stylize(self._var_style("vv-mark-error", True))
             cells.append(text)
@@ -108,19 +128,25 @@ class Scoreboard(DataTable):
 
     def update_scores(self, scores: dict[str, EndpointScore]) -> None:
         """New scores for some endpoints; cells change in place, the order is kept up to date."""
+        changed = False
         for name, score in scores.items():
             if name not in self.scores:
                 continue
+            old = cell_texts(self.scores[name])
             self.scores[name] = score
             for (key, *_), cell in zip(COLUMNS, self._cells(score), strict=True):
-                self.update_cell(name, key, cell, update_width=True)
-        if self.sort_column != "plan":
+                # Any cell update re-renders the whole table: skip the ones that read the same.
+                if cell.plain != old[key] or not self._filled:
+                    self.update_cell(name, key, cell)
+                    changed = True
+        self._filled = True
+        if changed and self.sort_column != "plan":
             self._apply_sort()
 
     def _restyle(self) -> None:
         for name in self.names:
             for (key, *_), cell in zip(COLUMNS, self._cells(self.scores[name]), strict=True):
-                self.update_cell(name, key, cell, update_width=True)
+                self.update_cell(name, key, cell)
 
     # ------------------------------------------------------------------ sorting
 
