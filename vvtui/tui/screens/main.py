@@ -165,11 +165,16 @@ class MainScreen(Screen[None]):
         self._layout_grid(show)
 
     def _layout_grid(self, sidebar: bool) -> None:
-        width = (self.size.width or self.app.size.width) - (SIDEBAR_WIDTH if sidebar else 0)
+        size = self.size if self.size.width else self.app.size
+        n = len(self.model.endpoints)
+        width = size.width - (SIDEBAR_WIDTH if sidebar else 0)
+        # What is left for the panes: the screen less run bar, prompt, footer and scoreboard.
+        height = size.height - 3 - (n + 1)
+        cols, rows = grid_shape(n, width, height)
         grid = self.query_one("#panes", Grid)
-        cols, rows = grid_shape(len(self.model.endpoints), width, grid.size.height)
-        grid.styles.grid_size_columns = cols
-        grid.styles.grid_size_rows = rows
+        if (grid.styles.grid_size_columns, grid.styles.grid_size_rows) != (cols, rows):
+            grid.styles.grid_size_columns = cols
+            grid.styles.grid_size_rows = rows
 
     def _reset_view(self) -> None:
         """Show the current model from scratch (first mount, or after a re-run)."""
@@ -236,7 +241,7 @@ class MainScreen(Screen[None]):
                         stream.compare_with(ref)
                 pane.show(stream)
                 if stream.mark is not None and self.diff:
-                    note = "[b $vv-mark-diverged]≠ diverging[/]"
+                    note = "[b $vv-mark-diverged]≠[/]"  # parted from the reference so far
             else:
                 placeholder = {
                     "waiting": "waiting for its turn…",

@@ -38,6 +38,8 @@ STATE_GLYPHS = {
     "error": "✗",
     "cancelled": "■",
 }
+# A trend shorter than this says nothing.
+SPARK_MIN = 6
 VERDICT_STYLES = {
     "faithful": "$vv-mark-pass",
     "degraded": "$vv-mark-fail",
@@ -70,7 +72,7 @@ def header_line(model: str, status: Content, width: int) -> Content:
 class EndpointPane(Vertical):
     DEFAULT_CSS = """
     EndpointPane {
-        border: round $panel-lighten-2;
+        border: round $foreground 22%;
         border-title-color: $text;
         border-title-style: bold;
         border-subtitle-color: $text-muted;
@@ -154,7 +156,7 @@ class EndpointPane(Vertical):
                 text += sep + status.detail
             content = Content.styled(fmt.truncate(text, 200), STATE_STYLES.get(status.state, ""))
             if note:
-                content = Content.assemble(content, " · ", Content.from_markup(note))
+                content = Content.assemble(content, " ", Content.from_markup(note))
         self._status = content
         self._render_header()
         self.set_class(status.state == "error", "-error")
@@ -185,14 +187,19 @@ class EndpointPane(Vertical):
         self.query_one("#trend", Static).update(self._fidelity_line(width), layout=False)
 
     def _fidelity_line(self, width: int) -> Content:
-        """Fidelity, interval and verdict, then the trend in what room is left."""
+        """Fidelity with its interval, the verdict, then the trend in the room that is left.
+        When room is short the trend goes first, then the verdict's word (its glyph and colour
+        stay)."""
         score = self._score
         style = "$vv-mark-pass"
         if score is not None:
             style = VERDICT_STYLES.get(score.verdict, style)
-        head = self._subtitle(score, style, width - 6)
-        room = width - head.cell_length - 1
-        spark = fmt.sparkline(self._stats.history, room) if room >= 3 else ""
+        for reserve in (SPARK_MIN + 1, 0):
+            head = self._subtitle(score, style, width - reserve)
+            room = width - head.cell_length - 1
+            if room >= SPARK_MIN or reserve == 0:
+                break
+        spark = fmt.sparkline(self._stats.history, room) if room >= SPARK_MIN else ""
         return Content.assemble(head, " ", (spark, style))
 
     @staticmethod

@@ -56,17 +56,18 @@ COLUMNS: list[tuple[str, str, Callable[[EndpointScore], str], Callable[[Endpoint
 _BY_KEY = {c[0]: c for c in COLUMNS}
 # Fixed widths (the longest value each column can show): cells then change without resizing
 # the table, which would cost a layout pass per update.
+# With the endpoint names, 8 endpoints fit in 120 columns.
 WIDTHS = {
-    "fidelity": 17,
+    "fidelity": 15,
     "verdict": 14,
-    "accuracy": 5,
+    "accuracy": 4,
     "tool_f1": 7,
     "kl": 7,
     "top1": 5,
-    "ttft": 9,
+    "ttft": 8,
     "tps": 9,
-    "cost": 9,
-    "errors": 4,
+    "cost": 8,
+    "errors": 3,
 }
 _RIGHT = {"fidelity", "accuracy", "tool_f1", "kl", "top1", "ttft", "tps", "cost", "errors"}
 # What the sort key cycles through.
@@ -82,7 +83,10 @@ class Scoreboard(DataTable):
     BINDINGS: ClassVar = []
 
     DEFAULT_CSS = """
-    Scoreboard { height: auto; max-height: 50%; background: $surface; }
+    Scoreboard {
+        height: auto; max-height: 50%; background: $surface; overflow-x: auto;
+        scrollbar-size-horizontal: 1;
+    }
     Scoreboard > .datatable--header { text-style: bold; background: $panel; }
     """
 
