@@ -15,9 +15,11 @@ from vvtui.errors import VvtuiError
 # Each module defines `register(subparsers)`; keep this list the single place commands are wired.
 COMMAND_MODULES = (
     "vvtui.cli.config_cmd",
+    "vvtui.cli.diff_cmd",
     "vvtui.cli.endpoints_cmd",
     "vvtui.cli.openrouter_cmd",
     "vvtui.cli.probes_cmd",
+    "vvtui.cli.report_cmd",
     "vvtui.cli.run_cmd",
     "vvtui.cli.score_cmd",
     "vvtui.cli.sim_cmd",

@@ -124,6 +124,8 @@ def run_headless(
     failed = [g for g in results if not g.passed]
     for g in failed:
         print(f"gate failed: {g.message}", file=sys.stderr)
+    if results and not failed:
+        print(f"gates: all {len(results)} passed", file=sys.stderr)
     if args.junit:
         from vvtui.reports.junit import junit_xml
         from vvtui.storage import write_atomic

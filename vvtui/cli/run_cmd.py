@@ -49,13 +49,32 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-concurrency", type=int, metavar="N", help="requests in flight overall")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    gates = p.add_argument_group("gates (exit 1 when crossed)")
-    gates.add_argument("--min-fidelity", type=float, metavar="X", help="fail below this fidelity")
-    gates.add_argument("--max-ttft-ms", type=float, metavar="MS", help="fail above this TTFT p50")
-    gates.add_argument(
-        "--max-cost-usd", type=float, metavar="USD", help="fail when an endpoint's run cost exceeds"
+    gates = p.add_argument_group(
+        "gates (exit 1 naming each endpoint that fails; an unmeasurable value fails)"
     )
-    gates.add_argument("--junit", metavar="FILE", help="write the gate results as JUnit XML")
+    gates.add_argument(
+        "--min-fidelity",
+        type=float,
+        metavar="X",
+        help="fail an endpoint whose fidelity is below X (0-100; the reference is not gated)",
+    )
+    gates.add_argument(
+        "--max-ttft-ms",
+        type=float,
+        metavar="MS",
+        help="fail an endpoint whose TTFT p50 is above MS",
+    )
+    gates.add_argument(
+        "--max-cost-usd",
+        type=float,
+        metavar="USD",
+        help="fail an endpoint on which this run cost more than USD",
+    )
+    gates.add_argument(
+        "--junit",
+        metavar="FILE",
+        help="write JUnit XML: a test suite per endpoint, a case per gate",
+    )
 
 
 def register(sub: Any) -> None:

@@ -34,35 +34,21 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=cmd_score)
 
 
-def _num(value: float | None, fmt: str, scale: float = 1.0) -> str:
-    return "—" if value is None else format(value * scale, fmt)
+def format_table(snapshot: Any, report: Any) -> str:
+    """The terminal scoreboard (the same columns as headless runs), what could not be measured,
+    and how the scores were computed."""
+    import dataclasses
 
+    from vvtui.reports.table import endpoint_table
 
-def format_table(report: Any) -> str:
-    """A plain-text table of a ScoreReport (one line per endpoint)."""
-    head = (
-        f"{'endpoint':<18} {'fidelity':>8} {'95% CI':>13} {'verdict':<12} {'probes':>6} "
-        f"{'acc':>5} {'checks':>9} {'toolF1':>6} {'KL':>8} {'top1':>5} {'agree':>5} "
-        f"{'ttft50':>7} {'tok/s50':>7} {'cost $':>9} {'err':>4}"
-    )
-    lines = [head, "-" * len(head)]
+    lines = [endpoint_table(dataclasses.replace(snapshot, scores=report.to_dict()))]
     for name, s in report.endpoints.items():
-        ci = "—" if s.ci_low is None else f"{s.ci_low:5.1f}–{s.ci_high:5.1f}"
-        checks = f"{s.checks_passed}/{s.checks_total}" if s.checks_total else "—"
-        cost = _num(s.cost_usd, ".4f") + ("*" if s.estimated_usage and s.cost_usd else "")
-        lines.append(
-            f"{name[:18]:<18} {_num(s.fidelity, '8.1f')} {ci:>13} {s.verdict:<12} "
-            f"{s.n_probes:>6} {_num(s.accuracy, '5.0%')} {checks:>9} {_num(s.tool_f1, '6.2f')} "
-            f"{_num(s.kl_mean, '8.4f')} {_num(s.top1_agreement, '5.0%')} "
-            f"{_num(s.token_agreement, '5.0%')} {_num(s.ttft_p50, '6.2f')}s "
-            f"{_num(s.tps_p50, '7.1f')} {cost:>9} {s.errors:>4}"
-        )
         unmeasured = [k for k, v in s.measured.items() if not v]
         if unmeasured and not s.reference:
-            lines.append(f"{'':<18} not measured: {', '.join(unmeasured)}")
+            lines.append(f"{name}: not measured: {', '.join(unmeasured)}")
     meta = report.meta
     boot = meta.get("bootstrap") or {}
-    tokenizers = ", ".join(meta.get("tokenizers") or []) or "—"
+    tokenizers = ", ".join(meta.get("tokenizers") or []) or "–"
     lines.append("")
     lines.append(
         f"reference: {meta.get('reference')}; tokenizers: {tokenizers}; "
@@ -93,7 +79,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         json.dump(report.to_dict(), sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
         sys.stdout.write("\n")
         return 0
-    print(format_table(report))
+    print(format_table(snapshot, report))
     if args.probes:
         print()
         print(format_probes(report))

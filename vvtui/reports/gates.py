@@ -1,9 +1,20 @@
-"""Threshold gates for CI: pure functions over a scored snapshot."""
+"""Threshold gates for CI: pure functions over a scored snapshot.
+
+- `--min-fidelity X`: each endpoint's fidelity (the point estimate; its interval is quoted in
+  the message) must be at least X. The reference is not gated: it is what fidelity is measured
+  against.
+- `--max-ttft-ms Y`: each endpoint's median time to first token must be at most Y ms.
+- `--max-cost-usd Z`: what the run cost on each endpoint must be at most Z dollars.
+
+A value that could not be measured fails its gate: a CI check that passes because nothing was
+measured is worse than none.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from vvtui.model import Snapshot
 
@@ -25,6 +36,9 @@ class GateResult:
     gate: str  # min-fidelity | max-ttft-ms | max-cost-usd
     passed: bool
     message: str
+    # The measured value in the gate's unit (points, ms, USD); None when not measurable.
+    value: float | None = None
+    limit: float | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -55,12 +69,12 @@ _RULES = {
         False,
         1000.0,
         lambda v: f"{v:.0f} ms",
-        "no successful request to time",
+        "TTFT not measurable (no successful request to time)",
     ),
     "max_cost_usd": _Rule(
         "max-cost-usd",
         "cost_usd",
-        "cost",
+        "run cost",
         False,
         1.0,
         lambda v: f"${v:.4f}",
@@ -69,26 +83,31 @@ _RULES = {
 }
 
 
+def _interval(score: dict[str, Any]) -> str:
+    lo, hi = score.get("ci_low"), score.get("ci_high")
+    return "" if lo is None or hi is None else f" (95% CI {lo:.1f}–{hi:.1f})"
+
+
 def evaluate_gates(snapshot: Snapshot, gates: Gates) -> list[GateResult]:
-    """One GateResult per endpoint and gate set. A value that could not be measured fails its
-    gate: a CI check that passes because nothing was measured is worse than none. The reference
-    is not gated on fidelity (it is what fidelity is measured against)."""
-    scores = snapshot.scores.get("endpoints", {})
+    """One GateResult per endpoint and gate set, endpoints in snapshot order."""
+    scores = snapshot.scores.get("endpoints", {}) if snapshot.scores else {}
     results: list[GateResult] = []
     for endpoint in snapshot.endpoints:
-        s = scores.get(endpoint.name, {})
+        s = scores.get(endpoint.name) or {}
+        name = endpoint.name
         for attr, rule in _RULES.items():
             limit = getattr(gates, attr)
             if limit is None or (rule.score_key == "fidelity" and endpoint.reference):
                 continue
             raw = s.get(rule.score_key)
-            name = endpoint.name
             if raw is None:
-                results.append(GateResult(name, rule.gate, False, f"{name}: {rule.unmeasured}"))
+                message = f"{name}: {rule.unmeasured}"
+                results.append(GateResult(name, rule.gate, False, message, None, limit))
                 continue
             value = raw * rule.scale
             ok = value >= limit if rule.lower_is_worse else value <= limit
             op = (">=" if ok else "<") if rule.lower_is_worse else ("<=" if ok else ">")
-            message = f"{name}: {rule.what} {rule.fmt(value)} {op} {rule.fmt(limit)}"
-            results.append(GateResult(name, rule.gate, ok, message))
+            extra = _interval(s) if rule.score_key == "fidelity" else ""
+            message = f"{name}: {rule.what} {rule.fmt(value)}{extra} {op} {rule.fmt(limit)}"
+            results.append(GateResult(name, rule.gate, ok, message, value, limit))
     return results

@@ -1,38 +1,173 @@
-"""JUnit XML for CI systems: one testcase per endpoint × gate, one per errored endpoint."""
+"""JUnit XML for CI systems (GitHub, GitLab, Jenkins, Azure read it natively).
+
+Layout, following the common (Ant/Jenkins) JUnit conventions:
+
+    <testsuites name="vvtui" tests= failures= errors= skipped= time=>
+      <testsuite name="vvtui.run" ...>            one testcase, "complete": an <error> when
+        <properties> vvtui version, seed, suites   the run was cancelled or interrupted
+        <testcase classname="vvtui.run" name="complete"/>
+      </testsuite>
+      <testsuite name="vvtui.<endpoint>" ...>     one per endpoint
+        <properties> model, base URL, verdict, fidelity, interval, TTFT, cost, errors
+        <testcase classname="vvtui.<endpoint>" name="min-fidelity"> one per gate set,
+          <failure message= type="min-fidelity">  with a <failure> when the gate failed
+        </testcase>
+        <system-out> the endpoint's summary and each gate's numbers
+      </testsuite>
+    </testsuites>
+
+No key or header value is written; every string passes `redact`.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from xml.etree import ElementTree as ET
 
-from vvtui.model import Snapshot
+from vvtui.model import EndpointInfo, Snapshot
 from vvtui.redact import redact
 from vvtui.reports.gates import GateResult
 
 
-def junit_xml(snapshot: Snapshot, gate_results: list[GateResult]) -> str:
-    failures = sum(not g.passed for g in gate_results)
-    suite = ET.Element(
+def _timestamp(iso: str | None) -> str:
+    """ISO 8601 without a zone (the JUnit schema's form); snapshot times are UTC."""
+    if not iso:
+        return "1970-01-01T00:00:00"
+    try:
+        return datetime.fromisoformat(iso).replace(tzinfo=None).isoformat(timespec="seconds")
+    except ValueError:
+        return iso[:19]
+
+
+def _duration(snapshot: Snapshot) -> float:
+    try:
+        start = datetime.fromisoformat(snapshot.run.started_at or "")
+        end = datetime.fromisoformat(snapshot.run.finished_at or "")
+    except ValueError:
+        return 0.0
+    return max(0.0, (end - start).total_seconds())
+
+
+def _num(value: Any, spec: str) -> str:
+    return "" if value is None else format(value, spec)
+
+
+def _suite(
+    parent: ET.Element, name: str, index: int, timestamp: str, time: float = 0.0
+) -> ET.Element:
+    return ET.SubElement(
+        parent,
         "testsuite",
-        name="vvtui",
-        tests=str(len(gate_results)),
-        failures=str(failures),
-        errors="0",
-        timestamp=snapshot.run.started_at or snapshot.created_at,
+        name=name,
+        id=str(index),
+        package="vvtui",
+        hostname="localhost",
+        timestamp=timestamp,
+        time=f"{time:.3f}",
     )
+
+
+def _props(suite: ET.Element, items: list[tuple[str, str]]) -> None:
     props = ET.SubElement(suite, "properties")
-    for key, value in (
-        ("vvtui_version", snapshot.vvtui_version),
-        ("seed", str(snapshot.run.seed)),
-        ("suites", ",".join(snapshot.run.suites)),
-        ("complete", str(snapshot.run.complete).lower()),
-    ):
-        ET.SubElement(props, "property", name=key, value=value)
+    for key, value in items:
+        ET.SubElement(props, "property", name=key, value=redact(value))
+
+
+def _count(suite: ET.Element) -> tuple[int, int, int]:
+    cases = suite.findall("testcase")
+    failures = sum(1 for c in cases if c.find("failure") is not None)
+    errors = sum(1 for c in cases if c.find("error") is not None)
+    suite.set("tests", str(len(cases)))
+    suite.set("failures", str(failures))
+    suite.set("errors", str(errors))
+    suite.set("skipped", "0")
+    return len(cases), failures, errors
+
+
+def _endpoint_props(e: EndpointInfo, s: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("model", e.model),
+        ("base_url", e.base_url),
+        ("reference", str(e.reference).lower()),
+        ("verdict", str(s.get("verdict") or "")),
+        ("fidelity", _num(s.get("fidelity"), ".2f")),
+        ("ci_low", _num(s.get("ci_low"), ".2f")),
+        ("ci_high", _num(s.get("ci_high"), ".2f")),
+        ("ttft_p50_ms", _num(None if s.get("ttft_p50") is None else s["ttft_p50"] * 1000, ".0f")),
+        ("cost_usd", _num(s.get("cost_usd"), ".6f")),
+        ("errors", str(s.get("errors") or 0)),
+    ]
+
+
+def _summary(e: EndpointInfo, s: dict[str, Any]) -> str:
+    fid = s.get("fidelity")
+    parts = [f"{e.name} ({e.model})", f"verdict {s.get('verdict') or '–'}"]
+    if fid is not None:
+        lo, hi = s.get("ci_low"), s.get("ci_high")
+        ci = "" if lo is None or hi is None else f" [{lo:.1f}–{hi:.1f}]"
+        parts.append(f"fidelity {fid:.1f}{ci}")
+    if s.get("ttft_p50") is not None:
+        parts.append(f"TTFT p50 {s['ttft_p50'] * 1000:.0f} ms")
+    if s.get("cost_usd") is not None:
+        parts.append(f"cost ${s['cost_usd']:.4f}")
+    parts.append(f"{s.get('errors') or 0} errors")
+    return ", ".join(parts)
+
+
+def junit_xml(snapshot: Snapshot, gate_results: list[GateResult]) -> str:
+    stamp = _timestamp(snapshot.run.started_at or snapshot.created_at)
+    root = ET.Element("testsuites", name="vvtui")
+    scores = snapshot.scores.get("endpoints", {}) if snapshot.scores else {}
+
+    run = _suite(root, "vvtui.run", 0, stamp, _duration(snapshot))
+    _props(
+        run,
+        [
+            ("vvtui_version", snapshot.vvtui_version),
+            ("seed", str(snapshot.run.seed)),
+            ("suites", ",".join(snapshot.run.suites)),
+            ("command", snapshot.run.command or ""),
+            ("complete", str(snapshot.run.complete).lower()),
+            ("results", str(len(snapshot.results))),
+        ],
+    )
+    case = ET.SubElement(run, "testcase", classname="vvtui.run", name="complete", time="0")
+    if not snapshot.run.complete:
+        message = f"the run did not finish: {len(snapshot.results)} results gathered"
+        ET.SubElement(case, "error", message=message, type="incomplete").text = message
+
+    by_endpoint: dict[str, list[GateResult]] = {}
     for g in gate_results:
-        case = ET.SubElement(suite, "testcase", classname=f"vvtui.{g.endpoint}", name=g.gate)
-        if not g.passed:
-            failure = ET.SubElement(case, "failure", message=redact(g.message), type=g.gate)
-            failure.text = redact(g.message)
-        else:
-            ET.SubElement(case, "system-out").text = redact(g.message)
-    ET.indent(suite)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode")
+        by_endpoint.setdefault(g.endpoint, []).append(g)
+    for index, e in enumerate(snapshot.endpoints, 1):
+        s = scores.get(e.name) or {}
+        suite = _suite(root, f"vvtui.{e.name}", index, stamp)
+        _props(suite, _endpoint_props(e, s))
+        for g in by_endpoint.get(e.name, []):
+            case = ET.SubElement(
+                suite, "testcase", classname=f"vvtui.{e.name}", name=g.gate, time="0"
+            )
+            if not g.passed:
+                failure = ET.SubElement(case, "failure", message=redact(g.message), type=g.gate)
+                failure.text = redact(g.message)
+        # Passing gates say their numbers here: the Ant schema allows no output in a testcase.
+        lines = [_summary(e, s)]
+        lines += [
+            f"{'PASS' if g.passed else 'FAIL'} {g.message}" for g in by_endpoint.get(e.name, [])
+        ]
+        ET.SubElement(suite, "system-out").text = redact("\n".join(lines))
+
+    totals = [0, 0, 0]
+    for suite in root.findall("testsuite"):
+        for i, n in enumerate(_count(suite)):
+            totals[i] += n
+        # Schema order: properties, testcase*, system-out, system-err.
+        suite[:] = sorted(suite, key=lambda el: {"properties": 0, "testcase": 1}.get(el.tag, 2))
+    root.set("tests", str(totals[0]))
+    root.set("failures", str(totals[1]))
+    root.set("errors", str(totals[2]))
+    root.set("skipped", "0")
+    root.set("time", f"{_duration(snapshot):.3f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

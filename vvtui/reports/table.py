@@ -2,68 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vvtui.model import Snapshot
 
-
-def _fmt(value: Any, spec: str, missing: str = "–") -> str:
-    return missing if value is None else format(value, spec)
-
-
-def fidelity_cell(s: dict[str, Any]) -> str:
-    fid = s.get("fidelity")
-    if fid is None:
-        return "–"
-    lo, hi = s.get("ci_low"), s.get("ci_high")
-    if lo is None or hi is None:
-        return f"{fid:5.1f}"
-    return f"{fid:5.1f} [{lo:.0f}–{hi:.0f}]"
-
-
-def endpoint_rows(snapshot: Snapshot) -> list[list[str]]:
-    scores = snapshot.scores.get("endpoints", {})
-    rows = []
-    for e in snapshot.endpoints:
-        s = scores.get(e.name, {})
-        ttft = s.get("ttft_p50")
-        cost = s.get("cost_usd")
-        name = e.name + (" (ref)" if e.reference else "")
-        errors = s.get("errors")
-        rows.append(
-            [
-                name,
-                fidelity_cell(s),
-                s.get("verdict") or "–",
-                _fmt(None if s.get("accuracy") is None else 100 * s["accuracy"], ".0f") + "%"
-                if s.get("accuracy") is not None
-                else "–",
-                "–" if ttft is None else f"{ttft * 1000:.0f} ms",
-                _fmt(s.get("tps_p50"), ".1f"),
-                "–" if cost is None else f"${cost:.4f}",
-                _fmt(errors, "d", "0"),
-            ]
-        )
-    return rows
-
-
-HEADERS = [
+# The scoreboard columns a terminal has room for, picked from the one definition every report
+# shares (vvtui.reports.scoreboard.COLUMNS), so the headless table, `vvtui score` and the
+# Markdown/HTML scoreboards never disagree on a value's meaning or formatting.
+TERMINAL_COLUMNS = (
     "endpoint",
-    "fidelity [95% CI]",
+    "fidelity",
+    "ci",
     "verdict",
     "accuracy",
-    "TTFT p50",
-    "tok/s p50",
-    "cost",
+    "tool_f1",
+    "kl_mean",
+    "ttft_p50",
+    "tps_p50",
+    "cost_usd",
     "errors",
-]
+)
 
 
-def render_table(rows: list[list[str]], headers: list[str] = HEADERS) -> str:
+def endpoint_rows(
+    snapshot: Snapshot, keys: tuple[str, ...] = TERMINAL_COLUMNS
+) -> tuple[list[str], list[list[str]], frozenset[int]]:
+    """Headers, rows and right-aligned column indices of the terminal scoreboard."""
+    from vvtui.reports.scoreboard import COLUMNS
+
+    by_key = {c.key: c for c in COLUMNS}
+    columns = [by_key[k] for k in keys]
+    scores = snapshot.scores.get("endpoints", {})
+    rows = [[c.text(e, scores.get(e.name, {})) for c in columns] for e in snapshot.endpoints]
+    right = frozenset(i for i, c in enumerate(columns) if c.numeric)
+    return [c.label for c in columns], rows, right
+
+
+def render_table(rows: list[list[str]], headers: list[str], right: frozenset[int]) -> str:
+    """Plain-text columns; `right` holds the indices of right-aligned columns."""
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
     ]
-    right = {1, 3, 4, 5, 6, 7}
 
     def line(cells: list[str]) -> str:
         return "  ".join(
@@ -76,5 +53,6 @@ def render_table(rows: list[list[str]], headers: list[str] = HEADERS) -> str:
     return "\n".join(out)
 
 
-def endpoint_table(snapshot: Snapshot) -> str:
-    return render_table(endpoint_rows(snapshot))
+def endpoint_table(snapshot: Snapshot, keys: tuple[str, ...] = TERMINAL_COLUMNS) -> str:
+    headers, rows, right = endpoint_rows(snapshot, keys)
+    return render_table(rows, headers, right)

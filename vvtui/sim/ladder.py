@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from typing import Any
 
 from vvtui.config import Config, EndpointConfig
 from vvtui.sim.profiles import SIM_MODEL, Profile
+from vvtui.toml_writer import format_comment, join_blocks, table_lines
 
 
 def _base_url(root: str, profile: Profile) -> str:
@@ -37,31 +38,29 @@ def ladder_config(base_url_root: str, profiles: Sequence[Profile]) -> Config:
     return Config(endpoints=endpoints)
 
 
-def _toml_str(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-
-
 def sim_config_toml(base_url_root: str, profiles: Sequence[Profile]) -> str:
     """The same ladder as a config file a user can save, edit and pass with --config."""
     config = ladder_config(base_url_root, profiles)
-    lines = [
-        "# vvtui config for the simulated quantization ladder (`vvtui sim`).",
-        "# Every endpoint is simulated: no keys, no network. Point base_url at real servers to",
-        "# compare real providers instead; see `vvtui config init` for a commented example.",
-        "",
-        "[run]",
-        'suites = ["quick"]',
+    blocks = [
+        format_comment(
+            "vvtui config for the simulated quantization ladder (`vvtui sim`).\n"
+            "Every endpoint is simulated: no keys, no network. Point base_url at real servers to\n"
+            "compare real providers instead; see `vvtui config init` for a commented example."
+        ),
+        table_lines("run", {"suites": ["quick"]}),
     ]
     for profile, e in zip(profiles, config.endpoints, strict=True):
-        lines += ["", f"# {profile.description}", "[[endpoint]]"]
-        lines.append(f"name = {_toml_str(e.name)}")
-        lines.append(f"base_url = {_toml_str(e.base_url)}")
-        lines.append(f"model = {_toml_str(e.model)}")
-        if e.reference:
-            lines.append("reference = true")
-        if e.price is not None:
-            lines.append(f"price = {{ input = {e.price.input:g}, output = {e.price.output:g} }}")
-        lines.append(f"max_concurrency = {e.max_concurrency}")
-        lines.append("simulated = true")
-        lines.append(f"labels = {{ simulated = {_toml_str(e.labels['simulated'])} }}")
-    return "\n".join(lines) + "\n"
+        values: dict[str, Any] = {
+            "name": e.name,
+            "base_url": e.base_url,
+            "model": e.model,
+            "reference": True if e.reference else None,
+            "price": None
+            if e.price is None
+            else {"input": e.price.input, "output": e.price.output},
+            "max_concurrency": e.max_concurrency,
+            "simulated": True,
+            "labels": {"simulated": e.labels["simulated"]},
+        }
+        blocks.append(table_lines("endpoint", values, array=True, comments=[profile.description]))
+    return join_blocks(blocks)

@@ -128,7 +128,7 @@ async def stream(plan: Plan, resp: Response) -> None:
         await _oversized(plan, resp, out, n)
         return
     for i, piece in enumerate(_pieces(plan)):
-        if fault == "comments":
+        if fault == "comments" and i == 0:
             await _comments_until(plan, resp, plan.deadline(i))
         await _until(plan.deadline(i))
         if resp.peer_closed():
@@ -168,9 +168,12 @@ async def _after_chunk(fault: str | None, out: _Writer, resp: Response, count: i
 
 
 async def _comments_until(plan: Plan, resp: Response, deadline: float) -> None:
-    """OpenRouter's `: OPENROUTER PROCESSING` comments while the first token is pending."""
+    """OpenRouter's `: OPENROUTER PROCESSING` comments while the first token is pending: one at
+    once, as OpenRouter sends it, then more while the wait lasts (a loaded machine may have no
+    wait left, and the comment must still be there)."""
     loop = asyncio.get_running_loop()
     step = max(plan.ttft_s / 3, 0.001)
+    await resp.write(b": OPENROUTER PROCESSING\n\n")
     for _ in range(1000):
         if loop.time() >= deadline - step / 2:
             break
