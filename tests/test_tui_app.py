@@ -145,10 +145,13 @@ async def test_export_and_screenshot_land_in_the_export_dir(sim_server, tmp_path
             1 for r in exported.results if r.repeat
         )
         assert exported.scores == app.controller.snapshot.scores
+        # The Markdown report beside it, made by the reports module from the same snapshot.
+        report = snap_path.with_suffix(".md").read_text()
+        assert report.startswith("# vvtui report") and "int4" in report
         await pilot.press("s")
         await wait_until(pilot, lambda: any(export_dir.glob("*.svg")))
         messages = [n.message for n in app._notifications]
-        assert any(str(snap_path) in m for m in messages)
+        assert any(str(snap_path) in m and ".md" in m for m in messages)
         assert any(".svg" in m for m in messages)
         # Exported: quitting does not ask.
         await pilot.press("q")
@@ -254,3 +257,36 @@ async def test_every_pane_keeps_a_readable_size(tmp_path: Path, size: tuple[int,
         for p in app.screen.query(EndpointPane):
             assert p.size.width >= 28, p.size
             assert p.answer.size.height >= 3, p.answer.size
+
+
+async def test_palette_and_keys_reach_the_same_actions(tmp_path: Path) -> None:
+    from tests.tuitools import replay_app
+
+    app = replay_app(tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        screen = main_screen(app)
+        titles = [c.title for c in app.get_system_commands(screen)]
+        for title in (
+            "run: restart",
+            "run: cancel",
+            "export: snapshot",
+            "export: screenshot",
+            "view: toggle diff highlighting",
+            "view: only disagreements",
+            "theme: vvtui-light",
+        ):
+            assert title in titles
+        assert screen.diff
+        await pilot.press("ctrl+p")
+        await pilot.press(*[("space" if c == " " else c) for c in "toggle diff"])
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not screen.diff, timeout=5)
+        # Sorting: the key cycles orders; fidelity puts the best first.
+        board = screen.query_one(Scoreboard)
+        await pilot.press("S")
+        order = board.row_order()
+        fids = [board.scores[n].fidelity or -1 for n in order]
+        assert fids == sorted(fids, reverse=True)
+        assert board.sort_column == "fidelity"
