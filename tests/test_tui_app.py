@@ -290,3 +290,17 @@ async def test_palette_and_keys_reach_the_same_actions(tmp_path: Path) -> None:
         fids = [board.scores[n].fidelity or -1 for n in order]
         assert fids == sorted(fids, reverse=True)
         assert board.sort_column == "fidelity"
+
+
+async def test_a_closed_palettes_search_failing_does_not_end_the_app(tmp_path: Path) -> None:
+    from textual.css.query import NoMatches
+    from textual.worker import WorkerFailed
+
+    from tests.tuitools import replay_app
+
+    app = replay_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        race = NoMatches("No nodes match 'CommandList' on CommandPalette(classes='-ready')")
+        app._handle_exception(WorkerFailed(race))
+        await pilot.pause(0.1)
+        assert app.return_code is None and isinstance(app.screen, MainScreen)

@@ -128,3 +128,22 @@ def test_keys_for_applies_the_keymap() -> None:
     binding = Binding("f1,question_mark", "help", "Help", id="help")
     assert keys_for(binding, {}) == "f1 / ?"
     assert keys_for(binding, {"help": "h"}) == "h"
+
+
+def test_every_binding_has_an_id_and_a_tooltip() -> None:
+    from textual.binding import Binding
+
+    from vvtui.tui.app import VvtuiApp
+    from vvtui.tui.screens.error import ErrorScreen
+    from vvtui.tui.screens.help import HelpScreen
+    from vvtui.tui.screens.main import MainScreen
+    from vvtui.tui.screens.unsaved import UnsavedScreen
+
+    ids = []
+    for owner in (VvtuiApp, MainScreen, HelpScreen, UnsavedScreen, ErrorScreen):
+        for b in owner.BINDINGS:
+            assert isinstance(b, Binding) and b.id and b.tooltip, (owner.__name__, b)
+            ids.append(b.id)
+    assert len(ids) == len(set(ids))
+    for required in ("rerun", "cancel", "export", "screenshot", "theme", "diff", "quit", "help"):
+        assert required in ids

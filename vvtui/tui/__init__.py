@@ -49,7 +49,8 @@ def run_app(
     app = VvtuiApp(controller, app_options(config, export_dir))
     code = app.run()
     keep_results(app, controller)
-    return int(code or 0)
+    # A crash (Textual prints its traceback) leaves return_code set; keep_results ran anyway.
+    return int(app.return_code or code or 0)
 
 
 def view_snapshot(snapshot: Snapshot, *, config: Any, export_dir: Path) -> int:
@@ -64,7 +65,8 @@ def view_snapshot(snapshot: Snapshot, *, config: Any, export_dir: Path) -> int:
         snapshot.scores = score_snapshot(snapshot).to_dict()
     controller = RunController(snapshot=snapshot, export_dir=export_dir)
     app = VvtuiApp(controller, app_options(config, export_dir))
-    return int(app.run() or 0)
+    code = app.run()
+    return int(app.return_code or code or 0)
 
 
 def keep_results(app: Any, controller: RunController) -> None:

@@ -68,6 +68,22 @@ class VvtuiApp(App[int]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)
 
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual race: a command palette closed (esc) while its search worker still runs makes
+        # that worker fail to find the palette's list, and a failed worker ends the app. Nothing
+        # is wrong but the palette is gone: do not take the run down with it.
+        from textual.css.query import NoMatches
+        from textual.worker import WorkerFailed
+
+        if (
+            isinstance(error, WorkerFailed)
+            and isinstance(error.error, NoMatches)
+            and "CommandPalette" in str(error.error)
+        ):
+            self.log.warning("ignored a closed command palette's search:", error.error)
+            return
+        super()._handle_exception(error)
+
     def on_mount(self) -> None:
         self._setup_themes()
         self._setup_keymap()

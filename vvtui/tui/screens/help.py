@@ -103,7 +103,13 @@ Rebind a key by its id (in brackets above) in the config's `[keymap]` section, e
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar = [
-        Binding("escape,q,f1,question_mark", "dismiss", "Close", id="help-close"),
+        Binding(
+            "escape,q,f1,question_mark",
+            "dismiss",
+            "Close",
+            id="help-close",
+            tooltip="Back to the run",
+        ),
     ]
 
     DEFAULT_CSS = """

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from vvtui.model import EndpointInfo
+from vvtui.redact import redact
 from vvtui.scoring import EndpointScore
 from vvtui.tui import format as fmt
 from vvtui.tui.document import Doc, LiveText
@@ -121,7 +122,8 @@ class EndpointPane(Vertical):
         if self.info.simulated:
             label = self.info.labels.get("simulated")
             parts.append(f"sim: {label}" if label else "simulated")
-        return " · ".join(parts)
+        # Labels and router names come from config and servers: scrub them like any shown text.
+        return redact(" · ".join(parts))
 
     def _inner_width(self) -> int:
         return max(8, self.size.width - 4)
