@@ -304,3 +304,26 @@ async def test_a_closed_palettes_search_failing_does_not_end_the_app(tmp_path: P
         app._handle_exception(WorkerFailed(race))
         await pilot.pause(0.1)
         assert app.return_code is None and isinstance(app.screen, MainScreen)
+
+
+async def test_a_scoreboard_update_repaints_the_new_value(tmp_path: Path) -> None:
+    from tests.tuitools import replay_app
+
+    app = replay_app(tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        board = main_screen(app).query_one(Scoreboard)
+        row = board.get_row_index("int4")
+        y = board.header_height + row
+
+        def line() -> str:
+            return "".join(seg.text for seg in board.render_line(y))
+
+        assert "73.1 [47–97]" in line()
+        score = dataclasses.replace(board.scores["int4"], fidelity=12.5, ci_low=3, ci_high=30)
+        board.update_scores({"int4": score})
+        await pilot.pause()
+        assert board.get_cell("int4", "fidelity").plain == "12.5 [3–30]"
+        assert "12.5 [3–30]" in line() and "73.1" not in line()
+        # Other rows keep what they showed.
+        assert "100.0 [100–100]" in "".join(seg.text for seg in board.render_line(y - row))

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 # Streaming text is drawn at this rate; scores, marks and the scoreboard at the slower one (a
 # DataTable or OptionList change repaints the whole widget).
 FRAME_S = 1 / 20
-SCORE_TICK_S = 0.5
+SCORE_TICK_S = 0.4
+BOARD_ROWS_PER_TICK = 4
 
 PHASE_TEXT = {
     "idle": ("starting", "dim"),
@@ -115,6 +116,12 @@ class MainScreen(Screen[None]):
         self._sidebar_choice: bool | None = None
         self._shown_docs: dict[str, object] = {}
         self._runbar_key: tuple[object, ...] = ()
+        # Score changes waiting for their turn on screen (see _score_tick).
+        self._stats_due: set[str] = set()
+        self._board_due: set[str] = set()
+        self._marks_due: set[str] = set()
+        self._tick = 0
+        self._board_next = 0
 
     @property
     def model(self) -> RunModel:
@@ -180,6 +187,9 @@ class MainScreen(Screen[None]):
         """Show the current model from scratch (first mount, or after a re-run)."""
         model = self.model
         self._shown_docs.clear()
+        self._stats_due.clear()
+        self._board_due.clear()
+        self._marks_due.clear()
         navigator = self.query_one(ProbeNavigator)
         navigator.marks = {pid: model.marks(pid) for pid in model.probe_ids}
         navigator.set_filter(navigator.only_disagreements)
@@ -324,19 +334,43 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ scores
 
     def _score_tick(self) -> None:
+        """Push what scoring changed to the screen, in small portions while running: the panes'
+        stats and the probe marks take turns, and the scoreboard repaints at most
+        BOARD_ROWS_PER_TICK rows per tick (a row is a dozen Rich-rendered cells, ~5 ms here):
+        all of it in one frame would stall the loop for that frame."""
         model = self.model
         model.score_pending()
-        if model.dirty_endpoints:
-            changed = {n: model.scores[n] for n in model.dirty_endpoints if n in model.scores}
-            self.query_one(Scoreboard).update_scores(changed)
+        self._stats_due |= model.dirty_endpoints
+        self._board_due |= model.dirty_endpoints
+        self._marks_due |= model.dirty_probes
+        model.dirty_endpoints.clear()
+        model.dirty_probes.clear()
+        self._tick += 1
+        turn = self._tick % 2
+        everything = not model.running
+        if self._stats_due and (everything or turn == 0):
             for pane in self._panes():
-                if pane.info.name in changed:
-                    pane.set_stats(changed[pane.info.name], model.history(pane.info.name))
-            model.dirty_endpoints.clear()
-        if model.dirty_probes:
+                name = pane.info.name
+                if name in self._stats_due:
+                    pane.set_stats(model.scores.get(name), model.history(name))
+            self._stats_due.clear()
+        if self._board_due:
+            all_names = model.endpoint_names
+            # Round robin from where the last tick stopped, so no row waits behind the others.
+            start = self._board_next % max(1, len(all_names))
+            rotated = all_names[start:] + all_names[:start]
+            names = [n for n in rotated if n in self._board_due]
+            if not everything:
+                names = names[:BOARD_ROWS_PER_TICK]
+            if names:
+                self._board_next = all_names.index(names[-1]) + 1
+            board = {n: model.scores[n] for n in names if n in model.scores}
+            self.query_one(Scoreboard).update_scores(board)
+            self._board_due.difference_update(names)
+        if self._marks_due and (everything or turn == 1):
             navigator = self.query_one(ProbeNavigator)
-            navigator.update_marks({pid: model.marks(pid) for pid in model.dirty_probes})
-            model.dirty_probes.clear()
+            navigator.update_marks({pid: model.marks(pid) for pid in self._marks_due})
+            self._marks_due.clear()
 
     @on(ResultsArrived)
     def _results_arrived(self, event: ResultsArrived) -> None:

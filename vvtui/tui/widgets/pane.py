@@ -97,6 +97,7 @@ class EndpointPane(Vertical):
         self._status_key: tuple[str, str, str] | None = None
         self._status = Content("")
         self._upstream: str | None = None
+        self._lines: dict[str, tuple[object, ...]] = {}
         # Numbered like the navigator's mark columns, so a mark can be traced to its pane.
         title = f"{index + 1} {info.name}" + (" ★" if reference else "")
         self.border_title = Content(title)
@@ -185,8 +186,15 @@ class EndpointPane(Vertical):
         line = f"TTFT {ttft} · {tps} tok/s · {cost}"
         if len(line) > width:
             line = f"{ttft.replace(' ', '')} {tps}t/s {cost}"
-        self.query_one("#stats", Static).update(Content(line), layout=False)
-        self.query_one("#trend", Static).update(self._fidelity_line(width), layout=False)
+        self._set_line("#stats", Content(line))
+        self._set_line("#trend", self._fidelity_line(width))
+
+    def _set_line(self, selector: str, content: Content) -> None:
+        """Update one footer line, unless it would read the same (a repaint costs)."""
+        key = (content.plain, tuple(content.spans))
+        if self._lines.get(selector) != key:
+            self._lines[selector] = key
+            self.query_one(selector, Static).update(content, layout=False)
 
     def _fidelity_line(self, width: int) -> Content:
         """Fidelity with its interval, the verdict, then the trend in the room that is left.
