@@ -1,8 +1,9 @@
 """The run screen: endpoint panes side by side, the probe list, the scoreboard.
 
-Drawing is paced by two timers, never by the runner: a frame timer (~25 fps) flushes the text
-that streamed into the model since the last frame into the visible panes, and scoring runs in
-short slices when results arrive (merged `ResultsArrived` messages) plus a slow safety tick.
+Drawing is paced by two timers, never by the runner: a frame timer (20 fps) flushes the text
+that streamed into the model since the last frame into the visible panes; scoring runs in short
+slices when results arrive (merged `ResultsArrived` messages), and a score tick pushes what the
+scores changed to the screen a little at a time.
 """
 
 from __future__ import annotations
@@ -32,8 +33,7 @@ if TYPE_CHECKING:
     from vvtui.tui.controller import RunController
     from vvtui.tui.state import RunModel
 
-# Streaming text is drawn at this rate; scores, marks and the scoreboard at the slower one (a
-# DataTable or OptionList change repaints the whole widget).
+# Streaming text is drawn at the frame rate; scores, marks and scoreboard rows at the score tick.
 FRAME_S = 1 / 20
 SCORE_TICK_S = 0.4
 BOARD_ROWS_PER_TICK = 4
