@@ -161,6 +161,22 @@ def test_estimates_use_the_counter_when_usage_is_absent():
     assert r.usage_estimated and r.cost_usd == pytest.approx((3 * 2.0 + 4 * 4.0) / 1e6)
 
 
+def test_requests_that_got_no_answer_cost_nothing():
+    count = {"count_tokens": lambda s: len(s.split())}
+    for events in (
+        [RequestSent(0.0), Failed(0.1, ErrorInfo("connect", "refused"))],
+        [RequestSent(0.0), ResponseHeaders(0.1, 502), Failed(0.1, ErrorInfo("http", "502"))],
+        [RequestSent(0.0), ResponseHeaders(0.1, 200), Failed(2.0, ErrorInfo("stall", "no"))],
+    ):
+        r = fold(events, **count)
+        assert (r.input_tokens, r.output_tokens, r.cost_usd) == (None, None, None)
+        assert not r.usage_estimated
+    # A partial answer was generated, so its prompt and tokens are estimated and charged.
+    partial = [RequestSent(0.0), TextDelta(0.1, "half an"), Failed(1.0, ErrorInfo("stall", "no"))]
+    r = fold(partial, **count)
+    assert (r.input_tokens, r.output_tokens) == (3, 2) and r.cost_usd > 0
+
+
 def test_partial_failure_is_truncated_and_keeps_the_text():
     err = ErrorInfo("stall", "stream stalled")
     r = fold([RequestSent(0.0), TextDelta(0.1, "half"), Failed(1.0, err, partial=True)])

@@ -361,12 +361,27 @@ async def test_secret_echoed_in_an_html_page_is_redacted_before_cutting(http, mo
     assert "sk-abcdef" not in message
 
 
-async def test_missing_key_is_named_on_401(http, monkeypatch):
+async def test_missing_key_fails_without_sending(http, monkeypatch):
     monkeypatch.delenv("VV_UNSET_KEY", raising=False)
-    async with FakeProvider([Body(401, '{"error": {"message": "no key"}}')]) as fake:
-        events, _ = await run(endpoint_for(fake, api_key_env="VV_UNSET_KEY"), http)
-        assert "authorization" not in fake.requests[0].headers
-    assert "$VV_UNSET_KEY is not set" in only_failure(events).error.message
+    async with FakeProvider([Body(200, '{"choices": []}')]) as fake:
+        events, result = await run(endpoint_for(fake, api_key_env="VV_UNSET_KEY"), http)
+        assert fake.requests == []  # never sent: a lenient server must not answer keyless
+    failure = only_failure(events)
+    assert failure.error.kind == "config" and not of(events, RequestSent)
+    assert (
+        "$VV_UNSET_KEY" in failure.error.message and "export VV_UNSET_KEY" in failure.error.message
+    )
+    assert result.error.kind == "config"
+
+
+async def test_missing_header_variable_fails_without_sending(http, monkeypatch):
+    monkeypatch.delenv("VV_UNSET_HEADER", raising=False)
+    async with FakeProvider([Body(200, '{"choices": []}')]) as fake:
+        ep = endpoint_for(fake, headers={"X-Team": "team ${VV_UNSET_HEADER}"})
+        events, _ = await run(ep, http)
+        assert fake.requests == []
+    failure = only_failure(events)
+    assert failure.error.kind == "config" and "${VV_UNSET_HEADER}" in failure.error.message
 
 
 async def test_redirect_names_the_target(http):

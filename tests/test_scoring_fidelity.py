@@ -295,3 +295,13 @@ def test_odd_results_never_crash_scoring():
     assert set(report.endpoints) == {"ref", "cand", "ghost"}
     json.dumps(report.to_dict(), allow_nan=False)
     assert replace(report.endpoints["cand"]).errors == 1
+
+
+def test_an_endpoint_without_its_key_is_not_measured_rather_than_unfaithful():
+    def keyless(i, t):
+        return make_result("nokey", f"p{i:03d}", t, error="config")
+
+    report = score_snapshot(simple_suite(6, {"nokey": keyless}))
+    s = report.endpoints["nokey"]
+    assert s.n_probes == 0 and s.errors_by_kind == {"config": 6}
+    assert s.fidelity is None and s.verdict != "degraded"

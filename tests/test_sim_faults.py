@@ -207,6 +207,46 @@ def test_u2028_raw_inside_json(sim_server, client):
     assert out.text.replace("\u2028", "") == ANSWER and out.text.count("\u2028") == 1
 
 
+def test_echo_auth_quotes_the_credentials_back(sim_server, client):
+    secret = {"Authorization": "Bearer sk-echo-test-0123456789", "X-Team-Token": "tok-5678"}
+    for send in (client.post, None):
+        if send is None:
+            r, raw = stream_raw(
+                client, url(sim_server, "fp8"), HINTED, {**fault("echo_auth"), **secret}
+            )
+            message = json.loads(raw)["error"]["message"]
+        else:
+            r = send(url(sim_server, "fp8"), json=HINTED, headers={**fault("echo_auth"), **secret})
+            message = r.json()["error"]["message"]
+        assert r.status_code == 401
+        assert "Bearer sk-echo-test-0123456789" in message and "tok-5678" in message
+
+
+def test_echo_stream_splits_the_credentials_across_tokens(sim_server, client):
+    headers = {**fault("echo_stream"), "Authorization": "Bearer sk-echo-test-0123456789"}
+    payload = {**HINTED, "logprobs": True}
+    r, raw = stream_raw(client, url(sim_server, "fp8"), payload, headers)
+    out = assemble(chunks(raw))
+    assert r.status_code == 200 and out.finish_reason == "stop" and raw.endswith(b"[DONE]\n\n")
+    assert "Bearer sk-echo-test-0123456789" in out.text
+    assert all(len(t) <= 5 for t in out.tokens) and "".join(out.tokens) == out.text
+
+
+def test_keepalive_forever_sends_comments_and_no_token(sim_server):
+    seen = b""
+    with (
+        httpx.Client(timeout=httpx.Timeout(5.0)) as c,
+        c.stream("POST", url(sim_server, "fp8"), json={**HINTED, "stream": True},
+                 headers=fault("keepalive_forever")) as r,
+    ):  # fmt: skip
+        for part in r.iter_raw():
+            seen += part
+            if seen.count(b": keep-alive") >= 5:
+                break
+    assert r.status_code == 200
+    assert assemble(chunks(seen)).text == "" and b"[DONE]" not in seen
+
+
 def test_profile_fault_and_header_override(sim_server_factory, client):
     server = sim_server_factory([Profile("broken", "always 500", fault="http_500", ttft_s=0)])
     assert client.post(url(server, "broken"), json=HINTED).status_code == 500
@@ -219,6 +259,6 @@ def test_every_fault_is_covered():
         "refuse", "hang_headers", "stall", "rate_limit", "flaky_5xx", "http_500", "html_error",
         "text_error", "error_body", "midstream_error", "malformed_sse", "invalid_utf8",
         "empty_choices", "no_done", "drop", "ignore_stream", "oversized", "wrong_model",
-        "comments", "u2028",
+        "comments", "u2028", "echo_auth", "echo_stream", "keepalive_forever",
     }  # fmt: skip
     assert tested == set(FAULTS)

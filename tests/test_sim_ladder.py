@@ -78,6 +78,9 @@ def test_ladder_config_points_at_the_profiles():
         assert e.model == "vv-sim-8b" and e.simulated and e.api_key_env is None
         assert e.price == p.price and e.price.source == "sim"
         assert e.max_concurrency == 4 and e.labels["simulated"]
+        # Stalls are noticed in seconds (not the 30 s meant for real hosts), never before the
+        # profile's slowest first token could arrive.
+        assert 4 * p.ttft_s * (1 + p.jitter) <= e.stall_timeout_s < 10 and e.timeout_s <= 10
     prices = {e.name: e.price.output for e in config.endpoints}
     assert prices["int2"] < prices["int4"] < prices["fp8"] < prices["reference"] < prices["pricey"]
 
@@ -97,6 +100,7 @@ def test_sim_config_toml_round_trips():
         )
         assert (got.price.input, got.price.output) == (want.price.input, want.price.output)
         assert got.labels == want.labels
+        assert (got.timeout_s, got.stall_timeout_s) == (want.timeout_s, want.stall_timeout_s)
 
 
 def test_speed_divides_every_delay():

@@ -74,3 +74,27 @@ async def test_leaving_mid_run_keeps_what_was_gathered(sim_server_factory, tmp_p
     (saved,) = (tmp_path / "exports").glob("vvtui-*.json")
     snap = load_snapshot(saved)
     assert not snap.run.complete and len(snap.results) >= 2 and snap.scores
+
+
+async def test_a_crash_report_is_redacted_and_shows_no_locals(tmp_path: Path, capsys) -> None:
+    from tests.tuitools import replay_app
+    from vvtui.redact import forget_all, remember
+
+    forget_all()
+    secret = "sk-crash-abcdefghijklmnop5678"
+    remember(secret)
+    app = replay_app(tmp_path)
+    with pytest.raises(RuntimeError):
+        async with app.run_test(size=(100, 30)) as pilot:
+            headers = {"authorization": f"Bearer {secret}"}  # a local Textual would print
+            try:
+                raise RuntimeError(f"upstream said {headers}")
+            except RuntimeError as exc:
+                app._handle_exception(exc)
+            await pilot.pause()
+    report = capsys.readouterr().err
+    assert "Traceback" in report and "RuntimeError: upstream said" in report
+    assert "[REDACTED]" in report and secret not in report
+    assert "─ locals ─" not in report and "headers = {" not in report  # no locals panel
+    assert app.return_code == 1
+    forget_all()

@@ -109,3 +109,20 @@ def test_tool_calls_and_redacted_errors_follow_the_text() -> None:
     assert doc.text.splitlines() == ["ok", '⚙ lookup({"q": 1})', "⚠ http: 401 for key [REDACTED]"]
     assert runs_text(doc, "error") == ["\n⚠ http: 401 for key [REDACTED]"]
     forget_all()
+
+
+def test_live_text_never_draws_a_secret_even_split_across_deltas() -> None:
+    forget_all()
+    secret = "sk-live-abcdefghijklmnop1234"
+    remember(secret)
+    live = LiveText()
+    live.feed(TextDelta(0.0, "your key is " + secret[:10]))
+    first = live.flush()
+    generation = live.generation
+    live.feed(TextDelta(0.1, secret[10:] + " ok"))
+    shown = live.flush()
+    assert secret not in shown and "[REDACTED]" in shown and shown.endswith(" ok")
+    # The part drawn before changed: the pane is told to redraw it all.
+    assert not shown.startswith(first) and live.generation != generation
+    assert live.answer().endswith(secret + " ok")  # compared, never drawn
+    forget_all()

@@ -8,6 +8,7 @@ request time (see vvtui.redact.read_secret).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -35,6 +36,7 @@ _ENDPOINT_KEYS = {
     "max_concurrency": "requests in flight to this endpoint at once",
     "timeout_s": "seconds to wait for response headers",
     "stall_timeout_s": "seconds without a byte mid-stream before the stream counts as stalled",
+    "request_timeout_s": "seconds one answer may take from request to last byte",
     "max_retries": "retries for 408/409/429/5xx before any token arrived",
     "max_output_bytes": "cap on one answer's size",
     "logprobs": "ask for logprobs (false for servers that reject them)",
@@ -61,6 +63,9 @@ class EndpointConfig:
     max_concurrency: int = 4
     timeout_s: float = 60.0
     stall_timeout_s: float = 30.0
+    # The bound on one whole answer: keep-alive comments reset the stall timer, so without it a
+    # server sending only those would hold a request (and the run) forever.
+    request_timeout_s: float = 600.0
     max_retries: int = 2
     max_output_bytes: int = 1_000_000
     logprobs: bool = True
@@ -364,6 +369,15 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
             "base_url",
             f"endpoint {label}: base_url must start with http:// or https://",
         )
+    if _url_credentials(ep.base_url):
+        fail(
+            "endpoint",
+            i,
+            "base_url",
+            f"endpoint {label}: base_url holds a credential ({_url_credentials(ep.base_url)}); "
+            "base URLs are written to snapshots and reports",
+            "put the key in an environment variable named by api_key_env",
+        )
     ep.base_url = ep.base_url.rstrip("/")
     if "api_key_env" in raw:
         env = want("api_key_env", (str,), "a string")
@@ -402,7 +416,12 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
                 )
         for key in _PRICE_KEYS:
             value = price.get(key)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value < 0
+            ):
                 fail(
                     "endpoint",
                     i,
@@ -427,17 +446,33 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
         ep.headers = dict(headers)
     if "extra_body" in raw:
         ep.extra_body = dict(want("extra_body", (dict,), "a table"))
+        secret = _secret_field(ep.extra_body)
+        if secret:
+            fail(
+                "endpoint",
+                i,
+                "extra_body",
+                f"endpoint {label}: extra_body.{secret} looks like a credential; extra_body is "
+                "written to snapshots and reports",
+                'send keys with api_key_env, or headers = { Name = "${ENV_VAR}" }',
+            )
     for key, minimum in (("max_concurrency", 1), ("max_retries", 0), ("max_output_bytes", 1)):
         if key in raw:
             value = want(key, (int,), "an integer")
             if value < minimum:
                 fail("endpoint", i, key, f"endpoint {label}: {key} must be at least {minimum}")
             setattr(ep, key, value)
-    for key in ("timeout_s", "stall_timeout_s"):
+    for key in ("timeout_s", "stall_timeout_s", "request_timeout_s"):
         if key in raw:
             value = want(key, (int, float), "a number of seconds")
-            if value <= 0:
-                fail("endpoint", i, key, f"endpoint {label}: {key} must be positive")
+            # nan and inf parse as TOML floats; neither bounds a wait.
+            if not math.isfinite(value) or value <= 0:
+                fail(
+                    "endpoint",
+                    i,
+                    key,
+                    f"endpoint {label}: {key} must be a positive, finite number of seconds",
+                )
             setattr(ep, key, float(value))
     for key in ("logprobs", "simulated"):
         if key in raw:
@@ -448,15 +483,63 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
     return ep
 
 
+# Body fields that carry credentials (exact names: "max_tokens" is not one).
+_SECRET_FIELDS = re.compile(
+    r"^(api[-_]?key|apikey|key|access[-_]?token|token|secret|client[-_]?secret|password|"
+    r"authorization|auth)$",
+    re.IGNORECASE,
+)
+
+
+def _secret_field(value: Any, path: str = "", depth: int = 0) -> str | None:
+    """The dotted path of the first credential-named field in a nested table, or None."""
+    if depth > 20:
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if _SECRET_FIELDS.match(str(key)) and isinstance(item, str) and item:
+                return here
+            found = _secret_field(item, here, depth + 1)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _secret_field(item, path, depth + 1)
+            if found:
+                return found
+    return None
+
+
+def _url_credentials(url: str) -> str | None:
+    """What in a URL looks like a credential (user:password@, ?key=...), or None."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if "@" in parts.netloc:
+        return "user:password@ in the host"
+    for name, _ in parse_qsl(parts.query, keep_blank_values=True):
+        if is_secret_header(name) or name.lower() in ("key", "auth", "sig", "signature"):
+            return f"query parameter {name!r}"
+    return None
+
+
 def missing_keys(config: Config) -> list[tuple[str, str]]:
     """(endpoint, env var) pairs whose key is not set in the environment. Never reads values out."""
     missing = []
+
+    def unset(var: str) -> bool:  # as read_secret sees it: surrounding whitespace is no key
+        return not os.environ.get(var, "").strip()
+
     for e in config.endpoints:
-        if e.api_key_env and not os.environ.get(e.api_key_env):
+        if e.api_key_env and unset(e.api_key_env):
             missing.append((e.name, e.api_key_env))
         for value in e.headers.values():
             for var in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value):
-                if not os.environ.get(var):
+                if unset(var) and (e.name, var) not in missing:
                     missing.append((e.name, var))
     return missing
 

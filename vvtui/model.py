@@ -20,6 +20,131 @@ PROBE_KINDS = ("chat", "tool_call", "json", "logprob", "sampled")
 
 
 # --------------------------------------------------------------------------------------------
+# Reading JSON back: typed, so a hand-edited or corrupted snapshot fails here with the key named,
+# not later as a TypeError deep in the scoring core.
+
+
+class Invalid(ValueError):
+    """A value of the wrong type or range in a serialised object; the message names the key."""
+
+
+_JSON_TYPES = {
+    str: "a string",
+    bool: "true/false",
+    int: "an integer",
+    float: "a number",
+    list: "an array",
+    dict: "an object",
+    type(None): "null",
+}
+
+
+def _what(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _obj(value: Any, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Invalid(f"{key} must be an object, not {_what(value)}")
+    return value
+
+
+class _Reader:
+    """Typed getters over one JSON object. Missing keys and null take the default."""
+
+    __slots__ = ("d",)
+
+    def __init__(self, data: Any, what: str = "entry") -> None:
+        self.d = _obj(data, what)
+
+    def _get(self, key: str) -> Any:
+        return self.d.get(key)
+
+    def req_str(self, key: str) -> str:
+        value = self._get(key)
+        if value is None:
+            raise Invalid(f"{key} is missing")
+        if not isinstance(value, str):
+            raise Invalid(f"{key} must be a string, not {_what(value)}")
+        return value
+
+    def str_or(self, key: str, default: str = "") -> str:
+        value = self._get(key)
+        return default if value is None else self.req_str(key)
+
+    def opt_str(self, key: str) -> str | None:
+        return None if self._get(key) is None else self.req_str(key)
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise Invalid(f"{key} must be true/false, not {_what(value)}")
+        return value
+
+    def opt_int(self, key: str) -> int | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid(f"{key} must be an integer, not {_what(value)}")
+        return value
+
+    def int_or(self, key: str, default: int) -> int:
+        value = self.opt_int(key)
+        return default if value is None else value
+
+    def opt_num(self, key: str) -> float | None:
+        return _finite(self._get(key), key)
+
+    def num_or(self, key: str, default: float) -> float:
+        value = self.opt_num(key)
+        return default if value is None else value
+
+    def arr(self, key: str) -> list[Any]:
+        value = self._get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise Invalid(f"{key} must be an array, not {_what(value)}")
+        return value
+
+    def opt_arr(self, key: str) -> list[Any] | None:
+        return None if self._get(key) is None else self.arr(key)
+
+    def str_arr(self, key: str) -> list[str]:
+        items = self.arr(key)
+        for item in items:
+            if not isinstance(item, str):
+                raise Invalid(f"{key} must be an array of strings, not hold {_what(item)}")
+        return items
+
+    def obj(self, key: str) -> dict[str, Any]:
+        value = self._get(key)
+        return {} if value is None else dict(_obj(value, key))
+
+    def opt_obj(self, key: str) -> dict[str, Any] | None:
+        return None if self._get(key) is None else self.obj(key)
+
+
+def _finite(value: Any, key: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid(f"{key} must be a number, not {_what(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise Invalid(f"{key} is out of range") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise Invalid(f"{key} must be a finite number")
+    return number
+
+
+# --------------------------------------------------------------------------------------------
 # Probes
 
 
@@ -39,9 +164,11 @@ class Check:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Check:
-        spec = dict(data)
-        kind = spec.pop("type")
-        return cls(type=str(kind), spec=spec)
+        spec = dict(_obj(data, "check"))
+        kind = spec.pop("type", None)
+        if not isinstance(kind, str):
+            raise Invalid(f"a check's type must be a string, not {_what(kind)}")
+        return cls(type=kind, spec=spec)
 
 
 @dataclass(slots=True)
@@ -119,33 +246,44 @@ class Probe:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Probe:
-        calls = data.get("answer_tool_calls")
+        r = _Reader(data, "probe")
+        calls = r.opt_arr("answer_tool_calls")
+        messages = r.arr("messages")
+        for message in messages:
+            _obj(message, "each message")
+        tool_choice = r.d.get("tool_choice")
         return cls(
-            id=str(data["id"]),
-            kind=str(data.get("kind", "chat")),
-            messages=list(data.get("messages") or []),
-            suite=str(data.get("suite") or ""),
-            temperature=float(data.get("temperature") or 0.0),
-            max_tokens=data.get("max_tokens"),
-            seed=data.get("seed"),
-            top_logprobs=int(data.get("top_logprobs") or 0),
-            n_samples=int(data.get("n_samples") or 1),
-            tools=data.get("tools"),
-            tool_choice=data.get("tool_choice"),
-            response_format=data.get("response_format"),
-            extra_body=dict(data.get("extra_body") or {}),
-            checks=[Check.from_dict(c) for c in data.get("checks") or []],
-            tags=list(data.get("tags") or []),
-            answer=data.get("answer"),
+            id=r.req_str("id"),
+            kind=r.str_or("kind", "chat"),
+            messages=list(messages),
+            suite=r.str_or("suite"),
+            temperature=r.num_or("temperature", 0.0),
+            max_tokens=r.opt_int("max_tokens"),
+            seed=r.opt_int("seed"),
+            top_logprobs=r.int_or("top_logprobs", 0),
+            n_samples=r.int_or("n_samples", 1),
+            tools=r.opt_arr("tools"),
+            tool_choice=tool_choice,
+            response_format=r.opt_obj("response_format"),
+            extra_body=r.obj("extra_body"),
+            checks=[Check.from_dict(c) for c in r.arr("checks")],
+            tags=list(r.str_arr("tags")),
+            answer=r.opt_str("answer"),
             answer_tool_calls=(
                 None
                 if calls is None
-                else [ExpectedToolCall(c["name"], dict(c.get("arguments") or {})) for c in calls]
+                else [
+                    ExpectedToolCall(
+                        _Reader(c, "answer_tool_calls[]").req_str("name"),
+                        _Reader(c).obj("arguments"),
+                    )
+                    for c in calls
+                ]
             ),
-            language=str(data.get("language") or "latin"),
-            description=str(data.get("description") or ""),
-            params=dict(data.get("params") or {}),
-            source=data.get("source"),
+            language=r.str_or("language", "latin") or "latin",
+            description=r.str_or("description"),
+            params=r.obj("params"),
+            source=r.opt_str("source"),
         )
 
 
@@ -171,7 +309,11 @@ class Price:
     def from_dict(cls, data: dict[str, Any] | None) -> Price | None:
         if data is None:
             return None
-        return cls(float(data["input"]), float(data["output"]), str(data.get("source", "config")))
+        r = _Reader(data, "price")
+        for key in ("input", "output"):
+            if r.opt_num(key) is None:
+                raise Invalid(f"price.{key} is missing")
+        return cls(r.num_or("input", 0.0), r.num_or("output", 0.0), r.str_or("source", "config"))
 
 
 @dataclass(slots=True)
@@ -212,20 +354,22 @@ class EndpointInfo:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EndpointInfo:
+        r = _Reader(data, "endpoint")
+        labels = r.obj("labels")
         return cls(
-            name=str(data["name"]),
-            model=str(data.get("model", "")),
-            base_url=str(data.get("base_url", "")),
-            protocol=str(data.get("protocol", "openai")),
-            reference=bool(data.get("reference", False)),
-            price=Price.from_dict(data.get("price")),
-            simulated=bool(data.get("simulated", False)),
-            api_key_env=data.get("api_key_env"),
-            header_names=list(data.get("header_names") or []),
-            extra_body=dict(data.get("extra_body") or {}),
-            max_concurrency=int(data.get("max_concurrency", 4)),
-            timeout_s=float(data.get("timeout_s", 60.0)),
-            labels=dict(data.get("labels") or {}),
+            name=r.req_str("name"),
+            model=r.str_or("model"),
+            base_url=r.str_or("base_url"),
+            protocol=r.str_or("protocol", "openai"),
+            reference=r.flag("reference"),
+            price=Price.from_dict(r.opt_obj("price")),
+            simulated=r.flag("simulated"),
+            api_key_env=r.opt_str("api_key_env"),
+            header_names=list(r.str_arr("header_names")),
+            extra_body=r.obj("extra_body"),
+            max_concurrency=r.int_or("max_concurrency", 4),
+            timeout_s=r.num_or("timeout_s", 60.0),
+            labels={str(k): str(v) for k, v in labels.items()},
         )
 
 
@@ -261,13 +405,41 @@ class Tokens:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Tokens:
         intern = sys.intern
-        top = data.get("top")
-        return cls(
-            text=[intern(t) for t in data.get("text") or []],
-            logprob=data.get("logprob"),
-            bytes=data.get("bytes"),
-            top=None if top is None else [[(intern(t), float(lp)) for t, lp in row] for row in top],
-        )
+        r = _Reader(data, "tokens")
+        text = [intern(t) for t in r.str_arr("text")]
+        n = len(text)
+        logprob = r.opt_arr("logprob")
+        if logprob is not None:
+            _same_length(logprob, n, "tokens.logprob")
+            logprob = [_finite(x, "tokens.logprob[]") for x in logprob]
+            if any(x is None for x in logprob):
+                raise Invalid("tokens.logprob must hold numbers")
+        raw_bytes = r.opt_arr("bytes")
+        if raw_bytes is not None:
+            _same_length(raw_bytes, n, "tokens.bytes")
+            for row in raw_bytes:
+                if row is not None and not (
+                    isinstance(row, list) and all(type(b) is int and 0 <= b < 256 for b in row)
+                ):
+                    raise Invalid("tokens.bytes must hold arrays of byte values or null")
+        top = r.opt_arr("top")
+        rows: list[list[tuple[str, float]]] | None = None
+        if top is not None:
+            _same_length(top, n, "tokens.top")
+            rows = []
+            for row in top:
+                if not isinstance(row, list):
+                    raise Invalid(f"tokens.top must hold arrays, not {_what(row)}")
+                pairs = []
+                for pair in row:
+                    if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
+                        raise Invalid("tokens.top pairs must be [token, logprob]")
+                    alt = _finite(pair[1], "tokens.top logprob")
+                    if alt is None:
+                        raise Invalid("tokens.top pairs must be [token, logprob]")
+                    pairs.append((intern(pair[0]), alt))
+                rows.append(pairs)
+        return cls(text=text, logprob=logprob, bytes=raw_bytes, top=rows)
 
 
 @dataclass(slots=True)
@@ -282,11 +454,12 @@ class ToolCall:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ToolCall:
+        r = _Reader(data, "tool_call")
         return cls(
-            index=int(data.get("index", 0)),
-            name=str(data.get("name") or ""),
-            arguments=str(data.get("arguments") or ""),
-            id=data.get("id"),
+            index=r.int_or("index", 0),
+            name=r.str_or("name"),
+            arguments=r.str_or("arguments"),
+            id=r.opt_str("id"),
         )
 
 
@@ -294,7 +467,7 @@ class ToolCall:
 ERROR_KINDS = (
     "connect",  # connection refused / reset before a response
     "dns",  # name resolution failed
-    "timeout",  # no response headers in time
+    "timeout",  # no response headers in time, or no complete answer in request_timeout_s
     "stall",  # the stream stopped sending mid-answer
     "http",  # a 4xx/5xx status
     "rate_limited",  # 429 after the retries allowed
@@ -303,6 +476,7 @@ ERROR_KINDS = (
     "dropped",  # the connection closed mid-stream
     "unsupported",  # the endpoint declares it lacks a feature the probe needs
     "cancelled",  # the user cancelled the run
+    "config",  # not sent: the config needs what the environment lacks (an unset key variable)
     "internal",  # a bug in vvtui; reported, never silently dropped
 )
 
@@ -320,9 +494,8 @@ class ErrorInfo:
     def from_dict(cls, data: dict[str, Any] | None) -> ErrorInfo | None:
         if data is None:
             return None
-        return cls(
-            str(data.get("kind", "internal")), str(data.get("message", "")), data.get("status")
-        )
+        r = _Reader(data, "error")
+        return cls(r.str_or("kind", "internal"), r.str_or("message"), r.opt_int("status"))
 
 
 @dataclass(slots=True)
@@ -407,36 +580,42 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
-        tokens = data.get("tokens")
+        r = _Reader(data, "result")
+        tokens = r.opt_obj("tokens")
         return cls(
-            endpoint=str(data["endpoint"]),
-            probe_id=str(data["probe_id"]),
-            sample=int(data.get("sample", 0)),
-            repeat=int(data.get("repeat", 0)),
-            text=str(data.get("text") or ""),
-            reasoning=str(data.get("reasoning") or ""),
+            endpoint=r.req_str("endpoint"),
+            probe_id=r.req_str("probe_id"),
+            sample=r.int_or("sample", 0),
+            repeat=r.int_or("repeat", 0),
+            text=r.str_or("text"),
+            reasoning=r.str_or("reasoning"),
             tokens=None if tokens is None else Tokens.from_dict(tokens),
-            tool_calls=[ToolCall.from_dict(t) for t in data.get("tool_calls") or []],
-            finish_reason=data.get("finish_reason"),
-            ttfb_s=data.get("ttfb_s"),
-            ttft_s=data.get("ttft_s"),
-            total_s=data.get("total_s"),
-            input_tokens=data.get("input_tokens"),
-            output_tokens=data.get("output_tokens"),
-            tokens_per_s=data.get("tokens_per_s"),
-            usage=data.get("usage"),
-            usage_estimated=bool(data.get("usage_estimated", False)),
-            cost_usd=data.get("cost_usd"),
-            upstream_provider=data.get("upstream_provider"),
-            model_answered=data.get("model_answered"),
-            system_fingerprint=data.get("system_fingerprint"),
-            truncated=bool(data.get("truncated", False)),
-            error=ErrorInfo.from_dict(data.get("error")),
-            attempts=int(data.get("attempts", 1)),
-            started_at=data.get("started_at"),
-            flags=list(data.get("flags") or []),
-            extra=dict(data.get("extra") or {}),
+            tool_calls=[ToolCall.from_dict(t) for t in r.arr("tool_calls")],
+            finish_reason=r.opt_str("finish_reason"),
+            ttfb_s=r.opt_num("ttfb_s"),
+            ttft_s=r.opt_num("ttft_s"),
+            total_s=r.opt_num("total_s"),
+            input_tokens=r.opt_int("input_tokens"),
+            output_tokens=r.opt_int("output_tokens"),
+            tokens_per_s=r.opt_num("tokens_per_s"),
+            usage=r.opt_obj("usage"),
+            usage_estimated=r.flag("usage_estimated"),
+            cost_usd=r.opt_num("cost_usd"),
+            upstream_provider=r.opt_str("upstream_provider"),
+            model_answered=r.opt_str("model_answered"),
+            system_fingerprint=r.opt_str("system_fingerprint"),
+            truncated=r.flag("truncated"),
+            error=ErrorInfo.from_dict(r.opt_obj("error")),
+            attempts=r.int_or("attempts", 1),
+            started_at=r.opt_num("started_at"),
+            flags=list(r.str_arr("flags")),
+            extra=r.obj("extra"),
         )
+
+
+def _same_length(values: list[Any], n: int, key: str) -> None:
+    if len(values) != n:
+        raise Invalid(f"{key} has {len(values)} entries for {n} tokens")
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,15 +648,16 @@ class RunInfo:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunInfo:
+        r = _Reader(data, "run")
         return cls(
-            seed=int(data.get("seed", 0)),
-            suites=list(data.get("suites") or []),
-            reference_repeats=int(data.get("reference_repeats", 1)),
-            started_at=data.get("started_at"),
-            finished_at=data.get("finished_at"),
-            complete=bool(data.get("complete", False)),
-            config_path=data.get("config_path"),
-            command=data.get("command"),
+            seed=r.int_or("seed", 0),
+            suites=list(r.str_arr("suites")),
+            reference_repeats=r.int_or("reference_repeats", 1),
+            started_at=r.opt_str("started_at"),
+            finished_at=r.opt_str("finished_at"),
+            complete=r.flag("complete"),
+            config_path=r.opt_str("config_path"),
+            command=r.opt_str("command"),
         )
 
 
@@ -525,7 +705,7 @@ class Snapshot:
         if not isinstance(data, dict):
             raise SnapshotError(f"{source}: not a vvtui snapshot (top level is not an object)")
         version = data.get("schema_version")
-        if not isinstance(version, int):
+        if not isinstance(version, int) or isinstance(version, bool):
             raise SnapshotError(f"{source}: not a vvtui snapshot (no schema_version)")
         if version > SCHEMA_VERSION:
             raise SnapshotError(
@@ -535,25 +715,36 @@ class Snapshot:
             )
         where = "top level"
         try:
+            top = _Reader(data, "snapshot")
             where = "run"
-            run = RunInfo.from_dict(data.get("run") or {})
-            where = "endpoints"
-            endpoints = [EndpointInfo.from_dict(e) for e in data.get("endpoints") or []]
-            where = "probes"
-            probes = [Probe.from_dict(p) for p in data.get("probes") or []]
+            run = RunInfo.from_dict(top.obj("run"))
+            endpoints = []
+            for i, e in enumerate(top.arr("endpoints")):
+                where = f"endpoints[{i}]"
+                endpoints.append(EndpointInfo.from_dict(e))
+            probes = []
+            for i, p in enumerate(top.arr("probes")):
+                where = f"probes[{i}]"
+                probes.append(Probe.from_dict(p))
             results = []
-            for i, r in enumerate(data.get("results") or []):
+            for i, r in enumerate(top.arr("results")):
                 where = f"results[{i}]"
                 results.append(Result.from_dict(r))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            where = "top level"
+            scores = top.obj("scores")
+            vvtui_version = top.str_or("vvtui_version", "?")
+            created_at = top.str_or("created_at")
+        except Invalid as exc:
+            raise SnapshotError(f"{source}: invalid {where}: {exc}") from None
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise SnapshotError(f"{source}: invalid {where}: {type(exc).__name__}: {exc}") from None
         return cls(
-            vvtui_version=str(data.get("vvtui_version", "?")),
-            created_at=str(data.get("created_at", "")),
+            vvtui_version=vvtui_version,
+            created_at=created_at,
             run=run,
             endpoints=endpoints,
             probes=probes,
             results=results,
-            scores=dict(data.get("scores") or {}),
+            scores=scores,
             schema_version=version,
         )

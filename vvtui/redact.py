@@ -41,9 +41,15 @@ def read_secret(env_name: str | None) -> str | None:
     """Read a key from the environment (at request time) and remember it for redaction."""
     if not env_name:
         return None
-    value = os.environ.get(env_name)
+    raw = os.environ.get(env_name)
+    remember(raw)
+    if raw is None:
+        return None
+    # A key pasted with a trailing newline or space is never meant that way, and would make the
+    # HTTP library reject the header with an error quoting it.
+    value = raw.strip()
     remember(value)
-    return value
+    return value or None
 
 
 def redact(text: str) -> str:
@@ -56,6 +62,16 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return _KEY_SHAPES.sub(lambda m: (m.group(1) or "") + REDACTED, text)
+
+
+def holds_secret(text: str) -> bool:
+    """Whether `text` contains a secret value read through `read_secret` (not mere key shapes:
+    an answer may legitimately show an example key, and writers redact those anyway)."""
+    if not text:
+        return False
+    with _lock:
+        known = list(_known)
+    return any(secret in text for secret in known)
 
 
 def is_secret_header(name: str) -> bool:

@@ -54,10 +54,24 @@ def load_snapshot(path: str | Path) -> Snapshot:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SnapshotError(f"{source}: no such snapshot file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SnapshotError(f"{source}: cannot read snapshot: {exc}") from None
+    except IsADirectoryError:
+        raise SnapshotError(
+            f"{source}: cannot read snapshot: it is a directory", hint="give the .json file"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise SnapshotError(
+            f"{source}: not UTF-8 text at byte {exc.start}",
+            hint="is it a vvtui snapshot? they are JSON files written by `vvtui run --out`",
+        ) from None
+    except OSError as exc:
+        raise SnapshotError(
+            f"{source}: cannot read snapshot: {exc.strerror or exc}",
+            hint="check the path and its permissions",
+        ) from None
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise SnapshotError(f"{source}: not a vvtui snapshot (JSON nested too deeply)") from None
     except json.JSONDecodeError as exc:
         raise SnapshotError(
             f"{source}:{exc.lineno}: not valid JSON ({exc.msg})",

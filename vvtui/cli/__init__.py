@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "vvtui.cli.config_cmd",
     "vvtui.cli.diff_cmd",
     "vvtui.cli.endpoints_cmd",
+    "vvtui.cli.local_cmd",
     "vvtui.cli.openrouter_cmd",
     "vvtui.cli.probes_cmd",
     "vvtui.cli.report_cmd",
@@ -56,7 +57,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    _accept_debug_anywhere(parser)
     return parser
+
+
+def _accept_debug_anywhere(parser: argparse.ArgumentParser) -> None:
+    """`vvtui run --debug ...` works as well as `vvtui --debug run ...`: people add the flag at the
+    end of the command that failed. SUPPRESS keeps a subcommand from resetting the top-level one."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for child in {id(p): p for p in action.choices.values()}.values():
+            if "--debug" not in child._option_string_actions:
+                child.add_argument(
+                    "--debug",
+                    action="store_true",
+                    default=argparse.SUPPRESS,
+                    help=argparse.SUPPRESS,
+                )
+            _accept_debug_anywhere(child)
 
 
 def _has_command(parser: argparse.ArgumentParser, name: str) -> bool:
@@ -67,9 +86,18 @@ def _has_command(parser: argparse.ArgumentParser, name: str) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from vvtui.cli.redacting import redacting_hooks
+
+    with redacting_hooks():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    from vvtui.cli.redacting import redacted_traceback
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    debug = args.debug or bool(os.environ.get("VVTUI_DEBUG"))
+    debug = getattr(args, "debug", False) or bool(os.environ.get("VVTUI_DEBUG"))
     func = getattr(args, "func", None)
     if func is None:
         if args.command is None and _has_command(parser, "run"):
@@ -80,13 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             parser.print_help()
             return 0
+    from vvtui.redact import redact
+
     try:
         return int(func(args) or 0)
     except VvtuiError as exc:
         if debug:
-            raise
-        from vvtui.redact import redact
-
+            sys.stderr.write(redacted_traceback(exc))
         print(f"vvtui: error: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -96,11 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:
         if debug:
-            raise
-        from vvtui.redact import redact
-
+            sys.stderr.write(redacted_traceback(exc))
+        # Messages of unexpected errors are never trusted to be one line or key-free.
+        message = " ".join(redact(str(exc)).split())
         print(
-            f"vvtui: internal error: {type(exc).__name__}: {redact(str(exc))} "
+            f"vvtui: internal error: {type(exc).__name__}: {message} "
             "(this is a bug; rerun with --debug for the traceback)",
             file=sys.stderr,
         )

@@ -20,10 +20,11 @@ class Progress:
     """One updating line on a terminal; a line every ~10% (or 5 s) when stderr is a file or a
     CI log, so logs stay short but a stuck run is visible."""
 
-    def __init__(self, stream: TextIO = sys.stderr, quiet: bool = False) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
+        # sys.stderr as it is now, not as it was at import (tests and callers may redirect it).
+        self.stream = stream if stream is not None else sys.stderr
         self.quiet = quiet
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self.total = 0
         self.done = 0
         self.errors = 0

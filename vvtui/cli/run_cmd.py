@@ -16,6 +16,10 @@ examples:
   vvtui run --headless --out snap.json       no UI: progress on stderr, table on stdout
   vvtui run --headless --min-fidelity 90 --max-ttft-ms 2000 --junit junit.xml
   vvtui run --resume snap.json               continue an interrupted run
+
+Keys come from the environment variables the config names (api_key_env, ${VAR} in headers).
+Without the reference's key the run does not start; endpoints missing theirs are listed in a
+warning and their requests fail (error kind "config") while the others are compared.
 """
 
 DEMO_EPILOG = """\
@@ -150,6 +154,7 @@ def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
         partial = load_partial(args.resume)
         plan, info = plan_from_snapshot(partial, config, max_concurrency=args.max_concurrency)
         args.out = args.out or args.resume
+        _check_keys(config, plan.reference.name)
         return config, plan, info, partial
     plan, info = build_plan(
         config,
@@ -159,7 +164,32 @@ def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
         max_concurrency=args.max_concurrency,
         command="run",
     )
+    _check_keys(config, plan.reference.name)
     return config, plan, info, None
+
+
+def _check_keys(config: Any, reference: str) -> None:
+    """Before any request: refuse to start when the reference has no key (every score is
+    relative to it, so the run would measure nothing), and warn once, listing them, when other
+    endpoints have none (their requests fail with kind "config"; the rest still compare)."""
+    from vvtui.config import missing_keys
+    from vvtui.errors import ConfigError
+
+    missing = missing_keys(config)
+    for name, var in missing:
+        if name == reference:
+            raise ConfigError(
+                f"{config.path or 'config'}: the reference endpoint {name} needs ${var}, "
+                "which is not set",
+                hint=f"export {var}=<your key>, or mark another endpoint reference = true",
+            )
+    if missing:
+        listed = ", ".join(f"{name} (${var})" for name, var in missing)
+        print(
+            f"vvtui: warning: no key for {listed}: their requests will fail; export the "
+            "variable(s) to include them",
+            file=sys.stderr,
+        )
 
 
 def _fill_router_prices(config: Any, quiet: bool) -> None:

@@ -17,8 +17,10 @@ Definitions (documented here because reports and scoring depend on them):
 - `cost_usd`: the provider's own figure (OpenRouter `usage.cost`) when given, else the
   endpoint's configured price applied to the token counts, else None.
 - Flags come from `Flag` events (details under `extra["flag_details"]`), plus `no_usage`,
-  `aborted` (finish reason "abort") and `incomplete` (no closing event at all). `truncated` is
-  set for a partial failure, a capped answer, an abort and a stream with no closing event.
+  `aborted` (finish reason "abort"), `incomplete` (no closing event at all) and
+  `secret_redacted` (the answer held a known key: text redacted, token columns dropped).
+  `truncated` is set for a partial failure, a capped answer, an abort and a stream with no
+  closing event.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from vvtui.clients.events import (
 from vvtui.clients.parser import LOGPROB_FLOOR
 from vvtui.config import EndpointConfig
 from vvtui.model import ErrorInfo, Probe, Result, Tokens, ToolCall
+from vvtui.redact import holds_secret, redact
 
 _intern = sys.intern
 
@@ -275,7 +278,10 @@ class Accumulator:
         input_tokens = usage.input_tokens if usage else None
         output_tokens = usage.output_tokens if usage else None
         estimated = False
-        if input_tokens is None and self.count_tokens is not None and self.t_sent is not None:
+        # Estimate (and so charge for) the prompt only when the server took the request: one that
+        # was refused, errored or never answered produced nothing a provider bills for.
+        answered = got_output or self.finish is not None
+        if input_tokens is None and self.count_tokens is not None and answered:
             input_tokens = self.count_tokens(_message_text(self.probe.messages))
             estimated = True
         if output_tokens is None and got_output:
@@ -330,7 +336,7 @@ class Accumulator:
             extra["retries"] = list(self.retries)
 
         end = self.t_end if self.t_end is not None else self.t_latest
-        return Result(
+        result = Result(
             endpoint=self.endpoint.name,
             probe_id=self.probe.id,
             sample=self.sample,
@@ -359,3 +365,25 @@ class Accumulator:
             flags=flags,
             extra=extra,
         )
+        _scrub_secrets(result)
+        return result
+
+
+def _scrub_secrets(result: Result) -> None:
+    """An endpoint that echoes a key into its answer (a debugging proxy, a model repeating its
+    prompt) must not carry it into snapshots or screens. Text fields are redacted; the token
+    columns cannot be, since a key split across tokens matches no whole-value search, so they are
+    dropped and the result flagged `secret_redacted` (scoring falls back to its tokenizer)."""
+    fields = [result.text, result.reasoning]
+    fields += [part for call in result.tool_calls for part in (call.name, call.arguments)]
+    if result.tokens is not None:
+        fields.append("".join(result.tokens.text))
+    if not any(holds_secret(text) for text in fields):
+        return
+    result.text = redact(result.text)
+    result.reasoning = redact(result.reasoning)
+    for call in result.tool_calls:
+        call.name, call.arguments = redact(call.name), redact(call.arguments)
+    result.tokens = None
+    if "secret_redacted" not in result.flags:
+        result.flags.append("secret_redacted")

@@ -162,6 +162,22 @@ def expand_env(value: str, missing: list[str]) -> str:
     return _ENV_REF.sub(sub, value)
 
 
+def missing_key_error(endpoint: EndpointConfig, var: str) -> ErrorInfo:
+    """The one-line error for a request that was not sent because `$var` is not set."""
+    if var == endpoint.api_key_env:
+        message = (
+            f"endpoint {endpoint.name}: api_key_env names ${var}, which is not set in the "
+            f"environment (export {var}=<your key>, or remove api_key_env if the server needs "
+            "no key)"
+        )
+    else:
+        message = (
+            f"endpoint {endpoint.name}: a header uses ${{{var}}}, which is not set in the "
+            f"environment (export {var}, or remove the header)"
+        )
+    return make_error("config", message)
+
+
 class StreamingClient:
     """Base of the protocol clients. Subclasses define the URL, body, auth and parser."""
 
@@ -290,6 +306,11 @@ class StreamingClient:
         ep = self.endpoint
         url = self.url()
         headers, missing = self.request_headers()
+        if missing:
+            # Sending without the key would only earn a 401 (or, from a lenient local server, an
+            # answer the config did not ask for); say plainly which variable to set instead.
+            yield Failed(perf_counter(), missing_key_error(ep, missing[0]))
+            return
         headers["Content-Type"] = "application/json"
         try:
             content = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
@@ -309,7 +330,8 @@ class StreamingClient:
             return
         port = request.url.port
         where = request.url.host + (f":{port}" if port else "")
-        yield RequestSent(perf_counter(), attempt)
+        sent = perf_counter()
+        yield RequestSent(sent, attempt)
         try:
             async with asyncio.timeout(ep.timeout_s):
                 response = await self.http.send(request, stream=True)
@@ -338,20 +360,21 @@ class StreamingClient:
         try:
             yield ResponseHeaders(perf_counter(), response.status_code)
             if response.status_code >= 300:
-                error = await self._error_from(response, missing)
+                error = await self._error_from(response)
                 if status_is_retryable(response.status_code, response.headers):
                     outcome.retry_error = error
                     outcome.retry_after = parse_retry_after(response.headers)
                 else:
                     yield Failed(perf_counter(), error)
                 return
-            async with aclosing(self._read(response, body)) as events:
+            deadline = sent + ep.request_timeout_s
+            async with aclosing(self._read(response, body, deadline)) as events:
                 async for event in events:
                     yield event
         finally:
             await response.aclose()
 
-    async def _error_from(self, response: httpx.Response, missing: list[str]) -> ErrorInfo:
+    async def _error_from(self, response: httpx.Response) -> ErrorInfo:
         data = bytearray()
         with contextlib.suppress(Exception):
             async with asyncio.timeout(self.endpoint.stall_timeout_s):
@@ -370,14 +393,15 @@ class StreamingClient:
             error.message = one_line(
                 f"{error.message} (redirected to {response.headers['location']})"
             )
-        if status in (401, 403) and missing:
-            error.message = one_line(f"{error.message} (${missing[0]} is not set)")
         return error
 
     async def _read(
-        self, response: httpx.Response, body: dict[str, Any]
+        self, response: httpx.Response, body: dict[str, Any], deadline: float
     ) -> AsyncIterator[ClientEvent]:
-        """Body → events, whether the server streams SSE or answers one JSON document."""
+        """Body → events, whether the server streams SSE or answers one JSON document.
+
+        Reading ends by `deadline` (perf_counter) at the latest: keep-alive comments reset the
+        stall timer, so a server that sends only those would otherwise hold the request forever."""
         parser = self.new_parser()
         sse = SSEReader()
         content_type = response.headers.get("content-type", "").lower()
@@ -393,7 +417,14 @@ class StreamingClient:
         )
         try:
             while True:
-                item = await queue.get()
+                try:
+                    async with asyncio.timeout(max(0.0, deadline - perf_counter())):
+                        item = await queue.get()
+                except TimeoutError:
+                    limit = self.endpoint.request_timeout_s
+                    detail = f"no complete answer within {limit:g} s (request_timeout_s)"
+                    end = _End(perf_counter(), "timeout", detail)
+                    break
                 if isinstance(item, _End):
                     end = item
                     break
@@ -447,7 +478,7 @@ class StreamingClient:
                     if parser.ended:
                         break
             parser.malformed += sse.bad_lines
-            t_end = end.t if end.kind in ("stall", "dropped", "protocol") else last_t
+            t_end = end.t if end.kind in ("stall", "dropped", "protocol", "timeout") else last_t
             for event in parser.close(
                 t_end, end.kind, invalid_utf8=sse.invalid_utf8, detail=end.detail
             ):

@@ -270,8 +270,8 @@ class StreamParser:
         self, t: float, ending: str = "eof", *, invalid_utf8: int = 0, detail: str = ""
     ) -> list[ClientEvent]:
         """Closing events for a stream that ended by `ending`: "eof" (the body ended), "stall"
-        (no bytes for stall_timeout_s), "dropped" (the connection broke) or "capped" (we
-        stopped reading at max_output_bytes)."""
+        (no bytes for stall_timeout_s), "timeout" (no end within request_timeout_s), "dropped"
+        (the connection broke) or "capped" (we stopped reading at max_output_bytes)."""
         out: list[ClientEvent] = []
         if ending == "capped":
             self.capped = True
@@ -304,9 +304,14 @@ class StreamParser:
             out.append(Failed(t, error, partial=partial))
             return out
         finished = self.finish_reason is not None
-        if not finished and ending in ("stall", "dropped"):
-            message = detail or (
-                "stream stalled mid-answer" if ending == "stall" else "connection dropped"
+        if not finished and ending in ("stall", "dropped", "timeout"):
+            message = (
+                detail
+                or {
+                    "stall": "stream stalled mid-answer",
+                    "dropped": "connection dropped",
+                    "timeout": "no complete answer in time",
+                }[ending]
             )
             out.append(Failed(t, make_error(ending, message), partial=partial))
             return out
@@ -332,7 +337,7 @@ class StreamParser:
                 )
             )
             return out
-        if ending in ("stall", "dropped"):
+        if ending in ("stall", "dropped", "timeout"):
             out.append(Flag(t, "incomplete_tail", f"{ending} after the finish reason"))
         if not finished:
             out.append(Flag(t, "no_finish_reason", f"{self.TERMINAL} without a finish reason"))

@@ -148,7 +148,7 @@ class Runner:
                         )
                     )
             try:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+                outcomes = await asyncio.gather(*self._tasks, return_exceptions=True)
             except asyncio.CancelledError:
                 # Our own caller was cancelled (Ctrl-C in the TUI, a test's timeout): stop workers,
                 # let them record what they had, then re-raise.
@@ -157,6 +157,11 @@ class Runner:
                 self._emit(RunFinished(cancelled=True, done=self._done, total=self._total))
                 raise
         self._emit(RunFinished(cancelled=self.cancelled, done=self._done, total=self._total))
+        # A worker that died (a bug in a callback, say) left its endpoint's remaining jobs undone:
+        # say so rather than return a run that looks complete.
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                raise outcome
         return self.results
 
     async def _worker(

@@ -64,11 +64,17 @@ def load_partial(path: str | Path) -> Snapshot:
     path = Path(path)
     wal = wal_path_for(path)
     candidates: list[Snapshot] = []
-    if path.exists():
-        candidates.append(load_snapshot(path))
-    if wal.exists():
-        candidates.append(read_wal(wal))
+    problems: list[SnapshotError] = []
+    # Either file may be damaged (a disk filled up, a hand edit): resume from whichever reads.
+    for exists, load, source in ((path.exists, load_snapshot, path), (wal.exists, read_wal, wal)):
+        if exists():
+            try:
+                candidates.append(load(source))
+            except SnapshotError as exc:
+                problems.append(exc)
     if not candidates:
+        if problems:
+            raise problems[0]
         raise SnapshotError(f"{path}: nothing to resume (no snapshot and no {wal.name})")
     return max(candidates, key=lambda s: len(s.results))
 

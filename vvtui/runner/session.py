@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vvtui import __version__
+from vvtui.errors import SnapshotError
 from vvtui.model import Result, RunInfo, Snapshot
 from vvtui.runner.core import Runner, RunPlan
 from vvtui.runner.events import RunEvent
@@ -84,8 +85,7 @@ class RunSession:
             self.info.started_at = now_iso()
         wal: WriteAheadLog | None = None
         if self.out is not None:
-            wal = WriteAheadLog(wal_path_for(self.out))
-            wal.open(self._header())
+            wal = self._open_log(self.out)
             for result in self._kept:
                 wal.append(result)
         self.runner = Runner(
@@ -97,34 +97,74 @@ class RunSession:
             skip=skip,
             on_result=wal.append if wal is not None else None,
         )
-        cancelled = False
+        cancelled = failed = False
         with _cancel_on_signals(self.runner.cancel):
             try:
                 await self.runner.run(resumed=self._kept)
             except asyncio.CancelledError:
                 cancelled = True
+            except BaseException:
+                failed = True  # a bug: still write what was gathered, marked incomplete
+                raise
             finally:
                 results = self._kept + self.runner.results
-                complete = not (cancelled or self.runner.cancelled)
-                self.snapshot = self._finish(results, complete)
-                if wal is not None:
-                    # The log is removed only once the snapshot is safely on disk.
-                    wal.close(remove=self.out is not None and self.out.exists())
+                complete = not (cancelled or failed or self.runner.cancelled)
+                self._finish(results, complete, wal)
         if cancelled:
             raise asyncio.CancelledError
+        assert self.snapshot is not None
         return self.snapshot
 
-    def _finish(self, results: list[Result], complete: bool) -> Snapshot:
+    def _open_log(self, out: Path) -> WriteAheadLog:
+        """Fail before the first request, not after the last, when the results cannot be kept."""
+        if out.is_dir():
+            raise SnapshotError(
+                f"{out}: is a directory, not a snapshot file", hint=f"e.g. --out {out / 'run.json'}"
+            )
+        wal = WriteAheadLog(wal_path_for(out))
+        try:
+            wal.open(self._header())
+        except OSError as exc:
+            blocked = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+            why = f"{blocked} is a file, not a folder" if blocked else exc.strerror or str(exc)
+            raise SnapshotError(
+                f"{wal.path}: cannot write there: {why}",
+                hint="choose another --out or --export-dir",
+            ) from None
+        return wal
+
+    def _finish(self, results: list[Result], complete: bool, wal: WriteAheadLog | None) -> None:
+        """Score and write the snapshot, then drop the log. Neither a scoring bug nor a full disk
+        may cost the results: unscored, the snapshot is still written (`vvtui score` can score it
+        later); unwritable, the log stays and the error says where the results are."""
         self.info.complete = complete
         self.info.finished_at = now_iso()
         snapshot = self._build(_ordered(results, self.plan))
+        scoring_error: Exception | None = None
         if self.score:
             from vvtui.scoring import score_snapshot
 
-            snapshot.scores = score_snapshot(snapshot).to_dict()
+            try:
+                snapshot.scores = score_snapshot(snapshot).to_dict()
+            except Exception as exc:
+                scoring_error = exc
+        self.snapshot = snapshot
         if self.out is not None:
-            save_snapshot(snapshot, self.out)
-        return snapshot
+            try:
+                save_snapshot(snapshot, self.out)
+            except OSError as exc:
+                if wal is not None:
+                    wal.close(remove=False)
+                raise SnapshotError(
+                    f"{self.out}: cannot write the snapshot: {exc.strerror or exc}; the results "
+                    f"are safe in {wal_path_for(self.out)}",
+                    hint=f"free space or fix permissions, then `vvtui run --resume {self.out}`",
+                ) from None
+        if wal is not None:
+            # The log goes only once the snapshot is safely on disk.
+            wal.close(remove=self.out is not None)
+        if scoring_error is not None:
+            raise scoring_error
 
     def cancel(self) -> None:
         if self.runner is not None:

@@ -33,6 +33,9 @@ class WriteAheadLog:
         self.path = path
         self._fh: IO[str] | None = None
         self._last_sync = 0.0
+        # The first write error (a full disk): later appends are skipped, the run goes on in
+        # memory and its snapshot is still written at the end.
+        self.error: OSError | None = None
 
     def open(self, header: dict[str, Any]) -> None:
         """Start a new log (truncating any old one) with `header` as its first line."""
@@ -46,8 +49,13 @@ class WriteAheadLog:
         self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the run
 
     def append(self, result: Result) -> None:
-        self._write({"type": "result", **result.to_dict()})
-        self._sync()
+        if self.error is not None:
+            return
+        try:
+            self._write({"type": "result", **result.to_dict()})
+            self._sync()
+        except OSError as exc:
+            self.error = exc
 
     def _write(self, record: dict[str, Any]) -> None:
         assert self._fh is not None, "write-ahead log not open"
@@ -62,8 +70,11 @@ class WriteAheadLog:
 
     def close(self, remove: bool = False) -> None:
         if self._fh is not None:
-            self._sync(force=True)
-            self._fh.close()
+            try:
+                self._sync(force=True)
+                self._fh.close()
+            except OSError as exc:
+                self.error = self.error or exc
             self._fh = None
         if remove:
             try:
@@ -75,26 +86,32 @@ class WriteAheadLog:
 def read_wal(path: Path) -> Snapshot:
     """Rebuild a (partial) snapshot from a write-ahead log."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
+        # Split on newlines only: JSON lines may hold raw U+2028 and friends, which splitlines()
+        # would cut a record at.
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError) as exc:
         raise SnapshotError(f"{path}: cannot read write-ahead log: {exc}") from None
+    while lines and not lines[-1].strip():
+        lines.pop()
     if not lines:
         raise SnapshotError(f"{path}: empty write-ahead log")
     try:
         header = json.loads(lines[0])
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise SnapshotError(f"{path}:1: write-ahead log header is not valid JSON") from None
-    if header.get("type") != "header":
+    if not isinstance(header, dict) or header.get("type") != "header":
         raise SnapshotError(f"{path}:1: not a vvtui write-ahead log")
     header.pop("type")
     results: list[dict[str, Any]] = []
     for number, line in enumerate(lines[1:], start=2):
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             if number == len(lines):
                 break  # torn last line: the process died while writing it
             raise SnapshotError(f"{path}:{number}: corrupt write-ahead log line") from None
+        if not isinstance(record, dict):
+            raise SnapshotError(f"{path}:{number}: not a write-ahead log record")
         if record.pop("type", None) == "result":
             results.append(record)
     header["results"] = results

@@ -32,7 +32,8 @@ from vvtui.scoring.validation import parse_json
 
 # Errors that say nothing about the endpoint's fidelity: a declared missing feature, the user's
 # cancel, a vvtui bug. The probe is "not measured" for that endpoint.
-EXCLUDED_ERRORS = frozenset({"unsupported", "cancelled", "internal"})
+# Error kinds that say nothing about the endpoint: it was not measured (docs/scoring.md).
+EXCLUDED_ERRORS = frozenset({"unsupported", "cancelled", "config", "internal"})
 MARKS = ("pass", "fail", "diverged", "error", "pending")
 _MARK_RANK = {"pending": 0, "pass": 1, "diverged": 2, "fail": 3, "error": 4}
 

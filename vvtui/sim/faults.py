@@ -12,6 +12,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 
+from vvtui.redact import is_secret_header
 from vvtui.sim.chunks import dumps, error_body
 from vvtui.sim.http import ConnectionDropped, Request, Response
 
@@ -37,6 +38,9 @@ FAULTS: dict[str, int] = {
     "wrong_model": 0,
     "comments": 0,
     "u2028": 0,
+    "echo_auth": 0,
+    "echo_stream": 0,
+    "keepalive_forever": 0,
 }
 FAULT_HEADER = "x-vvtui-sim-fault"
 # A held-open socket (hang_headers, stall) is released after this long even if the client stays.
@@ -159,4 +163,21 @@ async def before_response(
         )
         await resp.send(400, dumps(body))
         return True
+    if name == "echo_auth":
+        body = error_body(
+            f"Incorrect API key provided. You sent: {echo_headers(req)}",
+            "invalid_request_error",
+            None,
+            "invalid_api_key",
+        )
+        await resp.send(401, dumps(body))
+        return True
     return False
+
+
+def echo_headers(req: Request) -> str:
+    """The request's headers as one string, credentials and all: what a careless gateway or a
+    debugging proxy sends back, and exactly what vvtui must never show or write."""
+    # Credentials first, so they survive any shortening of the message on the way back.
+    items = sorted(req.headers.items(), key=lambda kv: (not is_secret_header(kv[0]), kv[0]))
+    return "; ".join(f"{k}: {v}" for k, v in items)

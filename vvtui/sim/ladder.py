@@ -18,6 +18,18 @@ def _label(profile: Profile) -> str:
     return profile.label or profile.description
 
 
+# A simulated endpoint's longest silence is its time to first token; four times that (never less
+# than STALL_FLOOR_S, for a busy machine) is a stall. Real endpoints keep the 30 s default, but a
+# demo with `--fault int4=stall` should not wait 30 s per request.
+STALL_FLOOR_S = 3.0
+HEADERS_TIMEOUT_S = 10.0
+
+
+def stall_timeout(profile: Profile) -> float:
+    gap = profile.ttft_s * (1.0 + profile.jitter) + 1.0 / profile.tokens_per_s
+    return round(max(STALL_FLOOR_S, 4.0 * gap), 2)
+
+
 def ladder_config(base_url_root: str, profiles: Sequence[Profile]) -> Config:
     """One simulated endpoint per profile; `reference` (or else the first) is the reference."""
     names = [p.name for p in profiles]
@@ -30,6 +42,8 @@ def ladder_config(base_url_root: str, profiles: Sequence[Profile]) -> Config:
             reference=p.name == ref,
             price=p.price,
             max_concurrency=4,
+            timeout_s=HEADERS_TIMEOUT_S,
+            stall_timeout_s=stall_timeout(p),
             simulated=True,
             labels={"simulated": _label(p)},
         )
@@ -59,6 +73,8 @@ def sim_config_toml(base_url_root: str, profiles: Sequence[Profile]) -> str:
             if e.price is None
             else {"input": e.price.input, "output": e.price.output},
             "max_concurrency": e.max_concurrency,
+            "timeout_s": e.timeout_s,
+            "stall_timeout_s": e.stall_timeout_s,
             "simulated": True,
             "labels": {"simulated": e.labels["simulated"]},
         }

@@ -92,7 +92,16 @@ def start_sim_process(
 
 
 def _child() -> None:
+    import signal
+
     from vvtui.sim.server import start_sim
+
+    # A Ctrl-C in the terminal (or a service manager's SIGTERM) reaches the whole process group.
+    # The parent stops us (by closing our stdin, which also happens if it dies) once it has
+    # recorded what its requests gathered; dying first would turn its in-flight requests into
+    # dropped connections instead of cleanly cancelled ones.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
     spec = json.loads(sys.stdin.readline())
     server = start_sim([_decode(p) for p in spec["profiles"]], spec["host"], spec["port"])

@@ -62,8 +62,14 @@ Faults (profile `fault`, or the `x-vvtui-sim-fault` request header; spec `name` 
                      `: keep-alive` after every 3rd content chunk.
     u2028            the second content token carries a raw U+2028 (LINE SEPARATOR) inside its
                      JSON string, in `delta.content` and in the logprobs token alike.
+    echo_auth        401 `invalid_api_key` whose message quotes every request header verbatim,
+                     Authorization included (a careless gateway echoing the key).
+    echo_stream      HTTP 200, the answer is "You sent: " + every request header verbatim, in
+                     5-character tokens (the key split across deltas and logprob entries).
+    keepalive_forever  HTTP 200, the role chunk, then `: keep-alive` every 50 ms and never a
+                     token, until the client leaves (bytes keep coming, so no stall timer fires).
 Faults other than wrong_model, u2028, stall and drop leave non-streaming requests alone, apart from
-the ones that replace the whole response (refuse ... error_body).
+the ones that replace the whole response (refuse ... error_body, echo_auth).
 """
 
 from __future__ import annotations
@@ -85,6 +91,7 @@ from vvtui.sim.faults import (
     Attempts,
     Fault,
     before_response,
+    echo_headers,
     parse_fault,
 )
 from vvtui.sim.http import Handler, Request, Response, ServerThread
@@ -168,6 +175,8 @@ class SimServer:
         ):
             return
         plan = self._plan(profile, body, fault, usage_mode, arrived)
+        if fault is not None and fault.name == "echo_stream":
+            plan.echo = echo_headers(req)
         if body.get("stream") and (fault is None or fault.name != "ignore_stream"):
             await stream.stream(plan, resp)
         else:

@@ -15,7 +15,7 @@ from typing import Any
 from vvtui.sim import chunks
 from vvtui.sim.answer import Generation, Piece
 from vvtui.sim.chunks import Envelope, choice, chunk, sse
-from vvtui.sim.faults import Fault, hold_open
+from vvtui.sim.faults import HOLD_LIMIT_S, Fault, hold_open
 from vvtui.sim.http import ConnectionDropped, Response
 
 _MARK = "\ue000"  # private-use placeholder swapped for raw invalid bytes on the wire
@@ -39,6 +39,8 @@ class Plan:
     headers: dict[str, str]
     # Where to report how late each content token went out (index, seconds past its deadline).
     on_token: Callable[[int, float], None] | None = None
+    # echo_stream: the request's headers, streamed back as the answer.
+    echo: str = ""
 
     @property
     def fault_name(self) -> str | None:
@@ -127,6 +129,11 @@ async def stream(plan: Plan, resp: Response) -> None:
     if fault == "oversized":
         await _oversized(plan, resp, out, n)
         return
+    if fault == "echo_stream":
+        await _echo(plan, resp, out)
+        return
+    if fault == "keepalive_forever":
+        await _keepalive_forever(resp)
     for i, piece in enumerate(_pieces(plan)):
         if fault == "comments" and i == 0:
             await _comments_until(plan, resp, plan.deadline(i))
@@ -207,6 +214,35 @@ async def _oversized(plan: Plan, resp: Response, out: _Writer, megabytes: int) -
         out.tokens += 1
         sent += len(_OVERSIZED_PIECE)
     await out.send([choice({}, None, "length")])
+    await resp.write(chunks.DONE)
+    await resp.end()
+
+
+async def _keepalive_forever(resp: Response, every_s: float = 0.05) -> None:
+    """`: keep-alive` comments and never a token, until the client leaves (or the hold limit):
+    an upstream stuck behind a gateway that keeps the connection warm."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HOLD_LIMIT_S
+    while not resp.peer_closed() and loop.time() < deadline:
+        await resp.write(b": keep-alive\n\n")
+        await asyncio.sleep(every_s)
+    raise ConnectionDropped
+
+
+async def _echo(plan: Plan, resp: Response, out: _Writer) -> None:
+    """The request's headers (credentials and all) as the answer, in 5-character tokens, so a
+    key arrives split across deltas and logprob entries."""
+    text = f"You sent: {plan.echo}"
+    for i, start in enumerate(range(0, len(text), 5)):
+        await _until(plan.deadline(i))
+        piece = text[start : start + 5]
+        logprobs = None
+        if plan.logprobs:
+            entry = {"token": piece, "logprob": 0.0, "bytes": list(piece.encode())}
+            logprobs = {"content": [{**entry, "top_logprobs": []}], "refusal": None}
+        out.tokens += 1
+        await out.send([choice({"content": piece}, logprobs)])
+    await out.send([choice({}, None, "stop")])
     await resp.write(chunks.DONE)
     await resp.end()
 

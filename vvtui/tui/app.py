@@ -39,6 +39,21 @@ class AppOptions:
     follow_dwell_s: float = 1.5
 
 
+def report_crash(app: App[int], error: BaseException | None) -> None:
+    """What Textual's `_fatal_error` does, minus the locals, through the redactor."""
+    import sys
+
+    from rich.text import Text
+
+    from vvtui.cli.redacting import redacted_traceback
+
+    error = error or sys.exc_info()[1]
+    text = redacted_traceback(error) if error is not None else "vvtui: internal error\n"
+    app.bell()
+    app._exit_renderables.append(Text(text))
+    app._close_messages_no_wait()
+
+
 class VvtuiApp(App[int]):
     TITLE = "vvtui"
     BINDINGS: ClassVar = [
@@ -62,6 +77,7 @@ class VvtuiApp(App[int]):
         self._rerun_pending = False
         self._discarded = False
         self.main_screen: MainScreen | None = None
+        self._crash: BaseException | None = None
 
     # ------------------------------------------------------------------ setup
 
@@ -82,7 +98,13 @@ class VvtuiApp(App[int]):
         ):
             self.log.warning("ignored a closed command palette's search:", error.error)
             return
+        self._crash = error
         super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        # Textual's crash report prints a traceback with local variables, which can hold
+        # request headers: print the redacted traceback, without locals, instead.
+        report_crash(self, self._crash)
 
     def on_mount(self) -> None:
         self._setup_themes()

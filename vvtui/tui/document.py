@@ -69,6 +69,7 @@ class LiveText:
         "_answer",
         "_answer_pending",
         "_pending",
+        "_raw",
         "_text",
         "_tool_open",
         "checked",
@@ -84,6 +85,7 @@ class LiveText:
     )
 
     def __init__(self) -> None:
+        self._raw = ""
         self._text = ""
         self._pending: list[str] = []
         self._answer = ""
@@ -109,9 +111,18 @@ class LiveText:
         return self.flush()
 
     def flush(self) -> str:
+        """The text to draw: what arrived so far, scrubbed of secrets. Deltas reach the screen
+        before the finished result is scrubbed (an endpoint may echo a key back), so the whole
+        text is redacted here, once per frame that brought new text, in C-speed string scans;
+        a key split across deltas is caught once its last piece arrives."""
         if self._pending:
-            self._text += "".join(self._pending)
+            self._raw += "".join(self._pending)
             self._pending.clear()
+            shown = redact(self._raw)
+            if not shown.startswith(self._text):
+                # Something already drawn changed (a key completed): redraw from scratch.
+                self.generation = next_generation()
+            self._text = shown
         return self._text
 
     def answer(self) -> str:
@@ -125,6 +136,8 @@ class LiveText:
             return
         start = self.length
         self._pending.append(text)
+        # Style runs index the raw text; after a (rare) redaction they may be off by the
+        # difference in length, never showing what was redacted.
         self.length += len(text)
         if cls is not None:
             add_run(self.runs, start, self.length, cls)

@@ -83,6 +83,7 @@ class ErrorApp(App[int]):
     def __init__(self, error: VvtuiError) -> None:
         super().__init__()
         self.error = error
+        self._crash: BaseException | None = None
 
     def on_mount(self) -> None:
         from vvtui.tui.themes import DEFAULT_THEME, load_themes, shipped_themes_dir
@@ -95,3 +96,12 @@ class ErrorApp(App[int]):
 
     def action_quit(self) -> None:  # type: ignore[override]
         self.exit(self.error.exit_code)
+
+    def _handle_exception(self, error: Exception) -> None:
+        self._crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        from vvtui.tui.app import report_crash
+
+        report_crash(self, self._crash)

@@ -113,8 +113,11 @@ class AnswerView(ScrollView, can_focus=False):
         viewport = self.scrollable_content_region.height
         at_bottom = self.scroll_y >= max(0, self._text_shown_lines - viewport) - 1
         text = doc.flush()
-        first = self._wrap.update(text)
         full = force or doc.generation != self._seen_generation
+        if full:
+            # Runs, the mark or text already drawn changed: wrap everything again (rare).
+            self._wrap.reset(self._text_width())
+        first = self._wrap.update(text)
         if doc.generation != self._seen_generation:
             self._cache.clear()
             self._seen_generation = doc.generation
