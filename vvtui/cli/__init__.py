@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "vvtui.cli.run_cmd",
     "vvtui.cli.score_cmd",
     "vvtui.cli.sim_cmd",
+    "vvtui.cli.view_cmd",
 )
 
 EPILOG = """\
@@ -33,6 +34,7 @@ examples:
   vvtui config init                  write a commented example config
   vvtui run --suite quick            open the TUI on your endpoints
   vvtui run --headless --min-fidelity 90 --out snap.json   CI gate
+  vvtui view snap.json               browse a saved run in the TUI
   vvtui report snap.json --format html -o report.html
   vvtui diff old.json new.json --max-fidelity-drop 5
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 RUN_EPILOG = """\
 examples:
@@ -112,7 +115,35 @@ def register(sub: Any) -> None:
     demo.set_defaults(func=cmd_demo)
 
 
+def _wants_tui(args: argparse.Namespace) -> bool:
+    return not args.headless and sys.stdout.isatty() and sys.stdin.isatty()
+
+
+def _prepared(args: argparse.Namespace, prepare: Callable[[], T]) -> T | int:
+    """`prepare()`'s value; when the TUI was asked for and a config, probe or snapshot file is
+    unusable, the error is shown on a screen of its own and its exit code returned instead
+    (headless runs keep the one-line stderr error, for logs and CI)."""
+    from vvtui.errors import VvtuiError
+
+    try:
+        return prepare()
+    except VvtuiError as exc:
+        if not _wants_tui(args):
+            raise
+        from vvtui.tui import show_error
+
+        return show_error(exc)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    prepared = _prepared(args, lambda: _prepare_run(args))
+    if isinstance(prepared, int):
+        return prepared
+    config, plan, info, partial = prepared
+    return _launch(args, config, plan, info, resume_from=partial)
+
+
+def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     from vvtui.config import load_config, resolve_config_path
     from vvtui.runner.plan import build_plan, load_partial, pick_endpoints, plan_from_snapshot
 
@@ -124,7 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         plan, info = plan_from_snapshot(partial, config, max_concurrency=args.max_concurrency)
         args.out = args.out or args.resume
         _check_keys(config, plan.reference.name)
-        return _launch(args, config, plan, info, resume_from=partial)
+        return config, plan, info, partial
     plan, info = build_plan(
         config,
         suites=args.suite,
@@ -134,7 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         command="run",
     )
     _check_keys(config, plan.reference.name)
-    return _launch(args, config, plan, info)
+    return config, plan, info, None
 
 
 def _check_keys(config: Any, reference: str) -> None:
@@ -190,14 +221,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     server, config = demo_setup(speed=args.speed, faults=args.fault or [])
     try:
-        plan, info = build_plan(
-            config,
-            suites=args.suite or ["all"],
-            seed=args.seed if args.seed is not None else 7,
-            reference_repeats=args.reference_repeats,
-            max_concurrency=args.max_concurrency,
-            command="demo",
+        prepared = _prepared(
+            args,
+            lambda: build_plan(
+                config,
+                suites=args.suite or ["all"],
+                seed=args.seed if args.seed is not None else 7,
+                reference_repeats=args.reference_repeats,
+                max_concurrency=args.max_concurrency,
+                command="demo",
+            ),
         )
+        if isinstance(prepared, int):
+            return prepared
+        plan, info = prepared
         return _launch(args, config, plan, info)
     finally:
         server.stop()

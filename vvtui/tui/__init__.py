@@ -1,0 +1,99 @@
+"""The Textual front end. Entry points for the CLI: `run_app` (a live run), `view_snapshot` (a
+saved run, replayed) and `show_error` (a readable screen for a config or probe file that cannot
+be used). Textual is imported only when one of them is called."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vvtui.errors import VvtuiError
+    from vvtui.model import RunInfo, Snapshot
+    from vvtui.runner.core import RunPlan
+    from vvtui.tui.app import AppOptions
+    from vvtui.tui.controller import RunController
+
+
+def app_options(config: Any, export_dir: Path) -> AppOptions:
+    from vvtui.tui.app import AppOptions
+    from vvtui.tui.prefs import default_state_path
+    from vvtui.tui.themes import shipped_themes_dir, user_themes_dir
+
+    return AppOptions(
+        export_dir=export_dir,
+        config_theme=getattr(config, "theme", None),
+        keymap=dict(getattr(config, "keymap", None) or {}),
+        state_path=default_state_path(),
+        theme_dirs=[shipped_themes_dir(), user_themes_dir()],
+    )
+
+
+def run_app(
+    *,
+    config: Any,
+    plan: RunPlan,
+    info: RunInfo,
+    out: Path | None,
+    export_dir: Path,
+    resume_from: Snapshot | None = None,
+) -> int:
+    """Run `plan` in the TUI. Returns the exit code (0 unless the app failed)."""
+    from vvtui.tui.app import VvtuiApp
+    from vvtui.tui.controller import RunController, RunSpec
+
+    controller = RunController(
+        spec=RunSpec(plan, info, resume_from), out=out, export_dir=export_dir
+    )
+    app = VvtuiApp(controller, app_options(config, export_dir))
+    code = app.run()
+    keep_results(app, controller)
+    # A crash (Textual prints its traceback) leaves return_code set; keep_results ran anyway.
+    return int(app.return_code or code or 0)
+
+
+def view_snapshot(snapshot: Snapshot, *, config: Any, export_dir: Path) -> int:
+    """Open a saved snapshot in the TUI (no requests are made)."""
+    from vvtui.tui.app import VvtuiApp
+    from vvtui.tui.controller import RunController
+
+    if not snapshot.scores:
+        from vvtui.scoring import score_snapshot
+
+        print("vvtui: scoring the snapshot…", file=sys.stderr)
+        snapshot.scores = score_snapshot(snapshot).to_dict()
+    controller = RunController(snapshot=snapshot, export_dir=export_dir)
+    app = VvtuiApp(controller, app_options(config, export_dir))
+    code = app.run()
+    return int(app.return_code or code or 0)
+
+
+def keep_results(app: Any, controller: RunController) -> None:
+    """After the app closed: whatever was gathered and not saved goes to disk, scored — to
+    `--out` when given, else to the export folder, unless the user chose to drop it."""
+    from vvtui.runner.session import default_snapshot_path
+
+    target: Path | None = None
+    if controller.out_path is not None and not controller.saved:
+        target = controller.out_path
+    elif controller.unsaved and not getattr(app, "discarded", False):
+        target = default_snapshot_path(controller.export_dir)
+    if target is None:
+        return
+    print("vvtui: scoring and saving what was gathered…", file=sys.stderr)
+    written = controller.save_after_exit(target)
+    if written is not None:
+        snap = controller.snapshot or (controller.session.snapshot if controller.session else None)
+        n = len(snap.results) if snap is not None else 0
+        state = "complete" if snap is not None and snap.run.complete else "incomplete"
+        print(f"vvtui: snapshot: {written} ({n} results, {state})", file=sys.stderr)
+
+
+def show_error(error: VvtuiError) -> int:
+    """A full-screen explanation of `error` (a broken config or probe file); returns its exit
+    code once the user leaves."""
+    from vvtui.tui.screens.error import ErrorApp
+
+    code = ErrorApp(error).run()
+    return int(code if code is not None else error.exit_code)

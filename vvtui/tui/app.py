@@ -1,0 +1,351 @@
+"""The Textual app: wiring only. Themes, keymap, command palette, global actions (quit, help,
+export, screenshot, theme) and the decisions around leaving with unsaved results; the run screen
+and the run controller do the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.theme import Theme
+
+from vvtui.redact import redact
+from vvtui.tui.controller import RunController
+from vvtui.tui.keymap import binding_ids, check_keymap, keys_for
+from vvtui.tui.prefs import Prefs, initial_theme, load_prefs, save_prefs
+from vvtui.tui.screens.help import HelpFacts, HelpScreen, key_rows
+from vvtui.tui.screens.main import MainScreen
+from vvtui.tui.screens.unsaved import DISCARD, SAVE, UnsavedScreen
+from vvtui.tui.themes import VARIABLE_DEFAULTS, load_themes, resolve_theme
+
+
+@dataclass
+class AppOptions:
+    export_dir: Path
+    config_theme: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)
+    # The prefs file (remembered theme); None remembers nothing (tests).
+    state_path: Path | None = None
+    # Theme folders, later ones overriding earlier ones by name.
+    theme_dirs: list[Path] = field(default_factory=list)
+    # Seconds "follow" stays on a probe before moving to the live one.
+    follow_dwell_s: float = 1.5
+
+
+def report_crash(app: App[int], error: BaseException | None) -> None:
+    """What Textual's `_fatal_error` does, minus the locals, through the redactor."""
+    import sys
+
+    from rich.text import Text
+
+    from vvtui.cli.redacting import redacted_traceback
+
+    error = error or sys.exc_info()[1]
+    text = redacted_traceback(error) if error is not None else "vvtui: internal error\n"
+    app.bell()
+    app._exit_renderables.append(Text(text))
+    app._close_messages_no_wait()
+
+
+class VvtuiApp(App[int]):
+    TITLE = "vvtui"
+    BINDINGS: ClassVar = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks before dropping results)"),
+        Binding(
+            "f1,question_mark", "help", "Help", id="help", key_display="?", tooltip="Keys, marks"
+        ),
+        Binding("e", "export", "Export", id="export", tooltip="Write snapshot JSON + Markdown"),
+        Binding("s", "screenshot", "Screenshot", id="screenshot", tooltip="Save an SVG"),
+        Binding("t", "pick_theme", "Theme", id="theme", tooltip="Pick a theme"),
+    ]
+
+    def __init__(self, controller: RunController, options: AppOptions) -> None:
+        super().__init__()
+        self.controller = controller
+        self.options = options
+        self.keymap_overrides: dict[str, str] = {}
+        self.theme_sources: dict[str, Path] = {}
+        self._persisted_theme: str | None = None
+        self._quitting = False
+        self._rerun_pending = False
+        self._discarded = False
+        self.main_screen: MainScreen | None = None
+        self._crash: BaseException | None = None
+
+    # ------------------------------------------------------------------ setup
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(VARIABLE_DEFAULTS)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual race: a command palette closed (esc) while its search worker still runs makes
+        # that worker fail to find the palette's list, and a failed worker ends the app. Nothing
+        # is wrong but the palette is gone: do not take the run down with it.
+        from textual.css.query import NoMatches
+        from textual.worker import WorkerFailed
+
+        if (
+            isinstance(error, WorkerFailed)
+            and isinstance(error.error, NoMatches)
+            and "CommandPalette" in str(error.error)
+        ):
+            self.log.warning("ignored a closed command palette's search:", error.error)
+            return
+        self._crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        # Textual's crash report prints a traceback with local variables, which can hold
+        # request headers: print the redacted traceback, without locals, instead.
+        report_crash(self, self._crash)
+
+    def on_mount(self) -> None:
+        self._setup_themes()
+        self._setup_keymap()
+        self.main_screen = MainScreen(self.controller, follow_dwell_s=self.options.follow_dwell_s)
+        self.push_screen(self.main_screen)
+
+    def _setup_themes(self) -> None:
+        loaded = load_themes(self.options.theme_dirs)
+        for theme in loaded.themes.values():
+            self.register_theme(theme)
+        self.theme_sources = dict(loaded.sources)
+        if loaded.errors:
+            self.notify(
+                "\n".join(redact(e) for e in loaded.errors),
+                title=f"{len(loaded.errors)} theme file(s) ignored",
+                severity="error",
+                timeout=15,
+            )
+        prefs = load_prefs(self.options.state_path)
+        wanted = initial_theme(self.options.config_theme, prefs)
+        name, notice = resolve_theme(wanted, self.available_themes)
+        if notice:
+            self.notify(notice, title="theme", severity="warning", timeout=8)
+        self._persisted_theme = prefs.theme if prefs.theme == name else name
+        self.theme = name
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if theme.name == self._persisted_theme:
+            return
+        self._persisted_theme = theme.name
+        try:
+            save_prefs(
+                self.options.state_path, Prefs(theme.name, config_theme=self.options.config_theme)
+            )
+        except OSError as exc:
+            self.notify(f"could not remember the theme: {exc}", severity="warning")
+
+    def _setup_keymap(self) -> None:
+        known = binding_ids([self.BINDINGS, MainScreen.BINDINGS])
+        good, problems = check_keymap(self.options.keymap, known)
+        self.keymap_overrides = good
+        if good:
+            self.set_keymap(good)
+        if problems:
+            self.notify("\n".join(problems), title="keymap", severity="warning", timeout=10)
+
+    # ------------------------------------------------------------------ palette
+
+    def _action(self, action: str) -> partial[object]:
+        return partial(self.run_action, action)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("run: restart", "Run the same probes again", self._action("rerun"))
+        yield SystemCommand("run: cancel", "Stop the run, keep results", self._action("cancel"))
+        yield SystemCommand(
+            "export: snapshot", "Write snapshot JSON + Markdown", self._action("export")
+        )
+        yield SystemCommand("export: screenshot", "Save an SVG", self._action("screenshot"))
+        main = self.main_screen
+        if main is not None:
+            for title, help_text, action in (
+                ("view: toggle diff highlighting", "Show/hide disagreement", "toggle_diff"),
+                ("view: next probe", "Show the next probe", "next_probe"),
+                ("view: previous probe", "Show the previous probe", "prev_probe"),
+                ("view: follow the live probe", "Follow the run", "follow"),
+                (
+                    "view: only disagreements",
+                    "List probes where endpoints disagree",
+                    "only_disagreements",
+                ),
+                ("view: probe list", "Show or hide the probe list", "toggle_probes"),
+                ("view: sort scoreboard", "Cycle the scoreboard's order", "sort"),
+            ):
+                yield SystemCommand(title, help_text, partial(main.run_action, action))
+        yield SystemCommand("view: help", "Keys, marks and where files go", self._action("help"))
+        for name in sorted(self.available_themes):
+            yield SystemCommand(f"theme: {name}", "Switch theme", partial(self._set_theme, name))
+        yield SystemCommand("app: quit", "Quit vvtui", self._action("quit"))
+
+    def _set_theme(self, name: str) -> None:
+        self.theme = name
+
+    # ------------------------------------------------------------------ actions
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        bindings = [(b, keys_for(b, self.keymap_overrides)) for b in self._all_bindings()]
+        facts = HelpFacts(
+            keys=key_rows(bindings),
+            export_dir=str(self.options.export_dir),
+            out=None if self.controller.out is None else str(self.controller.out),
+            state_path=None if self.options.state_path is None else str(self.options.state_path),
+            theme_dirs=[str(d) for d in self.options.theme_dirs],
+            replay=self.controller.replay,
+        )
+        self.push_screen(HelpScreen(facts))
+
+    def _all_bindings(self) -> list[Binding]:
+        return [b for b in [*self.BINDINGS, *MainScreen.BINDINGS] if isinstance(b, Binding)]
+
+    def action_pick_theme(self) -> None:
+        self.search_themes()
+
+    def action_rerun(self) -> None:
+        self.request_rerun()
+
+    def action_cancel(self) -> None:
+        if self.main_screen is not None:
+            self.main_screen.action_cancel_run()
+
+    async def action_export(self) -> None:
+        self.notify("exporting…", timeout=2)
+        try:
+            paths = await self.controller.export()
+        except OSError as exc:
+            self.notify(redact(str(exc)), title="export failed", severity="error")
+            return
+        if not paths:
+            self.notify("nothing to export yet", severity="warning")
+            return
+        from vvtui.tui.controller import markdown_renderer
+
+        note = "" if markdown_renderer() else "\n(Markdown report: not in this build yet)"
+        self.notify("\n".join(str(p) for p in paths) + note, title="exported", timeout=10)
+
+    def action_screenshot(self) -> None:
+        folder = self.options.export_dir
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            path = self.save_screenshot(filename=f"vvtui-{stamp}.svg", path=str(folder))
+        except OSError as exc:
+            self.notify(redact(str(exc)), title="screenshot failed", severity="error")
+            return
+        self.notify(path, title="screenshot saved", timeout=10)
+
+    async def action_quit(self) -> None:
+        controller = self.controller
+        if self._quitting:
+            self.exit(0)  # asked twice: leave now (run_app still saves what was gathered)
+            return
+        if controller.running:
+            self._quitting = True
+            controller.cancel()
+            self.notify("stopping the run and saving what was gathered… (q again: leave now)")
+            return
+        self._leave_when_saved()
+
+    def _leave_when_saved(self) -> None:
+        controller = self.controller
+        if not controller.unsaved:
+            self.exit(0)
+            return
+        n = len(controller.model.results)
+        question = (
+            f"{n} answers of this run are not saved in any file.\n"
+            f"Save the snapshot (and report) to {self.options.export_dir} before quitting?"
+        )
+
+        def chosen(choice: str | None) -> None:
+            self._quitting = False
+            if choice == SAVE:
+                self.run_worker(self._save_then(lambda: self.exit(0)), group="save")
+            elif choice == DISCARD:
+                self._discarded = True
+                self.exit(0)
+
+        self.push_screen(UnsavedScreen(question, "quit"), chosen)
+
+    async def _save_then(self, then: object) -> None:
+        await self.action_export()
+        if not self.controller.unsaved and callable(then):
+            then()
+
+    def request_rerun(self) -> None:
+        controller = self.controller
+        if controller.replay:
+            self.notify(
+                "this is a saved snapshot; to run again use `vvtui run` (or --resume)",
+                severity="warning",
+            )
+            return
+        if controller.running:
+            self._rerun_pending = True
+            controller.cancel()
+            self.notify("stopping this run before starting again…")
+            return
+        if controller.unsaved:
+            question = (
+                "The answers of the last run are not saved in any file.\n"
+                f"Save them to {self.options.export_dir} before running again?"
+            )
+
+            def chosen(choice: str | None) -> None:
+                if choice == SAVE:
+                    self.run_worker(self._save_then(self._start_rerun), group="save")
+                elif choice == DISCARD:
+                    self._start_rerun()
+
+            self.push_screen(UnsavedScreen(question, "re-run"), chosen)
+            return
+        self._start_rerun()
+
+    def _start_rerun(self) -> None:
+        assert self.main_screen is not None
+        self.controller.start(self.main_screen)
+        self.main_screen.restart_view()
+        self.notify(f"run {self.controller.runs} started (same probes, same seed)", timeout=3)
+
+    # ------------------------------------------------------------------ run events
+
+    def run_phase_changed(self, phase: str, final: bool) -> None:
+        """Called by the main screen when the run changes phase."""
+        controller = self.controller
+        model = controller.model
+        if phase == "failed":
+            self.notify(model.error or "the run failed", title="run failed", severity="error")
+        if not final:
+            return
+        if phase in ("finished", "cancelled"):
+            where = (
+                f"\nsnapshot: {controller.out_path}"
+                if controller.out_path is not None and controller.saved
+                else "\nnot saved yet: e exports it"
+            )
+            self.notify(
+                f"{len(model.results)} answers, scored{where}",
+                title=f"run {phase}",
+                severity="information" if phase == "finished" else "warning",
+                timeout=8,
+            )
+        if self._rerun_pending:
+            self._rerun_pending = False
+            self.request_rerun()
+        elif self._quitting:
+            self._leave_when_saved()
+
+    @property
+    def discarded(self) -> bool:
+        """The user chose to leave without saving."""
+        return self._discarded

@@ -1,0 +1,80 @@
+"""How numbers read on screen. One place, so the scoreboard, the panes and the tests agree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vvtui.scoring import EndpointScore
+
+MISSING = "–"
+SPARK = "▁▂▃▄▅▆▇█"
+
+MARK_GLYPHS = {
+    "pass": "✓",
+    "fail": "✗",
+    "diverged": "≠",
+    "error": "!",
+    "pending": "·",
+}
+VERDICT_GLYPHS = {"faithful": "✓", "degraded": "✗", "inconclusive": "?", "reference": "★"}
+
+
+def fidelity(score: EndpointScore) -> str:
+    if score.fidelity is None:
+        return MISSING
+    if score.ci_low is None or score.ci_high is None:
+        return f"{score.fidelity:.1f}"
+    return f"{score.fidelity:.1f} [{score.ci_low:.0f}–{score.ci_high:.0f}]"
+
+
+def percent(value: float | None) -> str:
+    return MISSING if value is None else f"{100 * value:.0f}%"
+
+
+def ratio(value: float | None, digits: int = 2) -> str:
+    return MISSING if value is None else f"{value:.{digits}f}"
+
+
+def kl(value: float | None) -> str:
+    if value is None:
+        return MISSING
+    return f"{value:.3f}" if value >= 0.001 or value == 0 else f"{value:.1e}"
+
+
+def millis(seconds: float | None) -> str:
+    return MISSING if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+def rate(value: float | None) -> str:
+    return MISSING if value is None else f"{value:.0f}"
+
+
+def cost(usd: float | None) -> str:
+    if usd is None:
+        return MISSING
+    return f"${usd:.4f}" if usd < 10 else f"${usd:,.2f}"
+
+
+def sparkline(values: Sequence[float], width: int, low: float = 0.0, high: float = 100.0) -> str:
+    """The last `width` values (resampled when longer) as block characters on a fixed scale, so
+    two endpoints' lines can be compared by eye."""
+    if not values or width <= 0:
+        return ""
+    if len(values) > width:
+        step = len(values) / width
+        values = [values[min(len(values) - 1, int((i + 1) * step) - 1)] for i in range(width)]
+    span = high - low or 1.0
+    top = len(SPARK) - 1
+    out = []
+    for v in values:
+        level = round((min(high, max(low, v)) - low) / span * top)
+        out.append(SPARK[level])
+    return "".join(out)
+
+
+def truncate(text: str, width: int) -> str:
+    """One line of at most `width` characters, with an ellipsis when cut."""
+    line = " ".join(text.split())
+    if width <= 0:
+        return ""
+    return line if len(line) <= width else line[: max(0, width - 1)] + "…"

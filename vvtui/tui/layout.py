@@ -1,0 +1,37 @@
+"""How many panes across and down, for a number of endpoints and the room there is."""
+
+from __future__ import annotations
+
+import math
+
+# A pane this wide shows its whole footer (TTFT, tok/s, cost; fidelity, verdict and trend) and
+# this tall a few lines of answer: panes stay side by side while they keep this much room.
+COMFORT_WIDTH = 40
+COMFORT_HEIGHT = 10
+# Below these a pane stops being readable at all.
+MIN_PANE_WIDTH = 28
+MIN_PANE_HEIGHT = 7
+# The probe list is shown by default only when the panes keep enough room beside it.
+SIDEBAR_WIDTH = 34
+SIDEBAR_MIN_SCREEN = 150
+
+
+def grid_shape(n: int, width: int, height: int) -> tuple[int, int]:
+    """(columns, rows) for `n` panes in `width` × `height` cells: the fewest rows that keep every
+    pane comfortable; failing that, the fewest rows that keep them readable; balanced rows."""
+    if n <= 0:
+        return 1, 1
+    shapes = [(math.ceil(n / rows), rows) for rows in range(1, n + 1)]
+    for min_w, min_h in ((COMFORT_WIDTH, COMFORT_HEIGHT), (MIN_PANE_WIDTH, MIN_PANE_HEIGHT)):
+        for cols, rows in shapes:
+            if width // cols >= min_w and height // rows >= min_h:
+                return cols, rows
+    # Nothing is readable: keep the width, let the grid grow taller than the screen.
+    for cols, rows in shapes:
+        if width // cols >= MIN_PANE_WIDTH:
+            return cols, rows
+    return 1, n
+
+
+def sidebar_by_default(screen_width: int) -> bool:
+    return screen_width >= SIDEBAR_MIN_SCREEN

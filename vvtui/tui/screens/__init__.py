@@ -1,0 +1,1 @@
+"""Screens: the run (main), help, unsaved-results question, and the error screen."""

@@ -1,0 +1,454 @@
+"""The run screen: endpoint panes side by side, the probe list, the scoreboard.
+
+Drawing is paced by two timers, never by the runner: a frame timer (20 fps) flushes the text
+that streamed into the model since the last frame into the visible panes; scoring runs in short
+slices when results arrive (merged `ResultsArrived` messages), and a score tick pushes what the
+scores changed to the screen a little at a time.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from vvtui.model import Probe
+from vvtui.tui import format as fmt
+from vvtui.tui.document import LiveText, build_result_doc
+from vvtui.tui.layout import SIDEBAR_WIDTH, grid_shape, sidebar_by_default
+from vvtui.tui.messages import ResultsArrived, RunPhaseChanged
+from vvtui.tui.widgets.navigator import ProbeNavigator
+from vvtui.tui.widgets.pane import EndpointPane
+from vvtui.tui.widgets.scoreboard import Scoreboard
+
+if TYPE_CHECKING:
+    from vvtui.tui.app import VvtuiApp
+    from vvtui.tui.controller import RunController
+    from vvtui.tui.state import RunModel
+
+# Streaming text is drawn at the frame rate; scores, marks and scoreboard rows at the score tick.
+FRAME_S = 1 / 20
+SCORE_TICK_S = 0.4
+BOARD_ROWS_PER_TICK = 4
+
+PHASE_TEXT = {
+    "idle": ("starting", "dim"),
+    "running": ("running", "$accent"),
+    "scoring": ("scoring", "$warning"),
+    "finished": ("finished", "$success"),
+    "cancelled": ("cancelled", "$warning"),
+    "failed": ("failed", "b $error"),
+}
+
+
+def prompt_line(probe: Probe) -> str:
+    """The last user message of a probe, on one line (what the endpoints were asked)."""
+    for message in reversed(probe.messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):
+                content = " ".join(
+                    str(part.get("text", "")) for part in content if isinstance(part, dict)
+                )
+            return " ".join(str(content or "").split())
+    return ""
+
+
+def progress_bar(done: int, total: int, width: int = 12) -> str:
+    if total <= 0:
+        return "░" * width
+    filled = round(width * min(1.0, done / total))
+    return "█" * filled + "░" * (width - filled)
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar = [
+        Binding("r", "rerun", "Re-run", id="rerun", tooltip="Run the same probes again"),
+        Binding("c", "cancel_run", "Cancel", id="cancel", tooltip="Stop the run, keep results"),
+        Binding("n", "next_probe", "Next", id="next-probe", tooltip="Show the next probe"),
+        Binding("p", "prev_probe", "Prev", id="prev-probe", tooltip="Show the previous probe"),
+        Binding("d", "toggle_diff", "Diff", id="diff", tooltip="Toggle disagreement highlights"),
+        Binding("f", "follow", "Follow", id="follow", show=False, tooltip="Follow the live probe"),
+        Binding(
+            "o",
+            "only_disagreements",
+            "Disagree only",
+            id="only-disagreements",
+            show=False,
+            tooltip="List only probes where endpoints disagree",
+        ),
+        Binding(
+            "b", "toggle_probes", "Probes", id="probe-list", show=False, tooltip="Show/hide probes"
+        ),
+        Binding("S", "sort", "Sort", id="sort", show=False, tooltip="Cycle the scoreboard's order"),
+    ]
+
+    DEFAULT_CSS = """
+    MainScreen { layout: vertical; }
+    #runbar { height: 1; padding: 0 1; background: $panel; }
+    #prompt { height: 1; padding: 0 1; color: $text-muted; }
+    #body { height: 1fr; }
+    #sidebar { width: SIDEBAR; border-right: vkey $panel-lighten-1; }
+    #sidebar.-hidden { display: none; }
+    #sidebar-title { height: 1; padding: 0 1; color: $text-muted; background: $panel; }
+    #navigator { padding: 0 1; }
+    #main { width: 1fr; }
+    #panes { height: 1fr; grid-gutter: 0 0; }
+    """.replace("SIDEBAR", str(SIDEBAR_WIDTH))
+
+    def __init__(self, controller: RunController, *, follow_dwell_s: float = 1.5) -> None:
+        super().__init__()
+        self.controller = controller
+        self.follow_dwell_s = follow_dwell_s
+        model = controller.model
+        self.probe_id = model.probe_ids[0] if model.probe_ids else ""
+        self.sample = 0
+        self.follow = not controller.replay
+        self.diff = True
+        self._switched_at = 0.0
+        self._sidebar_choice: bool | None = None
+        self._shown_docs: dict[str, object] = {}
+        self._runbar_key: tuple[object, ...] = ()
+        # Score changes waiting for their turn on screen (see _score_tick).
+        self._stats_due: set[str] = set()
+        self._board_due: set[str] = set()
+        self._marks_due: set[str] = set()
+        self._tick = 0
+        self._board_next = 0
+
+    @property
+    def model(self) -> RunModel:
+        return self.controller.model
+
+    @property
+    def vv_app(self) -> VvtuiApp:
+        return self.app  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        model = self.model
+        yield Static(id="runbar")
+        yield Static(id="prompt")
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield Static(self._sidebar_title(), id="sidebar-title")
+                yield ProbeNavigator(model.probe_ids, model.endpoint_names, id="navigator")
+            with Vertical(id="main"):
+                with Grid(id="panes"):
+                    for i, info in enumerate(model.endpoints):
+                        yield EndpointPane(info, reference=info.name == model.reference, index=i)
+                yield Scoreboard(model.endpoint_names, id="scoreboard")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(FRAME_S, self._frame, name="frame")
+        self.set_interval(SCORE_TICK_S, self._score_tick, name="score")
+        self._apply_sidebar()
+        self._reset_view()
+        if not self.controller.replay and not self.controller.runs:
+            self.controller.start(self)
+
+    def on_resize(self) -> None:
+        self._apply_sidebar()
+
+    def _sidebar_title(self) -> str:
+        # One mark per pane, in pane order: the digits are the panes' numbers.
+        digits = "".join(str((i + 1) % 10) for i in range(len(self.model.endpoint_names)))
+        return f"{digits} probe"
+
+    def _apply_sidebar(self) -> None:
+        show = self._sidebar_choice
+        if show is None:
+            show = sidebar_by_default(self.size.width or self.app.size.width)
+        self.query_one("#sidebar").set_class(not show, "-hidden")
+        self._layout_grid(show)
+
+    def _layout_grid(self, sidebar: bool) -> None:
+        size = self.size if self.size.width else self.app.size
+        n = len(self.model.endpoints)
+        width = size.width - (SIDEBAR_WIDTH if sidebar else 0)
+        # What is left for the panes: the screen less run bar, prompt, footer and scoreboard.
+        height = size.height - 3 - (n + 1)
+        cols, rows = grid_shape(n, width, height)
+        grid = self.query_one("#panes", Grid)
+        if (grid.styles.grid_size_columns, grid.styles.grid_size_rows) != (cols, rows):
+            grid.styles.grid_size_columns = cols
+            grid.styles.grid_size_rows = rows
+
+    def _reset_view(self) -> None:
+        """Show the current model from scratch (first mount, or after a re-run)."""
+        model = self.model
+        self._shown_docs.clear()
+        self._stats_due.clear()
+        self._board_due.clear()
+        self._marks_due.clear()
+        navigator = self.query_one(ProbeNavigator)
+        navigator.marks = {pid: model.marks(pid) for pid in model.probe_ids}
+        navigator.set_filter(navigator.only_disagreements)
+        navigator.show_probe(self.probe_id)
+        self.query_one(Scoreboard).update_scores(dict(model.scores))
+        for pane in self.query(EndpointPane):
+            pane.set_stats(model.scores.get(pane.info.name), model.history(pane.info.name))
+        self._show_probe(self.probe_id, force=True)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _panes(self) -> list[EndpointPane]:
+        return list(self.query(EndpointPane))
+
+    def _frame(self) -> None:
+        model = self.model
+        if self.follow and model.running:
+            self._follow()
+        for pane in self._panes():
+            slot = (pane.info.name, self.probe_id, self.sample)
+            if slot in model.dirty_slots or isinstance(pane.answer.doc, LiveText):
+                self._draw_pane(pane)
+            pane.sync()
+        model.dirty_slots.clear()
+        self._draw_runbar()
+
+    def _follow(self) -> None:
+        frontier = self.model.frontier
+        if frontier is None or frontier == self.probe_id:
+            return
+        if time.monotonic() - self._switched_at < self.follow_dwell_s:
+            return
+        self._show_probe(frontier)
+
+    def _draw_pane(self, pane: EndpointPane) -> None:
+        model = self.model
+        name = pane.info.name
+        slot = (name, self.probe_id, self.sample)
+        status = model.slot_status(slot)
+        result = model.results.get(slot)
+        note = ""
+        if result is not None:
+            comparison = model.comparison(name, self.probe_id, self.sample)
+            is_ref = name == model.reference
+            key = (id(result), id(comparison), self.diff, is_ref)
+            if self._shown_docs.get(name) != key:
+                doc = build_result_doc(result, None if is_ref else comparison, diff=self.diff)
+                pane.show(doc)
+                self._shown_docs[name] = key
+            pane.set_upstream(result.upstream_provider)
+            note = self._mark_note(name, comparison)
+        else:
+            self._shown_docs.pop(name, None)
+            stream = model.streams.get(slot)
+            if stream is not None:
+                if name != model.reference and self.diff:
+                    ref = model.reference_text(self.probe_id, self.sample)
+                    if ref:
+                        stream.compare_with(ref)
+                pane.show(stream)
+                if stream.mark is not None and self.diff:
+                    note = "[b $vv-mark-diverged]≠[/]"  # parted from the reference so far
+            else:
+                placeholder = {
+                    "waiting": "waiting for its turn…",
+                    "cancelled": "not asked: the run was cancelled",
+                }.get(status.state, "")
+                pane.show(None, placeholder)
+        pane.set_status(status, note)
+
+    def _mark_note(self, name: str, comparison: object) -> str:
+        mark = self.model.marks(self.probe_id).get(name, "pending")
+        if comparison is None:
+            return ""
+        glyph = fmt.MARK_GLYPHS.get(mark, "")
+        style = {
+            "pass": "$vv-mark-pass",
+            "fail": "$vv-mark-fail",
+            "diverged": "$vv-mark-diverged",
+            "error": "$vv-mark-error",
+        }.get(mark, "dim")
+        text = f"{glyph} {mark}"
+        fd = getattr(comparison, "first_divergence", None)
+        if mark == "diverged" and fd is not None:
+            text = f"{glyph} at token {fd}"
+        elif mark == "fail":
+            checks = getattr(comparison, "checks", [])
+            text = f"{glyph} checks {sum(c.passed for c in checks)}/{len(checks)}"
+        return f"[b {style}]{text}[/]"
+
+    def _draw_runbar(self) -> None:
+        model = self.model
+        probe = model.probe_by_id.get(self.probe_id)
+        index = model.probe_ids.index(self.probe_id) + 1 if probe else 0
+        key = (self.probe_id, model.phase, model.done, model.total, self.follow, self.diff)
+        if key == self._runbar_key:
+            return
+        self._runbar_key = key
+        phase, style = PHASE_TEXT.get(model.phase, (model.phase, ""))
+        kind = f" · {probe.kind}" if probe else ""
+        mode = "follow" if self.follow else "browse"
+        parts = [
+            ("vvtui ", "b $primary"),
+            (f"probe {index}/{len(model.probe_ids)} ", ""),
+            (self.probe_id, "b"),
+            (kind, "dim"),
+            ("   ", ""),
+            (f"{mode} · diff {'on' if self.diff else 'off'}   ", "dim"),
+            (f"{model.done}/{model.total} ", ""),
+            (progress_bar(model.done, model.total), "$accent"),
+            ("  ", ""),
+            (phase, style),
+        ]
+        if model.error:
+            parts.append((f": {fmt.truncate(model.error, 60)}", "$error"))
+        self.query_one("#runbar", Static).update(Content.assemble(*parts), layout=False)
+        prompt = prompt_line(probe) if probe else ""
+        tools = (
+            [t.get("function", {}).get("name", "") for t in (probe.tools or [])] if probe else []
+        )
+        if tools:
+            prompt += f"   (tools: {', '.join(tools)})"
+        self.query_one("#prompt", Static).update(
+            Content(f"› {fmt.truncate(prompt, 400)}"), layout=False
+        )
+
+    def _show_probe(self, probe_id: str, force: bool = False) -> None:
+        if probe_id not in self.model.probe_by_id:
+            return
+        if probe_id == self.probe_id and not force:
+            return
+        self.probe_id = probe_id
+        self.sample = 0
+        self._switched_at = time.monotonic()
+        self._shown_docs.clear()
+        self.query_one(ProbeNavigator).show_probe(probe_id)
+        for pane in self._panes():
+            self._draw_pane(pane)
+            pane.sync()
+        self._draw_runbar()
+
+    # ------------------------------------------------------------------ scores
+
+    def _score_tick(self) -> None:
+        """Push what scoring changed to the screen, in small portions while running: the panes'
+        stats and the probe marks take turns, and the scoreboard repaints at most
+        BOARD_ROWS_PER_TICK rows per tick (a row is a dozen Rich-rendered cells, ~5 ms here):
+        all of it in one frame would stall the loop for that frame."""
+        model = self.model
+        model.score_pending()
+        self._stats_due |= model.dirty_endpoints
+        self._board_due |= model.dirty_endpoints
+        self._marks_due |= model.dirty_probes
+        model.dirty_endpoints.clear()
+        model.dirty_probes.clear()
+        self._tick += 1
+        turn = self._tick % 2
+        everything = not model.running
+        if self._stats_due and (everything or turn == 0):
+            for pane in self._panes():
+                name = pane.info.name
+                if name in self._stats_due:
+                    pane.set_stats(model.scores.get(name), model.history(name))
+            self._stats_due.clear()
+        if self._board_due:
+            all_names = model.endpoint_names
+            # Round robin from where the last tick stopped, so no row waits behind the others.
+            start = self._board_next % max(1, len(all_names))
+            rotated = all_names[start:] + all_names[:start]
+            names = [n for n in rotated if n in self._board_due]
+            if not everything:
+                names = names[:BOARD_ROWS_PER_TICK]
+            if names:
+                self._board_next = all_names.index(names[-1]) + 1
+            board = {n: model.scores[n] for n in names if n in model.scores}
+            self.query_one(Scoreboard).update_scores(board)
+            self._board_due.difference_update(names)
+        if self._marks_due and (everything or turn == 1):
+            navigator = self.query_one(ProbeNavigator)
+            navigator.update_marks({pid: model.marks(pid) for pid in self._marks_due})
+            self._marks_due.clear()
+
+    @on(ResultsArrived)
+    def _results_arrived(self, event: ResultsArrived) -> None:
+        # Score now (in a bounded slice) so the scorer keeps up with the run; what the scores
+        # change on screen is pushed by the score tick, at most twice a second.
+        self.model.score_pending()
+
+    @on(RunPhaseChanged)
+    def _phase_changed(self, event: RunPhaseChanged) -> None:
+        self._score_tick()
+        for pane in self._panes():
+            self._draw_pane(pane)
+        self._draw_runbar()
+        self.vv_app.run_phase_changed(event.phase, event.final)
+
+    @on(ProbeNavigator.Picked)
+    def _picked(self, event: ProbeNavigator.Picked) -> None:
+        self.follow = False
+        self._show_probe(event.probe_id)
+
+    # ------------------------------------------------------------------ actions
+
+    def _step(self, delta: int) -> None:
+        navigator = self.query_one(ProbeNavigator)
+        order = navigator.visible() or self.model.probe_ids
+        if self.probe_id in order:
+            i = order.index(self.probe_id) + delta
+        else:
+            i = 0 if delta > 0 else len(order) - 1
+        i = max(0, min(len(order) - 1, i))
+        self.follow = False
+        self._show_probe(order[i])
+
+    def action_next_probe(self) -> None:
+        self._step(+1)
+
+    def action_prev_probe(self) -> None:
+        self._step(-1)
+
+    def action_follow(self) -> None:
+        self.follow = not self.follow
+        self.notify("following the live probe" if self.follow else "follow off", timeout=2)
+        if self.follow and self.model.frontier:
+            self._show_probe(self.model.frontier)
+        self._draw_runbar()
+
+    def action_toggle_diff(self) -> None:
+        self.diff = not self.diff
+        self._show_probe(self.probe_id, force=True)
+
+    def action_only_disagreements(self) -> None:
+        navigator = self.query_one(ProbeNavigator)
+        navigator.set_filter(not navigator.only_disagreements)
+        shown = len(navigator.visible())
+        if navigator.only_disagreements:
+            self.notify(f"{shown} probe(s) where endpoints disagree", timeout=3)
+        else:
+            self.notify("all probes", timeout=2)
+
+    def action_toggle_probes(self) -> None:
+        hidden = self.query_one("#sidebar").has_class("-hidden")
+        self._sidebar_choice = hidden
+        self._apply_sidebar()
+
+    def action_sort(self) -> None:
+        order = self.query_one(Scoreboard).cycle_sort()
+        self.notify(f"scoreboard sorted by {order}", timeout=2)
+
+    def action_rerun(self) -> None:
+        self.vv_app.request_rerun()
+
+    def action_cancel_run(self) -> None:
+        if self.controller.cancel():
+            self.notify("cancelling: answers in flight are kept as cancelled", timeout=3)
+        else:
+            self.notify("no run in progress", severity="warning", timeout=2)
+
+    def restart_view(self) -> None:
+        """After a re-run started: forget what was shown, follow the new run."""
+        self.follow = True
+        self._reset_view()

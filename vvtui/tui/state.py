@@ -1,0 +1,275 @@
+"""The TUI's picture of a run, as plain objects (no Textual): live answers, finished results, the
+incremental Scorer and the scores it reports.
+
+The runner's callback feeds `RunModel.on_event` on the app's loop; it only appends to buffers and
+marks things dirty (O(event)). Widgets read the model on a frame timer. Scoring happens in
+`score_pending`, in bounded slices, so a burst of results never stalls the loop.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from vvtui.model import EndpointInfo, Probe, Result, Snapshot
+from vvtui.redact import redact
+from vvtui.runner.events import (
+    RequestStarted,
+    ResultReady,
+    RunEvent,
+    RunFinished,
+    RunStarted,
+    StreamEvent,
+)
+from vvtui.scoring import EndpointScore, ProbeComparison, Scorer, ScoreReport
+from vvtui.tui.document import LiveText
+
+# (endpoint, probe id, sample): one answer a pane can show. Reference repeats are scored, not shown.
+Slot = tuple[str, str, int]
+
+PHASES = ("idle", "running", "scoring", "finished", "cancelled", "failed")
+
+
+@dataclass(slots=True)
+class SlotStatus:
+    """What a pane header says about one answer."""
+
+    state: str  # waiting | streaming | retrying | done | error | cancelled
+    detail: str = ""
+
+
+@dataclass
+class EndpointProgress:
+    done: int = 0
+    total: int = 0
+    errors: int = 0
+    in_flight: int = 0
+    last_error: str | None = None
+
+
+@dataclass
+class RunModel:
+    probes: list[Probe]
+    endpoints: list[EndpointInfo]
+
+    scorer: Scorer = field(init=False)
+    reference: str = field(init=False)
+    phase: str = "idle"
+    done: int = 0
+    total: int = 0
+    results: dict[Slot, Result] = field(default_factory=dict)
+    streams: dict[Slot, LiveText] = field(default_factory=dict)
+    progress: dict[str, EndpointProgress] = field(default_factory=dict)
+    # Latest scores per endpoint: live while running, the final report's once scored.
+    scores: dict[str, EndpointScore] = field(default_factory=dict)
+    final: ScoreReport | None = None
+    # Results received but not yet given to the Scorer.
+    unscored: list[Result] = field(default_factory=list)
+    # What changed since widgets last looked (they clear these).
+    dirty_slots: set[Slot] = field(default_factory=set)
+    dirty_probes: set[str] = field(default_factory=set)
+    dirty_endpoints: set[str] = field(default_factory=set)
+    # The probe the reference started most recently (what "follow" shows).
+    frontier: str | None = None
+    # Results added since the last time they were saved or exported.
+    unsaved: int = 0
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        self.scorer = Scorer(self.probes, self.endpoints)
+        self._unscored_keys: set[tuple[str, str, int, int]] = set()
+        self.reference = self.scorer.reference or (self.endpoints[0].name if self.endpoints else "")
+        self.probe_by_id = {p.id: p for p in self.probes}
+        self.probe_ids = [p.id for p in self.probes]
+        self.endpoint_names = [e.name for e in self.endpoints]
+        self.progress = {name: EndpointProgress() for name in self.endpoint_names}
+        self.scores = {
+            name: EndpointScore(name=name, reference=name == self.reference)
+            for name in self.endpoint_names
+        }
+        self.scores[self.reference].verdict = "reference"
+
+    # ------------------------------------------------------------------ feeding
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot) -> RunModel:
+        """A finished (or partial) run read back from a snapshot, for replay."""
+        model = cls(list(snapshot.probes), list(snapshot.endpoints))
+        model.total = len(snapshot.results)
+        for result in snapshot.results:
+            model._store(result)
+        model.done = len(snapshot.results)
+        model.unsaved = 0
+        model.score_pending(budget_s=None)
+        if snapshot.scores:
+            model.set_final(ScoreReport.from_dict(snapshot.scores))
+        model.phase = "finished" if snapshot.run.complete else "cancelled"
+        return model
+
+    def on_event(self, event: RunEvent) -> None:
+        """The runner's callback: O(size of the event), no scoring, no drawing."""
+        if isinstance(event, StreamEvent):
+            key = event.key
+            if key.repeat:
+                return
+            slot = (key.endpoint, key.probe_id, key.sample)
+            stream = self.streams.get(slot)
+            if stream is None:
+                stream = self.streams[slot] = LiveText()
+            stream.feed(event.event)
+            self.dirty_slots.add(slot)
+        elif isinstance(event, RequestStarted):
+            key = event.key
+            prog = self.progress.get(key.endpoint)
+            if prog is not None:
+                prog.in_flight += 1
+            if key.repeat:
+                return
+            slot = (key.endpoint, key.probe_id, key.sample)
+            self.streams[slot] = LiveText()
+            self.dirty_slots.add(slot)
+            if key.endpoint == self.reference:
+                self.frontier = key.probe_id
+        elif isinstance(event, ResultReady):
+            result = event.result
+            prog = self.progress.get(result.endpoint)
+            if prog is not None:
+                prog.in_flight = max(0, prog.in_flight - 1)
+            self._store(result)
+            self.done = event.done
+            self.total = max(self.total, event.total)
+        elif isinstance(event, RunStarted):
+            self.start(event.total, event.per_endpoint)
+            for result in event.resumed:
+                self._store(result)
+        elif isinstance(event, RunFinished):
+            self.phase = "cancelled" if event.cancelled else "scoring"
+            for prog in self.progress.values():
+                prog.in_flight = 0
+            self.streams.clear()
+
+    def start(self, total: int, per_endpoint: dict[str, int]) -> None:
+        self.phase = "running"
+        self.total = total
+        self.done = 0
+        for name, n in per_endpoint.items():
+            prog = self.progress.setdefault(name, EndpointProgress())
+            prog.total += n
+
+    def _store(self, result: Result) -> None:
+        self.unscored.append(result)
+        self._unscored_keys.add(result.key)
+        self.unsaved += 1
+        prog = self.progress.get(result.endpoint)
+        if prog is not None:
+            prog.done += 1
+            if result.error is not None:
+                prog.errors += 1
+                prog.last_error = redact(f"{result.error.kind}: {result.error.message}")
+        if result.repeat:
+            return
+        slot = (result.endpoint, result.probe_id, result.sample)
+        self.results[slot] = result
+        self.streams.pop(slot, None)
+        self.dirty_slots.add(slot)
+
+    # ------------------------------------------------------------------ scoring
+
+    def score_pending(self, budget_s: float | None = 0.02) -> bool:
+        """Give queued results to the Scorer until `budget_s` of CPU is spent (None: all).
+        Returns True when scores changed."""
+        if not self.unscored:
+            return False
+        started = time.perf_counter()
+        changed: set[str] = set()
+        probes: set[str] = set()
+        while self.unscored:
+            # Small batches: the Scorer batches logprob work, and a slice stays short.
+            batch, self.unscored = self.unscored[:8], self.unscored[8:]
+            changed |= self.scorer.add_many(batch)
+            for result in batch:
+                probes.add(result.probe_id)
+                self._unscored_keys.discard(result.key)
+            if budget_s is not None and time.perf_counter() - started > budget_s:
+                break
+        if self.final is None:
+            for name in changed:
+                self.scores[name] = self.scorer.endpoint_score(name)
+        self.dirty_endpoints |= changed
+        self.dirty_probes |= probes
+        # A reference answer changes every candidate's comparison on that probe.
+        for pid in probes:
+            for name in self.endpoint_names:
+                for sample in range(max(1, self.probe_by_id[pid].n_samples)):
+                    if (name, pid, sample) in self.results:
+                        self.dirty_slots.add((name, pid, sample))
+        return True
+
+    def set_final(self, report: ScoreReport) -> None:
+        """The canonical scores of the finished run (what the snapshot holds)."""
+        self.final = report
+        for name, score in report.endpoints.items():
+            self.scores[name] = score
+        self.dirty_endpoints |= set(self.endpoint_names)
+        self.dirty_probes |= set(self.probe_ids)
+
+    # ------------------------------------------------------------------ queries
+
+    def marks(self, probe_id: str) -> dict[str, str]:
+        """Endpoint -> pass | fail | diverged | error | pending for one probe."""
+        if self.final is not None:
+            row = self.final.probes.get(probe_id, {})
+            return {
+                name: str(row.get(name, {}).get("mark", "pending")) for name in self.endpoint_names
+            }
+        return self.scorer.probe_marks(probe_id)
+
+    def comparison(self, endpoint: str, probe_id: str, sample: int = 0) -> ProbeComparison | None:
+        """The Scorer's comparison of this answer with the reference's; None until both are
+        scored (scoring them here would stall the frame; the slot is redrawn once they are)."""
+        for name in (endpoint, self.reference):
+            result = self.results.get((name, probe_id, sample))
+            if result is not None and result.key in self._unscored_keys:
+                return None
+        return self.scorer.comparison(endpoint, probe_id, sample)
+
+    def history(self, endpoint: str) -> list[float]:
+        return self.scorer.history(endpoint)
+
+    def slot_status(self, slot: Slot) -> SlotStatus:
+        result = self.results.get(slot)
+        if result is not None:
+            if result.error is not None:
+                return SlotStatus("error", redact(f"{result.error.kind}: {result.error.message}"))
+            return SlotStatus("done")
+        stream = self.streams.get(slot)
+        if stream is not None:
+            if stream.failed is not None:
+                err = stream.failed
+                return SlotStatus("error", redact(f"{err.kind}: {err.message}"))
+            if stream.retry:
+                return SlotStatus("retrying", stream.retry)
+            if stream.tokens == 0:
+                if stream.reasoning_chars:
+                    return SlotStatus("streaming", f"thinking, {stream.reasoning_chars} chars")
+                return SlotStatus("streaming", "…")
+            return SlotStatus("streaming", f"{stream.tokens} tok")
+        if self.phase == "cancelled":
+            return SlotStatus("cancelled", "not asked: the run was cancelled")
+        return SlotStatus("waiting")
+
+    def reference_text(self, probe_id: str, sample: int = 0) -> str | None:
+        slot = (self.reference, probe_id, sample)
+        result = self.results.get(slot)
+        if result is not None:
+            return result.text
+        stream = self.streams.get(slot)
+        return None if stream is None else stream.answer()
+
+    def probe_done(self, probe_id: str) -> bool:
+        """Every endpoint has answered sample 0 of this probe."""
+        return all((name, probe_id, 0) in self.results for name in self.endpoint_names)
+
+    @property
+    def running(self) -> bool:
+        return self.phase == "running"

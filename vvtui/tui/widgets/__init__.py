@@ -1,0 +1,1 @@
+"""Widgets: endpoint panes and their answer view, the scoreboard, the probe navigator."""

@@ -1,0 +1,228 @@
+"""One endpoint's pane: who it is and how its answer is going (header), the answer (body), and
+its run so far (TTFT, tok/s, cost; fidelity with interval and verdict, and its trend).
+
+Every line here has a fixed size and changes on its own: updates repaint that one line without a
+layout pass (`layout=False`). Nothing that changes during a run sits in the border, since a
+border change repaints the whole pane.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from vvtui.model import EndpointInfo
+from vvtui.redact import redact
+from vvtui.scoring import EndpointScore
+from vvtui.tui import format as fmt
+from vvtui.tui.document import Doc, LiveText
+from vvtui.tui.state import SlotStatus
+from vvtui.tui.widgets.answer import AnswerView
+
+STATE_STYLES = {
+    "waiting": "dim",
+    "streaming": "$accent",
+    "retrying": "$warning",
+    "done": "$success",
+    "error": "b $error",
+    "cancelled": "$warning",
+}
+STATE_GLYPHS = {
+    "waiting": "○",
+    "streaming": "●",
+    "retrying": "↻",
+    "done": "✓",
+    "error": "✗",
+    "cancelled": "■",
+}
+# A trend shorter than this says nothing.
+SPARK_MIN = 6
+VERDICT_STYLES = {
+    "faithful": "$vv-mark-pass",
+    "degraded": "$vv-mark-fail",
+    "inconclusive": "$vv-mark-diverged",
+    "reference": "$primary",
+}
+
+
+@dataclass(slots=True)
+class PaneStats:
+    """The endpoint's run so far, from the Scorer (the pane formats, never computes)."""
+
+    ttft_p50: float | None = None
+    tps_p50: float | None = None
+    cost_usd: float | None = None
+    history: tuple[float, ...] = ()
+
+
+def header_line(model: str, status: Content, width: int) -> Content:
+    """`model` on the left, `status` on the right; the model gives way first."""
+    status = status.truncate(max(1, width - 2), ellipsis=True)
+    room = width - status.cell_length - 1
+    if room < 4:
+        return status
+    left = model if len(model) <= room else model[: room - 1] + "…"
+    gap = " " * max(1, width - len(left) - status.cell_length)
+    return Content.assemble((left, "dim"), gap, status)
+
+
+class EndpointPane(Vertical):
+    DEFAULT_CSS = """
+    EndpointPane {
+        border: round $foreground 22%;
+        border-title-color: $text;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+        height: 1fr;
+        min-height: 5;
+        background: $surface;
+    }
+    EndpointPane.-reference { border: round $primary 60%; }
+    EndpointPane.-error { border: round $error; }
+    EndpointPane > .pane-line { height: 1; padding: 0 1; text-wrap: nowrap; }
+    EndpointPane > .pane-stats { color: $text-muted; }
+    """
+
+    def __init__(self, info: EndpointInfo, *, reference: bool, index: int) -> None:
+        # Ids by position: endpoint names may hold characters ids cannot.
+        super().__init__(id=f"pane-{index}", classes="-reference" if reference else "")
+        self.info = info
+        self.reference = reference
+        self._stats = PaneStats()
+        self._score: EndpointScore | None = None
+        self._status_key: tuple[str, str, str] | None = None
+        self._status = Content("")
+        self._upstream: str | None = None
+        self._lines: dict[str, tuple[object, ...]] = {}
+        # Numbered like the navigator's mark columns, so a mark can be traced to its pane.
+        title = f"{index + 1} {info.name}" + (" ★" if reference else "")
+        self.border_title = Content(title)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="pane-line", id="header")
+        yield AnswerView()
+        yield Static("", classes="pane-line pane-stats", id="stats")
+        yield Static("", classes="pane-line pane-stats", id="trend")
+
+    @property
+    def answer(self) -> AnswerView:
+        return self.query_one(AnswerView)
+
+    @property
+    def status_text(self) -> str:
+        return self._status.plain
+
+    def _model_line(self) -> str:
+        parts = [self.info.model]
+        if self._upstream:
+            parts.append(f"via {self._upstream}")
+        if self.info.simulated:
+            label = self.info.labels.get("simulated")
+            parts.append(f"sim: {label}" if label else "simulated")
+        # Labels and router names come from config and servers: scrub them like any shown text.
+        return redact(" · ".join(parts))
+
+    def _inner_width(self) -> int:
+        return max(8, self.size.width - 4)
+
+    # ------------------------------------------------------------------ updates
+
+    def show(self, doc: Doc | LiveText | None, placeholder: str = "") -> None:
+        self.answer.show(doc, placeholder)
+
+    def sync(self) -> bool:
+        return self.answer.sync()
+
+    def set_upstream(self, upstream: str | None) -> None:
+        if upstream != self._upstream:
+            self._upstream = upstream
+            self._render_header()
+
+    def set_status(self, status: SlotStatus, note: str = "") -> None:
+        """Header status for the answer shown: its state ("● streaming 12 tok", "✗ error: http:
+        503 ..."), or once it is done, `note` (its mark, e.g. "≠ at token 3")."""
+        key = (status.state, status.detail, note)
+        if key == self._status_key:
+            return
+        self._status_key = key
+        if status.state == "done" and note:
+            content = Content.from_markup(note)
+        else:
+            glyph = STATE_GLYPHS.get(status.state, "")
+            text = f"{glyph} {status.state}"
+            if status.detail:
+                sep = {"error": ": ", "streaming": " "}.get(status.state, " · ")
+                text += sep + status.detail
+            content = Content.styled(fmt.truncate(text, 200), STATE_STYLES.get(status.state, ""))
+            if note:
+                content = Content.assemble(content, " ", Content.from_markup(note))
+        self._status = content
+        self._render_header()
+        self.set_class(status.state == "error", "-error")
+
+    def _render_header(self) -> None:
+        line = header_line(self._model_line(), self._status, self._inner_width())
+        self.query_one("#header", Static).update(line, layout=False)
+
+    def set_stats(self, score: EndpointScore | None, history: list[float]) -> None:
+        self._score = score
+        if score is not None:
+            self._stats = PaneStats(score.ttft_p50, score.tps_p50, score.cost_usd, tuple(history))
+        self._render_stats()
+
+    def on_resize(self) -> None:
+        self._render_header()
+        self._render_stats()
+
+    def _render_stats(self) -> None:
+        stats = self._stats
+        width = self._inner_width()
+        ttft, tps = fmt.millis(stats.ttft_p50), fmt.rate(stats.tps_p50)
+        cost = fmt.cost(stats.cost_usd)
+        line = f"TTFT {ttft} · {tps} tok/s · {cost}"
+        if len(line) > width:
+            line = f"{ttft.replace(' ', '')} {tps}t/s {cost}"
+        self._set_line("#stats", Content(line))
+        self._set_line("#trend", self._fidelity_line(width))
+
+    def _set_line(self, selector: str, content: Content) -> None:
+        """Update one footer line, unless it would read the same (a repaint costs)."""
+        key = (content.plain, tuple(content.spans))
+        if self._lines.get(selector) != key:
+            self._lines[selector] = key
+            self.query_one(selector, Static).update(content, layout=False)
+
+    def _fidelity_line(self, width: int) -> Content:
+        """Fidelity with its interval, the verdict, then the trend in the room that is left.
+        When room is short the trend goes first, then the verdict's word (its glyph and colour
+        stay)."""
+        score = self._score
+        style = "$vv-mark-pass"
+        if score is not None:
+            style = VERDICT_STYLES.get(score.verdict, style)
+        for reserve in (SPARK_MIN + 1, 0):
+            head = self._subtitle(score, style, width - reserve)
+            room = width - head.cell_length - 1
+            if room >= SPARK_MIN or reserve == 0:
+                break
+        spark = fmt.sparkline(self._stats.history, room) if room >= SPARK_MIN else ""
+        return Content.assemble(head, " ", (spark, style))
+
+    @staticmethod
+    def _subtitle(score: EndpointScore | None, style: str, room: int) -> Content:
+        """Fidelity, interval and verdict, shortened to fit the border."""
+        if score is None or (score.fidelity is None and score.verdict != "reference"):
+            return Content.styled("fidelity –", "dim")
+        glyph = fmt.VERDICT_GLYPHS.get(score.verdict, "")
+        if score.verdict == "reference":
+            return Content.styled(f"{glyph} reference", f"b {style}")
+        value = fmt.fidelity(score)
+        verdict = score.verdict
+        for candidate in (f"{glyph} {verdict}", verdict, verdict[:7] + "."):
+            if len(value) + 1 + len(candidate) <= room:
+                return Content.assemble(f"{value} ", (candidate, f"b {style}"))
+        return Content.assemble(f"{value} ", (glyph, f"b {style}"))

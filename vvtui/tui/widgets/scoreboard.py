@@ -1,0 +1,232 @@
+"""Endpoints × scores, live: a DataTable whose cells are the Scorer's numbers, formatted.
+
+Sort by clicking a column header (again to reverse) or with the sort key, which cycles through
+the useful orders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
+
+from vvtui.scoring import EndpointScore
+from vvtui.tui import format as fmt
+from vvtui.tui.themes import variable_colour
+
+VERDICT_VARS = {
+    "faithful": "vv-mark-pass",
+    "degraded": "vv-mark-fail",
+    "inconclusive": "vv-mark-diverged",
+    "reference": "primary",
+}
+
+
+def _num(value: float | None, missing: float) -> float:
+    return missing if value is None else value
+
+
+# column key, header, formatter, sort key (smaller first), right-aligned
+COLUMNS: list[tuple[str, str, Callable[[EndpointScore], str], Callable[[EndpointScore], Any]]] = [
+    ("endpoint", "endpoint", lambda s: s.name + (" ★" if s.reference else ""), lambda s: s.name),
+    ("fidelity", "fidelity [95% CI]", fmt.fidelity, lambda s: -_num(s.fidelity, -1)),
+    (
+        "verdict",
+        "verdict",
+        lambda s: f"{fmt.VERDICT_GLYPHS.get(s.verdict, '')} {s.verdict}".strip(),
+        lambda s: s.verdict,
+    ),
+    ("accuracy", "acc", lambda s: fmt.percent(s.accuracy), lambda s: -_num(s.accuracy, -1)),
+    ("tool_f1", "tool F1", lambda s: fmt.ratio(s.tool_f1), lambda s: -_num(s.tool_f1, -1)),
+    ("kl", "KL", lambda s: fmt.kl(s.kl_mean), lambda s: _num(s.kl_mean, 1e9)),
+    (
+        "top1",
+        "top-1",
+        lambda s: fmt.percent(s.top1_agreement),
+        lambda s: -_num(s.top1_agreement, -1),
+    ),
+    ("ttft", "TTFT p50", lambda s: fmt.millis(s.ttft_p50), lambda s: _num(s.ttft_p50, 1e9)),
+    ("tps", "tok/s p50", lambda s: fmt.rate(s.tps_p50), lambda s: -_num(s.tps_p50, -1)),
+    ("cost", "cost", lambda s: fmt.cost(s.cost_usd), lambda s: _num(s.cost_usd, 1e9)),
+    ("errors", "err", lambda s: str(s.errors), lambda s: s.errors),
+]
+_BY_KEY = {c[0]: c for c in COLUMNS}
+# Fixed widths (the longest value each column can show): cells then change without resizing
+# the table, which would cost a layout pass per update.
+# With the endpoint names, 8 endpoints fit in 120 columns.
+WIDTHS = {
+    "fidelity": 15,
+    "verdict": 14,
+    "accuracy": 4,
+    "tool_f1": 7,
+    "kl": 7,
+    "top1": 5,
+    "ttft": 8,
+    "tps": 9,
+    "cost": 8,
+    "errors": 3,
+}
+_RIGHT = {"fidelity", "accuracy", "tool_f1", "kl", "top1", "ttft", "tps", "cost", "errors"}
+# What the sort key cycles through.
+SORT_CYCLE = ("plan", "fidelity", "cost", "ttft", "tps")
+
+
+def cell_texts(score: EndpointScore) -> dict[str, str]:
+    """The text of each cell for one endpoint (what tests compare with the Scorer's values)."""
+    return {key: f(score) for key, _, f, _ in COLUMNS}
+
+
+class Scoreboard(DataTable):
+    BINDINGS: ClassVar = []
+
+    DEFAULT_CSS = """
+    Scoreboard {
+        height: auto; max-height: 50%; background: $surface; overflow-x: auto;
+        scrollbar-size-horizontal: 1;
+    }
+    Scoreboard > .datatable--header { text-style: bold; background: $panel; }
+    """
+
+    def __init__(self, names: list[str], *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.names = list(names)
+        self.scores: dict[str, EndpointScore] = {n: EndpointScore(name=n) for n in names}
+        self.sort_column: str = "plan"
+        self._filled = False
+        self.sort_reverse = False
+
+    def on_mount(self) -> None:
+        name_width = max([len("endpoint"), *(len(n) + 2 for n in self.names)])
+        for key, header, _, _ in COLUMNS:
+            label = Text(header, justify="right" if key in _RIGHT else "left")
+            width = max(len(header), WIDTHS.get(key, name_width))
+            self.add_column(label, key=key, width=width)
+        for name in self.names:
+            self.add_row(*self._cells(self.scores[name]), key=name)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+
+    # ------------------------------------------------------------------ cells
+
+    def _var_style(self, name: str, bold: bool = False) -> Style:
+        # DataTable cells are Rich text: theme variables are resolved here, and again on a
+        # theme change.
+        colour = variable_colour(self.app.theme_variables.get(name))
+        return Style(color=None if colour is None else colour.rich_color, bold=bold)
+
+    def _cells(self, score: EndpointScore) -> list[Text]:
+        texts = cell_texts(score)
+        cells = []
+        for key, *_ in COLUMNS:
+            text = Text(texts[key], justify="right" if key in _RIGHT else "left", no_wrap=True)
+            if key == "verdict":
+                text.stylize(self._var_style(VERDICT_VARS.get(score.verdict, "primary"), True))
+            elif key == "endpoint" and score.reference:
+                text.stylize(self._var_style("primary"), len(score.name))
+            elif key == "errors" and score.errors:
+                text.stylize(self._var_style("vv-mark-error", True))
+            cells.append(text)
+        return cells
+
+    def update_scores(self, scores: dict[str, EndpointScore]) -> None:
+        """New scores for some endpoints; cells change in place, the order is kept up to date."""
+        changed = False
+        for name, score in scores.items():
+            if name not in self.scores:
+                continue
+            old = cell_texts(self.scores[name])
+            self.scores[name] = score
+            cells = {
+                key: cell
+                for (key, *_), cell in zip(COLUMNS, self._cells(score), strict=True)
+                if cell.plain != old[key] or not self._filled
+            }
+            if cells:
+                self._set_row(name, cells)
+                changed = True
+        self._filled = True
+        if changed and self.sort_column != "plan":
+            self._apply_sort()
+
+    def _set_row(self, name: str, cells: dict[str, Text]) -> None:
+        """Change some cells of one row, repainting only that row.
+
+        DataTable's `update_cell` bumps a table-wide counter that every cached cell render is
+        keyed on, so one changed cell re-renders the whole table (~0.5 ms a cell here: 100 ms
+        of event loop for 16 endpoints, several times a second during a run). This drops the
+        cached renders of the changed row only. It leans on DataTable's private caches; if they
+        are not what it expects, it falls back to `update_cell`.
+        """
+        try:
+            row_index = self.get_row_index(name)
+            row_data = self._data[RowKey(name)]
+            first_y = (self.header_height if self.show_header else 0) + sum(
+                row.height for row in self.ordered_rows[:row_index]
+            )
+            lines = range(first_y, first_y + self.rows[RowKey(name)].height)
+            caches = (
+                (self._cell_render_cache, lambda k: k[0] == name),
+                (self._row_render_cache, lambda k: k[0] == name),
+                (self._row_renderable_cache, lambda k: k[1] == row_index),
+                (self._line_cache, lambda k: k[0] in lines),
+            )
+            for column, cell in cells.items():
+                row_data[ColumnKey(column)] = cell
+            for cache, stale in caches:
+                for key in [k for k in cache.keys() if stale(k)]:  # noqa: SIM118 (no __iter__)
+                    cache.discard(key)
+        except (AttributeError, KeyError, TypeError, IndexError):
+            for column, cell in cells.items():
+                self.update_cell(name, column, cell)
+            return
+        self.refresh_row(row_index)
+
+    def _restyle(self) -> None:
+        for name in self.names:
+            cells = {
+                key: cell
+                for (key, *_), cell in zip(COLUMNS, self._cells(self.scores[name]), strict=True)
+            }
+            self._set_row(name, cells)
+
+    # ------------------------------------------------------------------ sorting
+
+    def sort_by(self, column: str, reverse: bool = False) -> None:
+        self.sort_column = column
+        self.sort_reverse = reverse
+        self._apply_sort()
+
+    def cycle_sort(self) -> str:
+        """The next order in SORT_CYCLE; returns its name."""
+        i = SORT_CYCLE.index(self.sort_column) if self.sort_column in SORT_CYCLE else -1
+        self.sort_by(SORT_CYCLE[(i + 1) % len(SORT_CYCLE)])
+        return self.sort_column
+
+    def _apply_sort(self) -> None:
+        if self.sort_column == "plan":
+            order = {n: i for i, n in enumerate(self.names)}
+
+            def key(cell: Any) -> Any:
+                return order.get(str(cell.plain).removesuffix(" ★"), 0)
+        else:
+            sort_key = _BY_KEY[self.sort_column][3]
+
+            def key(cell: Any) -> Any:
+                name = str(cell.plain).removesuffix(" ★")
+                return sort_key(self.scores[name]), name
+
+        self.sort("endpoint", key=key, reverse=self.sort_reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        column = str(event.column_key.value)
+        if column == "endpoint":
+            column = "plan" if self.sort_column != "plan" else "endpoint"
+        reverse = self.sort_column == column and not self.sort_reverse
+        self.sort_by(column, reverse)
+
+    def row_order(self) -> list[str]:
+        return [str(row.key.value) for row in self.ordered_rows]
