@@ -319,7 +319,7 @@ async def test_a_scoreboard_update_repaints_the_new_value(tmp_path: Path) -> Non
         def line() -> str:
             return "".join(seg.text for seg in board.render_line(y))
 
-        assert "73.1 [47–97]" in line()
+        assert "73.1 [47–98]" in line()
         score = dataclasses.replace(board.scores["int4"], fidelity=12.5, ci_low=3, ci_high=30)
         board.update_scores({"int4": score})
         await pilot.pause()
