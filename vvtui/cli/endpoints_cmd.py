@@ -74,7 +74,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     import json
 
     from vvtui.clients import new_http_client
-    from vvtui.clients.capabilities import check_endpoints
+    from vvtui.clients.capabilities import check_endpoints, save_cached
     from vvtui.config import load_config, resolve_config_path
     from vvtui.redact import redact
 
@@ -89,6 +89,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             return await check_endpoints(endpoints, http)
 
     results = asyncio.run(go())
+    saved = save_cached(endpoints, results)
     if args.json:
         print(redact(json.dumps([c.to_dict() for c in results], indent=1)))
     else:
@@ -99,6 +100,11 @@ def cmd_check(args: argparse.Namespace) -> int:
                 for feature, support in caps.features.items():
                     if support.detail:
                         print(redact(f"  {feature}: {support.status}: {support.detail}"))
+    print(
+        f"vvtui: saved to {saved}; runs in the next 7 days leave out probes an endpoint "
+        "declared it cannot serve",
+        file=sys.stderr,
+    )
     errored = [c.endpoint for c in results if c.errors()]
     if errored:
         print(

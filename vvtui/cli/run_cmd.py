@@ -93,6 +93,12 @@ def register(sub: Any) -> None:
         "--endpoint", action="append", metavar="NAME", help="only these endpoints (+ reference)"
     )
     run.add_argument("--resume", metavar="SNAP.json", help="continue a partial run")
+    run.add_argument(
+        "--capabilities",
+        metavar="FILE|off",
+        help="what endpoints declared they lack: a `vvtui endpoints check --json` file, or off "
+        "(default: the last `vvtui endpoints check` of each endpoint, if under 7 days old)",
+    )
     _add_common(run)
     run.set_defaults(func=cmd_run)
 
@@ -150,9 +156,11 @@ def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     config = load_config(resolve_config_path(args.config))
     config = pick_endpoints(config, args.endpoint)
     _fill_router_prices(config, quiet=args.quiet)
+    capabilities = _declared_capabilities(config, args.capabilities, quiet=args.quiet)
     if args.resume:
         partial = load_partial(args.resume)
         plan, info = plan_from_snapshot(partial, config, max_concurrency=args.max_concurrency)
+        plan.capabilities = capabilities
         args.out = args.out or args.resume
         _check_keys(config, plan.reference.name)
         return config, plan, info, partial
@@ -164,6 +172,7 @@ def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
         max_concurrency=args.max_concurrency,
         command="run",
     )
+    plan.capabilities = capabilities
     _check_keys(config, plan.reference.name)
     return config, plan, info, None
 
@@ -190,6 +199,32 @@ def _check_keys(config: Any, reference: str) -> None:
             "variable(s) to include them",
             file=sys.stderr,
         )
+
+
+def _declared_capabilities(config: Any, source: str | None, quiet: bool) -> dict[str, Any]:
+    """Capabilities endpoints declared (`vvtui endpoints check`), applied to the config."""
+    if source == "off":
+        return {}
+    import json
+    from pathlib import Path
+
+    from vvtui.clients.capabilities import Capabilities, apply_capabilities, load_cached
+    from vvtui.errors import UsageError
+
+    if source is None:
+        found = load_cached(config.endpoints)
+    else:
+        try:
+            records = json.loads(Path(source).read_text(encoding="utf-8"))
+            found = {c.endpoint: c for c in map(Capabilities.from_dict, records)}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise UsageError(
+                f"--capabilities {source}: not a `vvtui endpoints check --json` file ({exc})"
+            ) from None
+    for note in apply_capabilities(config.endpoints, found):
+        if not quiet:
+            print(f"vvtui: {note}", file=sys.stderr)
+    return found
 
 
 def _fill_router_prices(config: Any, quiet: bool) -> None:

@@ -19,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vvtui.config import EndpointConfig
@@ -354,3 +356,103 @@ async def check_endpoints(
 ) -> list[Capabilities]:
     """All endpoints at once, results in the order given."""
     return list(await asyncio.gather(*(check_endpoint(e, http, retry=retry) for e in endpoints)))
+
+
+# --------------------------------------------------------------------------------------------
+# Remembering what `vvtui endpoints check` found, so runs can use it
+
+# A check older than this is not trusted: providers add and drop features.
+CACHE_TTL_S = 7 * 24 * 3600
+
+
+def default_cache_path() -> Path:
+    from platformdirs import user_cache_path
+
+    return user_cache_path("vvtui", appauthor=False) / "capabilities.json"
+
+
+def endpoint_identity(endpoint: EndpointConfig) -> str:
+    """What a check was about: the same name on another URL, model or routing is another
+    endpoint."""
+    routing = json.dumps(endpoint.extra_body, sort_keys=True, default=str)
+    return f"{endpoint.name}|{endpoint.base_url}|{endpoint.model}|{routing}"
+
+
+def save_cached(
+    endpoints: list[EndpointConfig],
+    results: list[Capabilities],
+    path: Path | None = None,
+    now: float | None = None,
+) -> Path:
+    """Merge `results` into the capability cache (atomically) and return its path."""
+    from vvtui.storage import write_atomic
+
+    path = path or default_cache_path()
+    stamp = time.time() if now is None else now
+    data = _read_cache(path)
+    by_name = {e.name: e for e in endpoints}
+    for caps in results:
+        endpoint = by_name.get(caps.endpoint)
+        if endpoint is not None:
+            data[endpoint_identity(endpoint)] = {"checked_at": stamp, **caps.to_dict()}
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def load_cached(
+    endpoints: list[EndpointConfig],
+    path: Path | None = None,
+    now: float | None = None,
+    ttl_s: float = CACHE_TTL_S,
+) -> dict[str, Capabilities]:
+    """Fresh cached checks of `endpoints`, by endpoint name (missing or stale ones left out)."""
+    data = _read_cache(path or default_cache_path())
+    stamp = time.time() if now is None else now
+    found: dict[str, Capabilities] = {}
+    for endpoint in endpoints:
+        entry = data.get(endpoint_identity(endpoint))
+        if not isinstance(entry, dict):
+            continue
+        checked = entry.get("checked_at")
+        if not isinstance(checked, int | float) or not 0 <= stamp - checked <= ttl_s:
+            continue
+        try:
+            found[endpoint.name] = Capabilities.from_dict(entry)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return found
+
+
+def _read_cache(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # no cache or a damaged one: as if nothing had been checked
+    return data if isinstance(data, dict) else {}
+
+
+def apply_capabilities(
+    endpoints: list[EndpointConfig], found: dict[str, Capabilities]
+) -> list[str]:
+    """Adjust endpoints to what they declared they lack and say so, one note per endpoint.
+
+    An endpoint without logprobs is no longer asked for them (a server that rejects the field
+    would fail every request); the missing features are recorded as a label so snapshots and
+    reports show why some probes were not measured for it.
+    """
+    notes = []
+    for endpoint in endpoints:
+        caps = found.get(endpoint.name)
+        if caps is None:
+            continue
+        missing = sorted(caps.missing())
+        if not missing:
+            continue
+        if "logprobs" in missing:
+            endpoint.logprobs = False
+        endpoint.labels["lacks"] = ",".join(missing)
+        notes.append(
+            f"{endpoint.name}: declared without {', '.join(missing)} (vvtui endpoints check); "
+            "probes needing them are not sent and not counted against it"
+        )
+    return notes

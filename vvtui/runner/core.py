@@ -47,6 +47,9 @@ class RunPlan:
     reference_repeats: int = 1
     # Requests in flight across all endpoints.
     max_concurrency: int = 16
+    # What `vvtui endpoints check` found, by endpoint name (vvtui.clients.capabilities): probes
+    # needing a feature an endpoint declared missing are recorded as unsupported, not sent.
+    capabilities: dict[str, Any] = field(default_factory=dict)
 
     @property
     def reference(self) -> EndpointConfig:
@@ -186,12 +189,28 @@ class Runner:
         self, endpoint: EndpointConfig, client: StreamingClient, job: JobKey, probe: Probe
     ) -> None:
         from vvtui.clients.accumulate import Accumulator
+        from vvtui.clients.capabilities import probe_features
 
         acc = Accumulator(
             endpoint, probe, sample=job.sample, repeat=job.repeat, count_tokens=self.count_tokens
         )
         started = time.time()
         self._emit(RequestStarted(job))
+        caps = self.plan.capabilities.get(endpoint.name)
+        if caps is not None and not caps.allows(probe):
+            lacking = ", ".join(sorted(caps.missing() & probe_features(probe)))
+            acc.feed(
+                _failure(
+                    "unsupported",
+                    f"{endpoint.name} declared no {lacking} support (vvtui endpoints check); "
+                    "not sent",
+                    acc,
+                )
+            )
+            result = acc.result()
+            result.started_at = started
+            self._record(result)
+            return
         live = self.on_event is not None
         cancelled = False
         try:
