@@ -123,6 +123,10 @@ class EndpointPane(Vertical):
         if self.info.simulated:
             label = self.info.labels.get("simulated")
             parts.append(f"sim: {label}" if label else "simulated")
+        lacks = self.info.labels.get("lacks")
+        if lacks:
+            # Declared by `vvtui endpoints check`: those parts of fidelity are not measured here.
+            parts.append(f"no {lacks.replace(',', '/')}")
         # Labels and router names come from config and servers: scrub them like any shown text.
         return redact(" · ".join(parts))
 
