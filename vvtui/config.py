@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vvtui.errors import ConfigError, located, suggest
+from vvtui.errors import ConfigError, located, suggest, type_name
 from vvtui.model import EndpointInfo, Price
 from vvtui.redact import REDACTED, is_secret_header
 
@@ -196,17 +196,6 @@ class _Locator:
         return start + 1
 
 
-def _type_name(value: Any) -> str:
-    return {
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        bool: "true/false",
-        list: "an array",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Read and validate a config file. Raises ConfigError with file:line on any problem."""
     path = Path(path)
@@ -294,7 +283,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
                     "run",
                     0,
                     key,
-                    f"run.{key} must be a non-negative integer, not {_type_name(value)}",
+                    f"run.{key} must be a non-negative integer, not {type_name(value)}",
                 )
             setattr(run, key, value)
     if "export_dir" in raw_run:
@@ -351,7 +340,7 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
                 "endpoint",
                 i,
                 key,
-                f"endpoint {label}: {key} must be {what}, not {_type_name(value)}",
+                f"endpoint {label}: {key} must be {what}, not {type_name(value)}",
             )
         return value
 

@@ -55,6 +55,18 @@ def located(path: str | Path | None, line: int | None, message: str) -> str:
     return where + message
 
 
+def type_name(value: object) -> str:
+    """How a TOML/JSON value's type reads in an error message ("an integer", "a table")."""
+    return {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true/false",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
 def suggest(name: str, choices: Iterable[str]) -> str | None:
     """A close match for a mistyped name, phrased for a hint, or None."""
     matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from vvtui.errors import suggest
+from vvtui.errors import suggest, type_name
 from vvtui.model import PROBE_KINDS, Probe
 
 Path_ = tuple[str | int, ...]
@@ -88,17 +88,6 @@ class SpecError(ValueError):
         self.message = message
         self.path = path
         self.hint = hint
-
-
-def type_name(value: Any) -> str:
-    return {
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        bool: "true/false",
-        list: "an array",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
 
 
 def _is_int(value: Any) -> bool:
