@@ -10,7 +10,11 @@ Definitions (documented here because reports and scoring depend on them):
 - `tokens_per_s` = (N − n₁) / (t_last − t_first): N output tokens (usage, else logprob entries,
   else token-bearing deltas), n₁ tokens in the first token-bearing delta (its logprob entries,
   else 1), t_first/t_last the first/last token-bearing delta. A server that emits one token every
-  1/r seconds after the first therefore measures r. None when fewer than two token times exist.
+  1/r seconds after the first therefore measures r. None ("too short to time") unless the tokens
+  after the first arrived in at least `MIN_RATE_READS` separate reads (distinct stamps) spread
+  over at least `MIN_RATE_SPAN_S`: a short answer, or a burst of tokens a late server flushes
+  at once, spans a fraction of a millisecond, and dividing by that gave rates in the tens of
+  thousands for endpoints serving a hundred tokens a second.
 - Token counts come from the provider's usage when it sends one; otherwise input is estimated
   with `count_tokens` over the messages and output from logprob entries or `count_tokens` over
   the answer (`usage_estimated=True`, flag `no_usage`).
@@ -50,6 +54,12 @@ from vvtui.model import ErrorInfo, Probe, Result, Tokens, ToolCall
 from vvtui.redact import holds_secret, redact
 
 _intern = sys.intern
+
+# A per-request rate needs this many token-bearing reads after the first token's read...
+MIN_RATE_READS = 4
+# ...spread over at least this long, so that one stamp's error (a millisecond of event-loop lag)
+# moves the rate by a few percent at most, not by orders of magnitude.
+MIN_RATE_SPAN_S = 0.010
 
 
 def _message_text(messages: list[dict[str, Any]]) -> str:
@@ -114,6 +124,7 @@ class Accumulator:
         self.t_headers: float | None = None
         self.t_first: float | None = None
         self.n_first = 1
+        self.later_reads = 0  # token-bearing reads (distinct stamps) after the first token's
         self.t_last: float | None = None
         self.t_end: float | None = None
         self.t_latest: float | None = t_sent
@@ -172,6 +183,8 @@ class Accumulator:
         if first and self.t_first is None:
             self.t_first = t
             self.n_first = max(1, n_tokens)
+        elif self.t_first is not None and (first or n_tokens) and t != self.t_last:
+            self.later_reads += 1
         if self.t_first is not None:
             self.t_last = t
         if first or n_tokens:
@@ -301,7 +314,12 @@ class Accumulator:
             cost = self.endpoint.price.cost(input_tokens, output_tokens)
 
         rate = None
-        if self.t_first is not None and self.t_last is not None and self.t_last > self.t_first:
+        if (
+            self.t_first is not None
+            and self.t_last is not None
+            and self.later_reads >= MIN_RATE_READS
+            and self.t_last - self.t_first >= MIN_RATE_SPAN_S
+        ):
             n = output_tokens if usage and usage.output_tokens is not None else None
             if n is None:
                 n = len(tokens) + self.other_deltas if tokens is not None else self.deltas
