@@ -103,11 +103,30 @@ def align_ids(a: np.ndarray, b: np.ndarray) -> Alignment:
     return Alignment(ops, n, m, first, matched, agreement)
 
 
+# Answers up to this many tokens are counted with plain Python lists in `match_stats`: for them
+# numpy's per-call overhead costs more than the work (a re-score makes thousands of such calls).
+_SMALL = 512
+
+
 def match_stats(a: np.ndarray, b: np.ndarray) -> tuple[int, int | None]:
     """(matched, first_divergence) exactly as `align_ids` reports them, without building the
     blocks: the same recursion, but exact regions stop after the forward pass. Scoring needs
     only these; the blocks are for highlighting."""
     n, m = len(a), len(b)
+    if n <= _SMALL and m <= _SMALL:
+        # What `_diff` does, on lists: the region left after stripping the common prefix and
+        # suffix is at most _SMALL**2 <= EXACT_CELLS cells, so its LCS is always exact.
+        la, lb = a.tolist(), b.tolist()
+        if la == lb:
+            return n, None
+        k = min(n, m)
+        p = 0
+        while p < k and la[p] == lb[p]:
+            p += 1
+        s = 0
+        while s < k - p and la[n - 1 - s] == lb[m - 1 - s]:
+            s += 1
+        return p + s + _lcs_length(la[p : n - s], lb[p : m - s]), p
     if n == m and (n == 0 or np.array_equal(a, b)):
         return n, None
     raw: list[tuple[str, int, int, int, int]] = []
@@ -193,6 +212,11 @@ def _lcs(
     steps up, so a row costs a few big-int operations (m/64 machine words each) instead of m
     Python steps. Rows are kept for the traceback, where L(i, j) is a masked popcount."""
     la, lb = a.tolist(), b.tolist()
+    if count_only:
+        value = _lcs_length(la, lb)
+        if value:
+            out.append(("equal", i0, i0 + value, j0, j0 + value))
+        return
     n, m = len(la), len(lb)
     full = (1 << m) - 1
     masks: dict[int, int] = {}
@@ -210,10 +234,6 @@ def _lcs(
     # still reaches v within columns < j, and the match is the last step of that row below j:
     # the highest set bit of ~row_i & (2^j - 1).
     i, j, value = n, m, m - rows[n].bit_count()
-    if count_only:
-        if value:
-            out.append(("equal", i0, i0 + value, j0, j0 + value))
-        return
     matches: list[tuple[int, int]] = []
     while value > 0:
         mask = (1 << j) - 1
@@ -243,6 +263,28 @@ def _lcs(
         k += run
     if x < n or y < m:
         out.append(("replace", i0 + x, i0 + n, j0 + y, j0 + m))
+
+
+def _lcs_length(la: list[int], lb: list[int]) -> int:
+    """Length of a longest common subsequence, by the forward pass of `_lcs` alone. A token that
+    occurs on one side only can be in no common subsequence, so both sides are first cut down to
+    the tokens they share: after a divergence that is most of them gone."""
+    in_b = set(lb)
+    la = [t for t in la if t in in_b]
+    if not la:
+        return 0
+    in_a = set(la)
+    lb = [t for t in lb if t in in_a]
+    m = len(lb)
+    full = (1 << m) - 1
+    masks: dict[int, int] = {}
+    for j, token in enumerate(lb):
+        masks[token] = masks.get(token, 0) | (1 << j)
+    v = full
+    for token in la:
+        u = v & masks[token]
+        v = ((v + u) | (v - u)) & full
+    return m - v.bit_count()
 
 
 def _unique_positions(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -68,8 +68,11 @@ _second = itemgetter(1)
 
 def ids_of(keys: Sequence[Hashable], vocab: dict[Hashable, int]) -> np.ndarray:
     """Ids of `keys` in `vocab`, adding unseen keys (C-level lookups: no Python loop per key)."""
-    for key in dict.fromkeys(keys).keys() - vocab.keys():
-        vocab[key] = len(vocab)
+    n = len(vocab)
+    # Ids are only ever compared for equality, so the order new keys get theirs in is free.
+    for key in set(keys).difference(vocab):
+        vocab[key] = n
+        n += 1
     return np.fromiter(map(vocab.__getitem__, keys), np.int64, len(keys))
 
 
@@ -112,12 +115,17 @@ def rows_to_arrays(
     probs = np.exp(lp)
     if k > 1:
         ordered = np.sort(ids, axis=1)
-        if ((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)).any():
-            # The same string twice in one row (distinct ids decoding alike): pool the mass.
-            same = (ids[:, :, None] == ids[:, None, :]) & (ids >= 0)[:, :, None]
+        rows_dup = np.flatnonzero(
+            ((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)).any(1)
+        )
+        if len(rows_dup):
+            # The same string twice in one row (distinct ids decoding alike): pool the mass. Only
+            # those rows: on the others pooling adds exact zeros, so they keep their bits as is.
+            sub_ids, sub_probs = ids[rows_dup], probs[rows_dup]
+            same = (sub_ids[:, :, None] == sub_ids[:, None, :]) & (sub_ids >= 0)[:, :, None]
             dup = (same & _earlier(k)).any(axis=2)
-            probs = np.where(dup, 0.0, np.einsum("iab,ib->ia", same, probs))
-            ids = np.where(dup, -1, ids)
+            probs[rows_dup] = np.where(dup, 0.0, np.einsum("iab,ib->ia", same, sub_probs))
+            ids[rows_dup] = np.where(dup, -1, sub_ids)
     mass = _rowsum(probs)
     over = mass > 1.0
     if over.any():
@@ -232,22 +240,30 @@ def _run_chunk(jobs: Sequence[KLJob], vocab: dict[Hashable, int]) -> None:
     )
     kl_list = kl.tolist()
     use_list = usable.tolist()
-    same_u = same & usable
-    unsure_u = uncertain & usable
+
+    def running(flags: np.ndarray) -> list[int]:
+        # Counts over any job's rows as a difference of two running totals (exact integers).
+        return np.concatenate(([0], np.cumsum(flags, dtype=np.int64))).tolist()
+
+    n_usable = running(usable)
+    n_same = running(same & usable)
+    n_unsure = running(uncertain & usable)
     pos = 0
     for job, n in zip(jobs, sizes.tolist(), strict=True):
         stats = LogprobStats()
-        if n:
-            values = [
-                v for v, u in zip(kl_list[pos : pos + n], use_list[pos : pos + n], strict=True) if u
-            ]
-            if values:
-                stats.positions = len(values)
-                stats.kl_sum = 0.0 if job.identical else math.fsum(values)
-                stats.kl_max = 0.0 if job.identical else max(values)
-                stats.top1_agree = int(same_u[pos : pos + n].sum())
-                stats.uncertain = int(unsure_u[pos : pos + n].sum())
-            pos += n
+        end = pos + n
+        count = n_usable[end] - n_usable[pos]
+        if count:
+            if count == n:
+                values = kl_list[pos:end]
+            else:
+                values = [v for v, u in zip(kl_list[pos:end], use_list[pos:end], strict=True) if u]
+            stats.positions = count
+            stats.kl_sum = 0.0 if job.identical else math.fsum(values)
+            stats.kl_max = 0.0 if job.identical else max(values)
+            stats.top1_agree = n_same[end] - n_same[pos]
+            stats.uncertain = n_unsure[end] - n_unsure[pos]
+        pos = end
         job.stats = stats
 
 

@@ -36,6 +36,10 @@ _failed: set[str] = set()
 _default: str | None = None
 
 
+# Token boundaries the cross-tokenizer check compares (docs/scoring.md, "Cross-tokenizer rule").
+HEAD_SPANS = 64
+
+
 @dataclass(slots=True)
 class TokenSeq:
     """Tokens of one text. `spans[i]` is token i's [start, end) character range in `text`."""
@@ -46,6 +50,15 @@ class TokenSeq:
     tokenizer: str
     # Identity of each token for alignment: bytes, the provider string, or a tiktoken id.
     keys: list[Hashable] = field(default_factory=list, repr=False)
+    # Ends of the first HEAD_SPANS spans, kept once computed (the tokenizer check reads them for
+    # every pair an answer is in).
+    _head_ends: list[int] | None = field(default=None, repr=False, compare=False)
+
+    def head_ends(self) -> list[int]:
+        """End offsets of the first HEAD_SPANS tokens."""
+        if self._head_ends is None:
+            self._head_ends = [e for _, e in self.spans[:HEAD_SPANS]]
+        return self._head_ends
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -186,7 +199,7 @@ def _spans_incremental(pieces: Sequence[bytes]) -> list[tuple[int, int]]:
 
 def spans_from_strings(pieces: Sequence[str]) -> list[tuple[int, int]]:
     ends = list(accumulate(map(len, pieces)))
-    return list(zip([0, *ends[:-1]], ends, strict=True)) if ends else []
+    return list(zip([0, *ends], ends))  # noqa: B905 (the starts run one longer, on purpose)
 
 
 # --------------------------------------------------------------------------------------------
