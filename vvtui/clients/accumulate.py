@@ -50,7 +50,7 @@ from vvtui.clients.events import (
 )
 from vvtui.clients.parser import LOGPROB_FLOOR
 from vvtui.config import EndpointConfig
-from vvtui.model import ErrorInfo, Probe, Result, Tokens, ToolCall
+from vvtui.model import BytesColumn, ErrorInfo, Probe, Result, Tokens, ToolCall, TopColumn
 from vvtui.redact import holds_secret, redact
 
 _intern = sys.intern
@@ -132,8 +132,8 @@ class Accumulator:
         self.reasoning_parts: list[str] = []
         self.token_text: list[str] = []
         self.token_logprob: list[float] = []
-        self.token_bytes: list[list[int] | None] = []
-        self.token_top: list[list[tuple[str, float]]] = []
+        self.token_bytes = BytesColumn()
+        self.token_top = TopColumn()
         self.has_logprob = self.has_bytes = self.has_top = False
         self.deltas = 0  # token-bearing deltas of any kind
         self.other_deltas = 0  # ... of them, reasoning and tool-call fragments
@@ -199,6 +199,8 @@ class Accumulator:
         self._token_time(e.t, bool(e.text), len(tokens) if tokens else 0)
 
     def _add_tokens(self, tokens: list[TokenLogprob]) -> None:
+        # Token strings are interned here, where results are built (snapshots repeat the same
+        # few thousand strings millions of times); the columns are flat (see vvtui.model).
         for tok in tokens:
             self.token_text.append(_intern(tok.token))
             lp = tok.logprob
@@ -215,7 +217,7 @@ class Accumulator:
                 self.has_top = True
                 self.token_top.append([(_intern(a), b) for a, b in tok.top])
             else:
-                self.token_top.append([])
+                self.token_top.append(())
 
     def _reasoning(self, e: ReasoningDelta) -> None:
         if e.text:
@@ -270,8 +272,8 @@ class Accumulator:
         return Tokens(
             text=list(self.token_text),
             logprob=list(self.token_logprob) if self.has_logprob else None,
-            bytes=list(self.token_bytes) if self.has_bytes else None,
-            top=list(self.token_top) if self.has_top else None,
+            bytes=self.token_bytes if self.has_bytes else None,
+            top=self.token_top if self.has_top else None,
         )
 
     def result(self) -> Result:

@@ -32,6 +32,8 @@ from operator import itemgetter
 
 import numpy as np
 
+from vvtui.model import TopColumn
+
 ABSENT_LOGPROB = -9000.0
 MISSING_MASS_FLAG = 0.2
 # Probability floor for the candidate side: bounds one position's KL (about 13.8 nats) when
@@ -96,17 +98,44 @@ def rows_to_arrays(
     """(ids, probs, top1) for top-k rows: ids (n, k) with -1 where absent, probabilities with
     duplicate strings pooled into their first occurrence and rows rescaled when rounding pushes
     their sum above 1, top1 the id of the most likely listed token (-1 when none)."""
-    n = len(rows)
-    k = max(map(len, rows), default=0)
+    flat = list(chain.from_iterable(rows))
+    lps = np.fromiter(map(_second, flat), np.float64, len(flat))
+    lengths = np.fromiter(map(len, rows), np.int64, len(rows))
+    return _padded_arrays(list(map(_first, flat)), lps, lengths, vocab)
+
+
+def _flat_rows(top: Sequence[TopList], m: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The first m rows of a top-k column as (alternatives, logprobs, row lengths)."""
+    if isinstance(top, TopColumn):
+        alts, lps, ends = top.flat(m)
+        ends_np = np.frombuffer(ends, dtype=np.int64) if len(ends) else np.zeros(0, np.int64)
+        lengths = np.diff(ends_np, prepend=0)
+        return alts, np.frombuffer(lps, dtype=np.float64) if len(lps) else np.zeros(0), lengths
+    rows = top[:m]
+    flat = list(chain.from_iterable(rows))
+    lps_np = np.fromiter(map(_second, flat), np.float64, len(flat))
+    return list(map(_first, flat)), lps_np, np.fromiter(map(len, rows), np.int64, len(rows))
+
+
+def _padded_arrays(
+    alts: list[Hashable], lps: np.ndarray, lengths: np.ndarray, vocab: dict[Hashable, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`rows_to_arrays` from flattened rows: row i holds the next lengths[i] entries."""
+    n = len(lengths)
+    k = int(lengths.max()) if n else 0
     if n == 0 or k == 0:
         return np.full((n, k), -1, np.int64), np.zeros((n, k)), np.full(n, -1, np.int64)
-    if min(map(len, rows)) == k:
-        flat = list(chain.from_iterable(rows))
+    ids = np.full((n, k), -1, np.int64)
+    lp = np.full((n, k), -np.inf)
+    if int(lengths.min()) == k:
+        ids[:] = ids_of(alts, vocab).reshape(n, k)
+        lp[:] = lps.reshape(n, k)
     else:
-        padded = (row if len(row) == k else [*row, *([_PAD] * (k - len(row)))] for row in rows)
-        flat = list(chain.from_iterable(padded))
-    ids = ids_of(list(map(_first, flat)), vocab).reshape(n, k)
-    lp = np.fromiter(map(_second, flat), np.float64, n * k).reshape(n, k)
+        # Short rows are padded with absent entries (id -1, logprob -inf).
+        row = np.repeat(np.arange(n), lengths)
+        col = np.arange(len(alts)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        ids[row, col] = ids_of(alts, vocab)
+        lp[row, col] = lps
     absent = ~(lp > ABSENT_LOGPROB)  # also NaN and -inf
     lp = np.minimum(lp, 0.0)
     if absent.any():
@@ -193,7 +222,7 @@ class KLJob:
 
 
 def run_kl_jobs(
-    jobs: Sequence[KLJob], vocab: dict[Hashable, int] | None = None, max_rows: int = 200_000
+    jobs: Sequence[KLJob], vocab: dict[Hashable, int] | None = None, max_rows: int = 20_000
 ) -> None:
     """Fill every job's stats. Per-job sums use `math.fsum`, which is exact, so a job's numbers
     do not depend on which other jobs shared its batch."""
@@ -219,11 +248,23 @@ def _run_chunk(jobs: Sequence[KLJob], vocab: dict[Hashable, int]) -> None:
             need[job.cand_key] = max(need.get(job.cand_key, 0), m)
             tops[job.cand_key] = job.cand_top
     offsets: dict[Hashable, int] = {}
-    rows: list[TopList] = []
+    alts: list[Hashable] = []
+    lps: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []
+    n_rows = 0
     for key, m in need.items():
-        offsets[key] = len(rows)
-        rows.extend(tops[key][:m])
-    ids, probs, top1 = rows_to_arrays(rows, vocab)
+        offsets[key] = n_rows
+        a, lp, ln = _flat_rows(tops[key], m)
+        alts += a
+        lps.append(lp)
+        lengths.append(ln)
+        n_rows += len(ln)
+    ids, probs, top1 = _padded_arrays(
+        alts,
+        np.concatenate(lps) if lps else np.zeros(0),
+        np.concatenate(lengths) if lengths else np.zeros(0, np.int64),
+        vocab,
+    )
     sizes = np.array([job.size for job in jobs], dtype=np.int64)
     if ids.shape[1] == 0 or not sizes.any():
         for job in jobs:  # nothing listed anywhere: no position can be compared
