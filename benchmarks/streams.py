@@ -224,9 +224,11 @@ async def run_tui(
         controller = RunController(spec=RunSpec(plan, RunInfo()), export_dir=Path(tmp))
         recorder = Recorder(controller._on_event)
         controller._on_event = recorder  # type: ignore[method-assign]
-        app = VvtuiApp(
-            controller, AppOptions(export_dir=Path(tmp), theme_dirs=[shipped_themes_dir()])
+        # As the CLI runs it (`vvtui.tui.app_options`): no full GC collections mid-run.
+        options = AppOptions(
+            export_dir=Path(tmp), theme_dirs=[shipped_themes_dir()], manage_gc=True
         )
+        app = VvtuiApp(controller, options)
         async with app.run_test(size=size) as pilot:
             deadline = time.perf_counter() + limit_s
             while time.perf_counter() < deadline:
