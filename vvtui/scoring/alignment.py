@@ -394,9 +394,11 @@ def _lis_indices(seq: list[int]) -> list[int]:
 # Post-processing
 
 
-def _coalesce(raw: list[tuple[str, int, int, int, int]]) -> list[Op]:
-    """Merge adjacent equal blocks, and runs of edits between equal blocks into one edit."""
-    ops: list[Op] = []
+def _coalesce(raw: list[tuple[str, int, int, int, int]]) -> list[tuple[str, int, int, int, int]]:
+    """Merge adjacent equal blocks, and runs of edits between equal blocks into one edit.
+    Plain tuples here and in `_cleanup` (an `Op` is built once per final block): on two
+    unrelated 10k-token answers there are thousands of raw blocks."""
+    ops: list[tuple[str, int, int, int, int]] = []
     pend: list[int] | None = None  # [i1, i2, j1, j2] of the pending edit run
     for tag, i1, i2, j1, j2 in raw:
         if i1 == i2 and j1 == j2:
@@ -405,11 +407,11 @@ def _coalesce(raw: list[tuple[str, int, int, int, int]]) -> list[Op]:
             if pend is not None:
                 ops.append(_edit(*pend))
                 pend = None
-            if ops and ops[-1].tag == "equal" and ops[-1].i2 == i1 and ops[-1].j2 == j1:
-                last = ops.pop()
-                ops.append(Op("equal", last.i1, i2, last.j1, j2))
+            if ops and ops[-1][0] == "equal" and ops[-1][2] == i1 and ops[-1][4] == j1:
+                last = ops[-1]
+                ops[-1] = ("equal", last[1], i2, last[3], j2)
             else:
-                ops.append(Op("equal", i1, i2, j1, j2))
+                ops.append(("equal", i1, i2, j1, j2))
         elif pend is None:
             pend = [i1, i2, j1, j2]
         else:
@@ -420,44 +422,44 @@ def _coalesce(raw: list[tuple[str, int, int, int, int]]) -> list[Op]:
     return ops
 
 
-def _edit(i1: int, i2: int, j1: int, j2: int) -> Op:
+def _edit(i1: int, i2: int, j1: int, j2: int) -> tuple[str, int, int, int, int]:
     if i1 == i2:
-        return Op("insert", i1, i2, j1, j2)
+        return ("insert", i1, i2, j1, j2)
     if j1 == j2:
-        return Op("delete", i1, i2, j1, j2)
-    return Op("replace", i1, i2, j1, j2)
+        return ("delete", i1, i2, j1, j2)
+    return ("replace", i1, i2, j1, j2)
 
 
-def _size(op: Op) -> int:
-    return max(op.i2 - op.i1, op.j2 - op.j1)
-
-
-def _cleanup(ops: list[Op]) -> list[Op]:
+def _cleanup(ops: list[tuple[str, int, int, int, int]]) -> list[Op]:
     """Absorb chance matches: an equal block of at most SPURIOUS_MAX tokens that is no longer
     than the edit on either side of it becomes part of one replacement with both edits. One
     left-to-right pass with a stack; a grown edit may absorb the chance match before it too."""
-    if len(ops) < 3 or not any(op.tag == "equal" and _size(op) <= SPURIOUS_MAX for op in ops[1:-1]):
-        return ops
-    stack: list[Op] = []
+    if len(ops) < 3:
+        return [Op(*op) for op in ops]
+    stack: list[tuple[str, int, int, int, int]] = []
     for op in ops:
-        if op.tag == "equal":
+        if op[0] == "equal":
             stack.append(op)
             continue
         cur = op
         while stack:
             top = stack[-1]
-            if top.tag != "equal":
+            if top[0] != "equal":
                 stack.pop()
-                cur = _edit(top.i1, cur.i2, top.j1, cur.j2)
+                cur = _edit(top[1], cur[2], top[3], cur[4])
                 continue
             if len(stack) >= 2:
-                size = _size(top)
+                size = max(top[2] - top[1], top[4] - top[3])
                 before = stack[-2]
-                if size <= SPURIOUS_MAX and size <= _size(before) and size <= _size(cur):
+                if (
+                    size <= SPURIOUS_MAX
+                    and size <= max(before[2] - before[1], before[4] - before[3])
+                    and size <= max(cur[2] - cur[1], cur[4] - cur[3])
+                ):
                     stack.pop()
                     stack.pop()
-                    cur = _edit(before.i1, cur.i2, before.j1, cur.j2)
+                    cur = _edit(before[1], cur[2], before[3], cur[4])
                     continue
             break
         stack.append(cur)
-    return stack
+    return [Op(*op) for op in stack]
