@@ -45,8 +45,15 @@ class AnswerView(ScrollView, can_focus=False):
     AnswerView {
         height: 1fr;
         overflow-x: hidden;
-        overflow-y: auto;
+        /* Always a scrollbar: one that came and went with every answer longer than the pane
+           made Textual lay out the whole screen each time (30-50 ms with 16 panes). */
+        overflow-y: scroll;
         scrollbar-size-vertical: 1;
+        /* The track takes the pane's colour: only a thumb shows, and only with something to
+           scroll to. */
+        scrollbar-background: $surface;
+        scrollbar-background-hover: $surface;
+        scrollbar-background-active: $surface;
         padding: 0 1;
     }
     AnswerView > .answer--replace { background: $vv-diff-replace; }
@@ -155,14 +162,15 @@ class AnswerView(ScrollView, can_focus=False):
         if size == self.virtual_size:
             return
         old = self.virtual_size
-        if self.show_vertical_scrollbar and old.width == size.width and height > viewport:
-            # Growing (or shrinking) while the scrollbar stays: `self.virtual_size = size` would
-            # ask for a layout pass of the whole screen (30-50 ms with 16 panes on the benchmark
-            # machine), yet nothing moves but this view's scroll range. Update just that.
+        if self.show_vertical_scrollbar and old.width == size.width:
+            # Growing or shrinking under the scrollbar that is always there (overflow-y: scroll):
+            # `self.virtual_size = size` would ask for a layout pass of the whole screen (30-50
+            # ms with 16 panes on the benchmark machine), yet nothing moves but this view's
+            # scroll range. Update just that.
             self.set_reactive(AnswerView.virtual_size, size)
             self._scroll_update(size)
         else:
-            self.virtual_size = size  # the scrollbar comes or goes: a real layout change
+            self.virtual_size = size  # the first size, or a new width: a real layout change
 
     def _text_width(self) -> int:
         return max(1, self.scrollable_content_region.width - 1)
