@@ -62,16 +62,63 @@ def test_tokens_per_s_without_usage_counts_deltas():
 
 def test_tokens_per_s_subtracts_every_token_of_the_first_delta():
     tok = [TokenLogprob("a", -0.1), TokenLogprob("b", -0.2), TokenLogprob("c", -0.3)]
-    events = [
-        RequestSent(0.0),
-        TextDelta(1.0, "abc", tok),  # three tokens batched in the first chunk
-        TextDelta(1.5, "d", [TokenLogprob("d", -0.1)]),
-        TextDelta(2.0, "e", [TokenLogprob("e", -0.1)]),
-        Finish(2.0, "stop"),
+    events = [RequestSent(0.0), TextDelta(1.0, "abc", tok)]  # three tokens in the first chunk
+    events += [
+        TextDelta(1.0 + 0.5 * i, x, [TokenLogprob(x, -0.1)]) for i, x in enumerate("defg", 1)
     ]
+    events.append(Finish(3.0, "stop"))
     r = fold(events)
-    assert r.output_tokens == 5
-    assert r.tokens_per_s == pytest.approx(2 / 1.0)
+    assert r.output_tokens == 7
+    assert r.tokens_per_s == pytest.approx(4 / 2.0)
+
+
+def test_a_steady_stream_measures_its_rate():
+    events = paced(60, rate=50.0)
+    events.append(Finish(events[-1].t, "stop"))
+    assert fold(events).tokens_per_s == pytest.approx(50.0)
+
+
+def test_reads_carrying_several_tokens_still_measure_the_rate():
+    # 50 tok/s delivered two tokens per read (a busy loop, or TCP coalescing chunks): each read
+    # carries its tokens' logprob entries and one stamp.
+    events = [RequestSent(0.0)]
+    for i in range(30):
+        pair = [TokenLogprob(f"a{i}", -0.1), TokenLogprob(f"b{i}", -0.1)]
+        t = 1.0 + (2 * i + 1) / 50.0  # when the second token of the pair was written
+        events.append(TextDelta(t, f"a{i} b{i} ", pair))
+    events.append(Finish(events[-1].t, "stop"))
+    # 58 tokens after the first read, over 29 pairs x 0.04 s.
+    assert fold(events).tokens_per_s == pytest.approx(58 / (29 * 0.04))
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_short_answers_have_no_rate(n):
+    # Fewer than MIN_RATE_READS reads after the first, or (n=5 at 1000 tok/s: 4 ms) less than
+    # MIN_RATE_SPAN_S between first and last: too short to time.
+    events = paced(n, rate=1000.0)
+    events.append(Finish(events[-1].t, "stop"))
+    assert fold(events).tokens_per_s is None
+
+
+def test_a_burst_has_no_rate():
+    # A late server flushing 13 tokens in separate reads 40 microseconds apart: measuring that as
+    # 25,000 tok/s is what made endpoints serving 100 tok/s show five-digit rates.
+    events = paced(13, rate=25_000.0)
+    events.append(Finish(events[-1].t, "stop"))
+    r = fold(events)
+    assert r.tokens_per_s is None and r.output_tokens == 13
+
+
+def test_deltas_sharing_a_read_count_as_one_read():
+    # Four events of one read after the first token are one interval, not four.
+    events = [RequestSent(0.0), TextDelta(1.0, "a ")]
+    events += [TextDelta(1.5, f"{x} ") for x in "bcde"]
+    events.append(Finish(1.5, "stop"))
+    assert fold(events).tokens_per_s is None
+    events = [RequestSent(0.0), TextDelta(1.0, "a ")]
+    events += [TextDelta(1.0 + 0.1 * i, f"{x} ") for i, x in enumerate("bcde", 1)]
+    events.append(Finish(1.4, "stop"))
+    assert fold(events).tokens_per_s == pytest.approx(4 / 0.4)
 
 
 def test_a_single_chunk_has_no_rate():

@@ -1,9 +1,17 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vvtui.scoring import align
-from vvtui.scoring.alignment import SPURIOUS_MAX, _lcs, align_ids, encode_ids, match_stats
+from vvtui.scoring.alignment import (
+    SPURIOUS_MAX,
+    _lcs,
+    _lcs_length,
+    align_ids,
+    encode_ids,
+    match_stats,
+)
 
 TOKENS = st.lists(st.sampled_from(list("abcdefg")), max_size=40)
 
@@ -147,6 +155,27 @@ def test_counting_path_matches_on_large_patience_split_regions():
     rng = np.random.default_rng(4)
     ref = [f"t{int(x)}" for x in rng.zipf(1.3, 6000) % 3000]
     cand = [f"t{int(x)}" for x in rng.zipf(1.3, 6000) % 3000]
+    vocab = {}
+    ia, ib = encode_ids(ref, vocab), encode_ids(cand, vocab)
+    full = align_ids(ia, ib)
+    assert match_stats(ia, ib) == (full.matched, full.first_divergence)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TOKENS, TOKENS)
+def test_lcs_length_on_shared_tokens_is_exact(a, b):
+    vocab = {}
+    assert _lcs_length(encode_ids(a, vocab).tolist(), encode_ids(b, vocab).tolist()) == (
+        lcs_length(a, b)
+    )
+
+
+@pytest.mark.parametrize("n", [511, 512, 513, 700])
+def test_counting_path_matches_around_the_list_threshold(n):
+    # Answers of up to 512 tokens are counted on lists, longer ones with numpy: same numbers.
+    rng = np.random.default_rng(n)
+    ref = [f"t{int(x)}" for x in rng.integers(0, 50, n)]
+    cand = ref[: n // 3] + [f"t{int(x)}" for x in rng.integers(0, 60, n - n // 3 + 5)]
     vocab = {}
     ia, ib = encode_ids(ref, vocab), encode_ids(cand, vocab)
     full = align_ids(ia, ib)

@@ -140,3 +140,39 @@ def test_simulator_in_a_child_process():
         assert r.status_code == 200 and r.json()["model"] == "vv-sim-3b-instruct"
         proc = sim.proc
     assert proc.poll() is not None  # closing stdin ended the child
+
+
+def test_the_child_reports_what_it_served():
+    import time
+
+    from vvtui.sim.process import start_sim_process
+    from vvtui.sim.profiles import Profile
+
+    profiles = [Profile("only", "one profile", ttft_s=0.02, tokens_per_s=500, jitter=0.0)]
+    answer = "one two three four five"
+    with start_sim_process(profiles) as sim:
+        payload = {
+            "model": "vv-sim-8b",
+            "stream": True,
+            "temperature": 0,
+            "messages": [{"role": "user", "content": "count"}],
+            "vvtui_sim": {"probe_id": "count-1", "answer": answer, "sample": 2},
+        }
+        sent = time.perf_counter()
+        r = httpx.post(f"{sim.url}/only/v1/chat/completions", json=payload, timeout=10)
+        got = time.perf_counter()
+        assert r.status_code == 200
+        records = sim.requests()
+        assert sim.requests() == []  # handed over once
+    (record,) = records
+    assert record["key"] == "count-1#2" and record["profile"] == "only"
+    assert record["ttft_s"] == 0.02 and record["tokens_per_s"] == 500
+    written = record["written"]
+    contents = [line for line in r.text.split("\n\n") if '"content":"' in line]
+    assert len(written) == len(contents) - 1  # the role chunk's empty content is no token
+    assert written == sorted(written)
+    # Server times are on the clock perf_counter reads here: inside this request's lifetime, and
+    # never before the plan allowed (arrival + ttft + i / rate).
+    assert sent <= record["arrived"] <= written[0] <= written[-1] <= got
+    for i, t in enumerate(written):
+        assert t >= record["arrived"] + 0.02 + i / 500 - 1e-6

@@ -9,8 +9,10 @@ change and keep `Snapshot.from_dict` reading older versions.
 from __future__ import annotations
 
 import sys
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from vvtui.errors import SnapshotError
 
@@ -377,6 +379,148 @@ class EndpointInfo:
 # Results
 
 
+class TopColumn(Sequence[list[tuple[str, float]]]):
+    """`Tokens.top` kept flat: one list of alternative strings and one array of their logprobs for
+    the whole answer, plus where each token's row ends. Reads as a sequence of rows, each a fresh
+    list of (token, logprob) pairs, so it compares equal to the nested lists it replaces.
+
+    Why: a 1000-probe x 8-endpoint run with 5-20 alternatives per token holds ~6 million of them;
+    as (str, float) tuples in per-token lists that is ~90 bytes each (over 500 MB), flat it is 16.
+    """
+
+    __slots__ = ("_alts", "_ends", "_lps")
+
+    def __init__(self, rows: Iterable[Iterable[tuple[str, float]]] = ()) -> None:
+        self._alts: list[str] = []
+        self._lps = array("d")
+        self._ends = array("q")
+        for row in rows:
+            self.append(row)
+
+    def append(self, row: Iterable[tuple[str, float]]) -> None:
+        """Add the next token's alternatives."""
+        alts, lps = self._alts, self._lps
+        for alt, logprob in row:
+            alts.append(alt)
+            lps.append(logprob)
+        self._ends.append(len(alts))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, index: int) -> list[tuple[str, float]]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[list[tuple[str, float]]]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._ends)))]
+        n = len(self._ends)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError("TopColumn index out of range")
+        start = self._ends[index - 1] if index else 0
+        end = self._ends[index]
+        return list(zip(self._alts[start:end], self._lps[start:end], strict=True))
+
+    def __iter__(self) -> Iterator[list[tuple[str, float]]]:
+        alts, lps = self._alts, self._lps
+        start = 0
+        for end in self._ends:
+            yield list(zip(alts[start:end], lps[start:end], strict=True))
+            start = end
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TopColumn):
+            return (
+                self._ends == other._ends and self._alts == other._alts and self._lps == other._lps
+            )
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"TopColumn({list(self)!r})"
+
+    def flat(self, rows: int) -> tuple[list[str], array[float], array[int]]:
+        """The first `rows` rows as (alternatives, logprobs, row ends): no per-pair objects."""
+        rows = max(0, min(rows, len(self._ends)))
+        end = self._ends[rows - 1] if rows else 0
+        return self._alts[:end], self._lps[:end], self._ends[:rows]
+
+
+class BytesColumn(Sequence["list[int] | None"]):
+    """`Tokens.bytes` kept flat: every token's bytes in one buffer (a row reads back as a list of
+    ints, or None where the provider sent null), instead of a list object per token."""
+
+    __slots__ = ("_data", "_ends", "_none")
+
+    def __init__(self, rows: Iterable[Iterable[int] | None] = ()) -> None:
+        self._data = bytearray()
+        self._ends = array("q")
+        self._none: set[int] = set()
+        for row in rows:
+            self.append(row)
+
+    def append(self, row: Iterable[int] | None) -> None:
+        if row is None:
+            self._none.add(len(self._ends))
+        else:
+            self._data.extend(row)
+        self._ends.append(len(self._data))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def piece(self, index: int) -> bytes | None:
+        """Token `index`'s bytes as a bytes object (None where absent)."""
+        n = len(self._ends)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError("BytesColumn index out of range")
+        if index in self._none:
+            return None
+        start = self._ends[index - 1] if index else 0
+        return bytes(self._data[start : self._ends[index]])
+
+    def pieces(self) -> list[bytes | None]:
+        return [self.piece(i) for i in range(len(self._ends))]
+
+    @overload
+    def __getitem__(self, index: int) -> list[int] | None: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[list[int] | None]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._ends)))]
+        piece = self.piece(index)
+        return None if piece is None else list(piece)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, BytesColumn):
+            return (
+                self._ends == other._ends
+                and self._data == other._data
+                and self._none == other._none
+            )
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"BytesColumn({list(self)!r})"
+
+
 @dataclass(slots=True)
 class Tokens:
     """A completion's tokens as the provider reported them, column by column.
@@ -384,12 +528,20 @@ class Tokens:
     `text[i]` is token i's string; `bytes[i]` its UTF-8 bytes when the provider gave them (a token
     may end mid-character); `logprob[i]` the chosen token's logprob; `top[i]` the alternatives as
     (token, logprob) pairs, best first. Columns other than `text` are None when absent.
+    `bytes` and `top` are stored flat (`BytesColumn`, `TopColumn`; lists given are converted):
+    they read like the nested lists, at a fraction of the memory.
     """
 
     text: list[str] = field(default_factory=list)
     logprob: list[float] | None = None
-    bytes: list[list[int] | None] | None = None
-    top: list[list[tuple[str, float]]] | None = None
+    bytes: Sequence[list[int] | None] | None = None
+    top: Sequence[list[tuple[str, float]]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.bytes is not None and not isinstance(self.bytes, BytesColumn):
+            self.bytes = BytesColumn(self.bytes)
+        if self.top is not None and not isinstance(self.top, TopColumn):
+            self.top = TopColumn(self.top)
 
     def __len__(self) -> int:
         return len(self.text)
@@ -398,7 +550,7 @@ class Tokens:
         return {
             "text": self.text,
             "logprob": self.logprob,
-            "bytes": self.bytes,
+            "bytes": None if self.bytes is None else list(self.bytes),
             "top": None if self.top is None else [[list(p) for p in row] for row in self.top],
         }
 

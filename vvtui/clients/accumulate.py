@@ -10,7 +10,11 @@ Definitions (documented here because reports and scoring depend on them):
 - `tokens_per_s` = (N − n₁) / (t_last − t_first): N output tokens (usage, else logprob entries,
   else token-bearing deltas), n₁ tokens in the first token-bearing delta (its logprob entries,
   else 1), t_first/t_last the first/last token-bearing delta. A server that emits one token every
-  1/r seconds after the first therefore measures r. None when fewer than two token times exist.
+  1/r seconds after the first therefore measures r. None ("too short to time") unless the tokens
+  after the first arrived in at least `MIN_RATE_READS` separate reads (distinct stamps) spread
+  over at least `MIN_RATE_SPAN_S`: a short answer, or a burst of tokens a late server flushes
+  at once, spans a fraction of a millisecond, and dividing by that gave rates in the tens of
+  thousands for endpoints serving a hundred tokens a second.
 - Token counts come from the provider's usage when it sends one; otherwise input is estimated
   with `count_tokens` over the messages and output from logprob entries or `count_tokens` over
   the answer (`usage_estimated=True`, flag `no_usage`).
@@ -46,10 +50,16 @@ from vvtui.clients.events import (
 )
 from vvtui.clients.parser import LOGPROB_FLOOR
 from vvtui.config import EndpointConfig
-from vvtui.model import ErrorInfo, Probe, Result, Tokens, ToolCall
+from vvtui.model import BytesColumn, ErrorInfo, Probe, Result, Tokens, ToolCall, TopColumn
 from vvtui.redact import holds_secret, redact
 
 _intern = sys.intern
+
+# A per-request rate needs this many token-bearing reads after the first token's read...
+MIN_RATE_READS = 4
+# ...spread over at least this long, so that one stamp's error (a millisecond of event-loop lag)
+# moves the rate by a few percent at most, not by orders of magnitude.
+MIN_RATE_SPAN_S = 0.010
 
 
 def _message_text(messages: list[dict[str, Any]]) -> str:
@@ -114,6 +124,7 @@ class Accumulator:
         self.t_headers: float | None = None
         self.t_first: float | None = None
         self.n_first = 1
+        self.later_reads = 0  # token-bearing reads (distinct stamps) after the first token's
         self.t_last: float | None = None
         self.t_end: float | None = None
         self.t_latest: float | None = t_sent
@@ -121,8 +132,8 @@ class Accumulator:
         self.reasoning_parts: list[str] = []
         self.token_text: list[str] = []
         self.token_logprob: list[float] = []
-        self.token_bytes: list[list[int] | None] = []
-        self.token_top: list[list[tuple[str, float]]] = []
+        self.token_bytes = BytesColumn()
+        self.token_top = TopColumn()
         self.has_logprob = self.has_bytes = self.has_top = False
         self.deltas = 0  # token-bearing deltas of any kind
         self.other_deltas = 0  # ... of them, reasoning and tool-call fragments
@@ -172,6 +183,8 @@ class Accumulator:
         if first and self.t_first is None:
             self.t_first = t
             self.n_first = max(1, n_tokens)
+        elif self.t_first is not None and (first or n_tokens) and t != self.t_last:
+            self.later_reads += 1
         if self.t_first is not None:
             self.t_last = t
         if first or n_tokens:
@@ -186,6 +199,8 @@ class Accumulator:
         self._token_time(e.t, bool(e.text), len(tokens) if tokens else 0)
 
     def _add_tokens(self, tokens: list[TokenLogprob]) -> None:
+        # Token strings are interned here, where results are built (snapshots repeat the same
+        # few thousand strings millions of times); the columns are flat (see vvtui.model).
         for tok in tokens:
             self.token_text.append(_intern(tok.token))
             lp = tok.logprob
@@ -202,7 +217,7 @@ class Accumulator:
                 self.has_top = True
                 self.token_top.append([(_intern(a), b) for a, b in tok.top])
             else:
-                self.token_top.append([])
+                self.token_top.append(())
 
     def _reasoning(self, e: ReasoningDelta) -> None:
         if e.text:
@@ -257,8 +272,8 @@ class Accumulator:
         return Tokens(
             text=list(self.token_text),
             logprob=list(self.token_logprob) if self.has_logprob else None,
-            bytes=list(self.token_bytes) if self.has_bytes else None,
-            top=list(self.token_top) if self.has_top else None,
+            bytes=self.token_bytes if self.has_bytes else None,
+            top=self.token_top if self.has_top else None,
         )
 
     def result(self) -> Result:
@@ -301,7 +316,12 @@ class Accumulator:
             cost = self.endpoint.price.cost(input_tokens, output_tokens)
 
         rate = None
-        if self.t_first is not None and self.t_last is not None and self.t_last > self.t_first:
+        if (
+            self.t_first is not None
+            and self.t_last is not None
+            and self.later_reads >= MIN_RATE_READS
+            and self.t_last - self.t_first >= MIN_RATE_SPAN_S
+        ):
             n = output_tokens if usage and usage.output_tokens is not None else None
             if n is None:
                 n = len(tokens) + self.other_deltas if tokens is not None else self.deltas

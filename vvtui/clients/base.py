@@ -60,6 +60,8 @@ ERROR_BODY_LIMIT = 64 * 1024
 # After the terminal event, how long to wait for the body's end so the connection can go back
 # to the pool (a fresh TLS handshake would otherwise land in the next request's TTFB).
 DRAIN_S = 0.25
+# How long a body pump that is already closing its response may take before it is cancelled.
+CLOSE_GRACE_S = 5.0
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _OUTPUT_EVENTS = (TextDelta, ReasoningDelta, ToolCallDelta)
 
@@ -135,8 +137,18 @@ def _sniff(head: bytes) -> str:
     return "text"
 
 
-async def _stop(task: asyncio.Task[None]) -> None:
-    """Cancel and reap a helper task without swallowing a cancellation aimed at us."""
+async def _stop(task: asyncio.Task[None], response: httpx.Response | None = None) -> None:
+    """Cancel and reap a helper task without swallowing a cancellation aimed at us.
+
+    With `response`, the task is the body pump: once httpx has begun closing the response (it
+    does so itself, inside the read that finds the end of the body) the pump is left to finish.
+    A cancellation landing in that close interrupts httpcore before it gives the connection
+    back, and the pool keeps counting the request as active for good: after a few of those every
+    later request to the endpoint waits for a free connection until its header timeout (seen
+    after mid-stream error chunks, whose body ends a moment after the parser stops reading)."""
+    if response is not None and response.is_closed and not task.done():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), CLOSE_GRACE_S)
     if not task.done():
         task.cancel()
     try:
@@ -483,11 +495,12 @@ class StreamingClient:
                 t_end, end.kind, invalid_utf8=sse.invalid_utf8, detail=end.detail
             ):
                 yield event
-            if parser.terminal and not pump.done():
+            # The server has said its last word: let the body end so the connection is reused.
+            if (parser.terminal or parser.error is not None) and not pump.done():
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(asyncio.shield(pump), DRAIN_S)
         finally:
-            await _stop(pump)
+            await _stop(pump, response)
 
     def _finish_json(
         self,

@@ -103,11 +103,30 @@ def align_ids(a: np.ndarray, b: np.ndarray) -> Alignment:
     return Alignment(ops, n, m, first, matched, agreement)
 
 
+# Answers up to this many tokens are counted with plain Python lists in `match_stats`: for them
+# numpy's per-call overhead costs more than the work (a re-score makes thousands of such calls).
+_SMALL = 512
+
+
 def match_stats(a: np.ndarray, b: np.ndarray) -> tuple[int, int | None]:
     """(matched, first_divergence) exactly as `align_ids` reports them, without building the
     blocks: the same recursion, but exact regions stop after the forward pass. Scoring needs
     only these; the blocks are for highlighting."""
     n, m = len(a), len(b)
+    if n <= _SMALL and m <= _SMALL:
+        # What `_diff` does, on lists: the region left after stripping the common prefix and
+        # suffix is at most _SMALL**2 <= EXACT_CELLS cells, so its LCS is always exact.
+        la, lb = a.tolist(), b.tolist()
+        if la == lb:
+            return n, None
+        k = min(n, m)
+        p = 0
+        while p < k and la[p] == lb[p]:
+            p += 1
+        s = 0
+        while s < k - p and la[n - 1 - s] == lb[m - 1 - s]:
+            s += 1
+        return p + s + _lcs_length(la[p : n - s], lb[p : m - s]), p
     if n == m and (n == 0 or np.array_equal(a, b)):
         return n, None
     raw: list[tuple[str, int, int, int, int]] = []
@@ -193,6 +212,11 @@ def _lcs(
     steps up, so a row costs a few big-int operations (m/64 machine words each) instead of m
     Python steps. Rows are kept for the traceback, where L(i, j) is a masked popcount."""
     la, lb = a.tolist(), b.tolist()
+    if count_only:
+        value = _lcs_length(la, lb)
+        if value:
+            out.append(("equal", i0, i0 + value, j0, j0 + value))
+        return
     n, m = len(la), len(lb)
     full = (1 << m) - 1
     masks: dict[int, int] = {}
@@ -210,10 +234,6 @@ def _lcs(
     # still reaches v within columns < j, and the match is the last step of that row below j:
     # the highest set bit of ~row_i & (2^j - 1).
     i, j, value = n, m, m - rows[n].bit_count()
-    if count_only:
-        if value:
-            out.append(("equal", i0, i0 + value, j0, j0 + value))
-        return
     matches: list[tuple[int, int]] = []
     while value > 0:
         mask = (1 << j) - 1
@@ -243,6 +263,28 @@ def _lcs(
         k += run
     if x < n or y < m:
         out.append(("replace", i0 + x, i0 + n, j0 + y, j0 + m))
+
+
+def _lcs_length(la: list[int], lb: list[int]) -> int:
+    """Length of a longest common subsequence, by the forward pass of `_lcs` alone. A token that
+    occurs on one side only can be in no common subsequence, so both sides are first cut down to
+    the tokens they share: after a divergence that is most of them gone."""
+    in_b = set(lb)
+    la = [t for t in la if t in in_b]
+    if not la:
+        return 0
+    in_a = set(la)
+    lb = [t for t in lb if t in in_a]
+    m = len(lb)
+    full = (1 << m) - 1
+    masks: dict[int, int] = {}
+    for j, token in enumerate(lb):
+        masks[token] = masks.get(token, 0) | (1 << j)
+    v = full
+    for token in la:
+        u = v & masks[token]
+        v = ((v + u) | (v - u)) & full
+    return m - v.bit_count()
 
 
 def _unique_positions(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -352,9 +394,11 @@ def _lis_indices(seq: list[int]) -> list[int]:
 # Post-processing
 
 
-def _coalesce(raw: list[tuple[str, int, int, int, int]]) -> list[Op]:
-    """Merge adjacent equal blocks, and runs of edits between equal blocks into one edit."""
-    ops: list[Op] = []
+def _coalesce(raw: list[tuple[str, int, int, int, int]]) -> list[tuple[str, int, int, int, int]]:
+    """Merge adjacent equal blocks, and runs of edits between equal blocks into one edit.
+    Plain tuples here and in `_cleanup` (an `Op` is built once per final block): on two
+    unrelated 10k-token answers there are thousands of raw blocks."""
+    ops: list[tuple[str, int, int, int, int]] = []
     pend: list[int] | None = None  # [i1, i2, j1, j2] of the pending edit run
     for tag, i1, i2, j1, j2 in raw:
         if i1 == i2 and j1 == j2:
@@ -363,11 +407,11 @@ def _coalesce(raw: list[tuple[str, int, int, int, int]]) -> list[Op]:
             if pend is not None:
                 ops.append(_edit(*pend))
                 pend = None
-            if ops and ops[-1].tag == "equal" and ops[-1].i2 == i1 and ops[-1].j2 == j1:
-                last = ops.pop()
-                ops.append(Op("equal", last.i1, i2, last.j1, j2))
+            if ops and ops[-1][0] == "equal" and ops[-1][2] == i1 and ops[-1][4] == j1:
+                last = ops[-1]
+                ops[-1] = ("equal", last[1], i2, last[3], j2)
             else:
-                ops.append(Op("equal", i1, i2, j1, j2))
+                ops.append(("equal", i1, i2, j1, j2))
         elif pend is None:
             pend = [i1, i2, j1, j2]
         else:
@@ -378,44 +422,44 @@ def _coalesce(raw: list[tuple[str, int, int, int, int]]) -> list[Op]:
     return ops
 
 
-def _edit(i1: int, i2: int, j1: int, j2: int) -> Op:
+def _edit(i1: int, i2: int, j1: int, j2: int) -> tuple[str, int, int, int, int]:
     if i1 == i2:
-        return Op("insert", i1, i2, j1, j2)
+        return ("insert", i1, i2, j1, j2)
     if j1 == j2:
-        return Op("delete", i1, i2, j1, j2)
-    return Op("replace", i1, i2, j1, j2)
+        return ("delete", i1, i2, j1, j2)
+    return ("replace", i1, i2, j1, j2)
 
 
-def _size(op: Op) -> int:
-    return max(op.i2 - op.i1, op.j2 - op.j1)
-
-
-def _cleanup(ops: list[Op]) -> list[Op]:
+def _cleanup(ops: list[tuple[str, int, int, int, int]]) -> list[Op]:
     """Absorb chance matches: an equal block of at most SPURIOUS_MAX tokens that is no longer
     than the edit on either side of it becomes part of one replacement with both edits. One
     left-to-right pass with a stack; a grown edit may absorb the chance match before it too."""
-    if len(ops) < 3 or not any(op.tag == "equal" and _size(op) <= SPURIOUS_MAX for op in ops[1:-1]):
-        return ops
-    stack: list[Op] = []
+    if len(ops) < 3:
+        return [Op(*op) for op in ops]
+    stack: list[tuple[str, int, int, int, int]] = []
     for op in ops:
-        if op.tag == "equal":
+        if op[0] == "equal":
             stack.append(op)
             continue
         cur = op
         while stack:
             top = stack[-1]
-            if top.tag != "equal":
+            if top[0] != "equal":
                 stack.pop()
-                cur = _edit(top.i1, cur.i2, top.j1, cur.j2)
+                cur = _edit(top[1], cur[2], top[3], cur[4])
                 continue
             if len(stack) >= 2:
-                size = _size(top)
+                size = max(top[2] - top[1], top[4] - top[3])
                 before = stack[-2]
-                if size <= SPURIOUS_MAX and size <= _size(before) and size <= _size(cur):
+                if (
+                    size <= SPURIOUS_MAX
+                    and size <= max(before[2] - before[1], before[4] - before[3])
+                    and size <= max(cur[2] - cur[1], cur[4] - cur[3])
+                ):
                     stack.pop()
                     stack.pop()
-                    cur = _edit(before.i1, cur.i2, before.j1, cur.j2)
+                    cur = _edit(before[1], cur[2], before[3], cur[4])
                     continue
             break
         stack.append(cur)
-    return stack
+    return [Op(*op) for op in stack]

@@ -264,8 +264,8 @@ def same_tokenizer(ref: TokenSeq, cand: TokenSeq) -> bool:
     shared = _common_prefix_len(ref.text, cand.text) - 8
     if shared <= 0:
         return True
-    ends_ref = [e for _, e in ref.spans[:64] if e <= shared]
-    ends_cand = [e for _, e in cand.spans[:64] if e <= shared]
+    ends_ref = [e for e in ref.head_ends() if e <= shared]
+    ends_cand = [e for e in cand.head_ends() if e <= shared]
     cut = min(ends_ref[-1] if ends_ref else 0, ends_cand[-1] if ends_cand else 0)
     ends_ref = [e for e in ends_ref if e <= cut]
     ends_cand = [e for e in ends_cand if e <= cut]

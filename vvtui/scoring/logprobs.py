@@ -32,6 +32,8 @@ from operator import itemgetter
 
 import numpy as np
 
+from vvtui.model import TopColumn
+
 ABSENT_LOGPROB = -9000.0
 MISSING_MASS_FLAG = 0.2
 # Probability floor for the candidate side: bounds one position's KL (about 13.8 nats) when
@@ -68,8 +70,11 @@ _second = itemgetter(1)
 
 def ids_of(keys: Sequence[Hashable], vocab: dict[Hashable, int]) -> np.ndarray:
     """Ids of `keys` in `vocab`, adding unseen keys (C-level lookups: no Python loop per key)."""
-    for key in dict.fromkeys(keys).keys() - vocab.keys():
-        vocab[key] = len(vocab)
+    n = len(vocab)
+    # Ids are only ever compared for equality, so the order new keys get theirs in is free.
+    for key in set(keys).difference(vocab):
+        vocab[key] = n
+        n += 1
     return np.fromiter(map(vocab.__getitem__, keys), np.int64, len(keys))
 
 
@@ -93,17 +98,46 @@ def rows_to_arrays(
     """(ids, probs, top1) for top-k rows: ids (n, k) with -1 where absent, probabilities with
     duplicate strings pooled into their first occurrence and rows rescaled when rounding pushes
     their sum above 1, top1 the id of the most likely listed token (-1 when none)."""
-    n = len(rows)
-    k = max(map(len, rows), default=0)
+    flat = list(chain.from_iterable(rows))
+    lps = np.fromiter(map(_second, flat), np.float64, len(flat))
+    lengths = np.fromiter(map(len, rows), np.int64, len(rows))
+    return _padded_arrays(list(map(_first, flat)), lps, lengths, vocab)
+
+
+def _flat_rows(top: Sequence[TopList], m: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The first m rows of a top-k column as (alternatives, logprobs, row lengths)."""
+    if isinstance(top, TopColumn):
+        alts, lps, ends = top.flat(m)
+        ends_np = np.frombuffer(ends, dtype=np.int64) if len(ends) else np.zeros(0, np.int64)
+        # np.diff(prepend=0) builds a broadcast array per call; this is the same, cheaper.
+        lengths = ends_np.copy()
+        lengths[1:] -= ends_np[:-1]
+        return alts, np.frombuffer(lps, dtype=np.float64) if len(lps) else np.zeros(0), lengths
+    rows = top[:m]
+    flat = list(chain.from_iterable(rows))
+    lps_np = np.fromiter(map(_second, flat), np.float64, len(flat))
+    return list(map(_first, flat)), lps_np, np.fromiter(map(len, rows), np.int64, len(rows))
+
+
+def _padded_arrays(
+    alts: list[Hashable], lps: np.ndarray, lengths: np.ndarray, vocab: dict[Hashable, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`rows_to_arrays` from flattened rows: row i holds the next lengths[i] entries."""
+    n = len(lengths)
+    k = int(lengths.max()) if n else 0
     if n == 0 or k == 0:
         return np.full((n, k), -1, np.int64), np.zeros((n, k)), np.full(n, -1, np.int64)
-    if min(map(len, rows)) == k:
-        flat = list(chain.from_iterable(rows))
+    ids = np.full((n, k), -1, np.int64)
+    lp = np.full((n, k), -np.inf)
+    if int(lengths.min()) == k:
+        ids[:] = ids_of(alts, vocab).reshape(n, k)
+        lp[:] = lps.reshape(n, k)
     else:
-        padded = (row if len(row) == k else [*row, *([_PAD] * (k - len(row)))] for row in rows)
-        flat = list(chain.from_iterable(padded))
-    ids = ids_of(list(map(_first, flat)), vocab).reshape(n, k)
-    lp = np.fromiter(map(_second, flat), np.float64, n * k).reshape(n, k)
+        # Short rows are padded with absent entries (id -1, logprob -inf).
+        row = np.repeat(np.arange(n), lengths)
+        col = np.arange(len(alts)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        ids[row, col] = ids_of(alts, vocab)
+        lp[row, col] = lps
     absent = ~(lp > ABSENT_LOGPROB)  # also NaN and -inf
     lp = np.minimum(lp, 0.0)
     if absent.any():
@@ -112,12 +146,17 @@ def rows_to_arrays(
     probs = np.exp(lp)
     if k > 1:
         ordered = np.sort(ids, axis=1)
-        if ((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)).any():
-            # The same string twice in one row (distinct ids decoding alike): pool the mass.
-            same = (ids[:, :, None] == ids[:, None, :]) & (ids >= 0)[:, :, None]
+        rows_dup = np.flatnonzero(
+            ((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)).any(1)
+        )
+        if len(rows_dup):
+            # The same string twice in one row (distinct ids decoding alike): pool the mass. Only
+            # those rows: on the others pooling adds exact zeros, so they keep their bits as is.
+            sub_ids, sub_probs = ids[rows_dup], probs[rows_dup]
+            same = (sub_ids[:, :, None] == sub_ids[:, None, :]) & (sub_ids >= 0)[:, :, None]
             dup = (same & _earlier(k)).any(axis=2)
-            probs = np.where(dup, 0.0, np.einsum("iab,ib->ia", same, probs))
-            ids = np.where(dup, -1, ids)
+            probs[rows_dup] = np.where(dup, 0.0, np.einsum("iab,ib->ia", same, sub_probs))
+            ids[rows_dup] = np.where(dup, -1, sub_ids)
     mass = _rowsum(probs)
     over = mass > 1.0
     if over.any():
@@ -185,7 +224,7 @@ class KLJob:
 
 
 def run_kl_jobs(
-    jobs: Sequence[KLJob], vocab: dict[Hashable, int] | None = None, max_rows: int = 200_000
+    jobs: Sequence[KLJob], vocab: dict[Hashable, int] | None = None, max_rows: int = 20_000
 ) -> None:
     """Fill every job's stats. Per-job sums use `math.fsum`, which is exact, so a job's numbers
     do not depend on which other jobs shared its batch."""
@@ -211,11 +250,23 @@ def _run_chunk(jobs: Sequence[KLJob], vocab: dict[Hashable, int]) -> None:
             need[job.cand_key] = max(need.get(job.cand_key, 0), m)
             tops[job.cand_key] = job.cand_top
     offsets: dict[Hashable, int] = {}
-    rows: list[TopList] = []
+    alts: list[Hashable] = []
+    lps: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []
+    n_rows = 0
     for key, m in need.items():
-        offsets[key] = len(rows)
-        rows.extend(tops[key][:m])
-    ids, probs, top1 = rows_to_arrays(rows, vocab)
+        offsets[key] = n_rows
+        a, lp, ln = _flat_rows(tops[key], m)
+        alts += a
+        lps.append(lp)
+        lengths.append(ln)
+        n_rows += len(ln)
+    ids, probs, top1 = _padded_arrays(
+        alts,
+        np.concatenate(lps) if lps else np.zeros(0),
+        np.concatenate(lengths) if lengths else np.zeros(0, np.int64),
+        vocab,
+    )
     sizes = np.array([job.size for job in jobs], dtype=np.int64)
     if ids.shape[1] == 0 or not sizes.any():
         for job in jobs:  # nothing listed anywhere: no position can be compared
@@ -232,22 +283,30 @@ def _run_chunk(jobs: Sequence[KLJob], vocab: dict[Hashable, int]) -> None:
     )
     kl_list = kl.tolist()
     use_list = usable.tolist()
-    same_u = same & usable
-    unsure_u = uncertain & usable
+
+    def running(flags: np.ndarray) -> list[int]:
+        # Counts over any job's rows as a difference of two running totals (exact integers).
+        return np.concatenate(([0], np.cumsum(flags, dtype=np.int64))).tolist()
+
+    n_usable = running(usable)
+    n_same = running(same & usable)
+    n_unsure = running(uncertain & usable)
     pos = 0
     for job, n in zip(jobs, sizes.tolist(), strict=True):
         stats = LogprobStats()
-        if n:
-            values = [
-                v for v, u in zip(kl_list[pos : pos + n], use_list[pos : pos + n], strict=True) if u
-            ]
-            if values:
-                stats.positions = len(values)
-                stats.kl_sum = 0.0 if job.identical else math.fsum(values)
-                stats.kl_max = 0.0 if job.identical else max(values)
-                stats.top1_agree = int(same_u[pos : pos + n].sum())
-                stats.uncertain = int(unsure_u[pos : pos + n].sum())
-            pos += n
+        end = pos + n
+        count = n_usable[end] - n_usable[pos]
+        if count:
+            if count == n:
+                values = kl_list[pos:end]
+            else:
+                values = [v for v, u in zip(kl_list[pos:end], use_list[pos:end], strict=True) if u]
+            stats.positions = count
+            stats.kl_sum = 0.0 if job.identical else math.fsum(values)
+            stats.kl_max = 0.0 if job.identical else max(values)
+            stats.top1_agree = n_same[end] - n_same[pos]
+            stats.uncertain = n_unsure[end] - n_unsure[pos]
+        pos = end
         job.stats = stats
 
 

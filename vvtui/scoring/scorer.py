@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -222,6 +222,8 @@ class Scorer:
         self._probes[probe.id] = probe
 
     def _ensure_endpoint(self, name: str) -> None:
+        if name in self._aggs:  # known: nothing to create (this runs once per result)
+            return
         if name not in self._endpoints:
             self._endpoints[name] = EndpointInfo(name=name, model="", base_url="")
             if self.reference is None:
@@ -256,7 +258,8 @@ class Scorer:
     def add_many(self, results: Iterable[Result]) -> set[str]:
         """Take several results at once, evaluating each touched (endpoint, probe) once and
         comparing all their logprobs in one batch (what re-scoring a snapshot uses)."""
-        batch = sorted(results, key=self._canonical_key)  # stable: a later duplicate still wins
+        # Stable: a later duplicate still wins.
+        batch = sorted(results, key=self._canonical_key())
         self._batches += 1
         # A big batch allocates millions of small objects next to a snapshot's millions of
         # token tuples; cyclic GC passes would re-walk all of them (nothing here makes cycles).
@@ -291,7 +294,8 @@ class Scorer:
                         changed.add(ep)
         staged: list[tuple[str, str, dict[int, ProbeComparison]]] = []
         pending: list[PendingKL] = []
-        for ep, pid in sorted(touched, key=lambda k: (self._order[k[1]], self._ep_index(k[0]))):
+        ep_index = {name: i for i, name in enumerate(self._endpoints)}
+        for ep, pid in sorted(touched, key=lambda k: (self._order[k[1]], ep_index[k[0]])):
             probe = self._probes[pid]
             if is_sampled(probe):
                 self._install(ep, pid, self._evaluate(ep, pid, LIVE_PERMUTATIONS))
@@ -307,13 +311,18 @@ class Scorer:
                 self._history[name].append(score)
         return changed
 
-    def _ep_index(self, name: str) -> int:
-        return list(self._endpoints).index(name)
+    def _canonical_key(self) -> Callable[[Result], tuple[float, int, int, int]]:
+        """Results' canonical order: suite order, endpoint order, sample, repeat (the endpoint
+        order is looked up once per batch, not once per result)."""
+        index = {name: i for i, name in enumerate(self._endpoints)}
+        unknown = len(index)
+        order = self._order
 
-    def _canonical_key(self, result: Result) -> tuple[float, int, int, int]:
-        eps = list(self._endpoints)
-        ep = eps.index(result.endpoint) if result.endpoint in self._endpoints else len(eps)
-        return (self._order.get(result.probe_id, math.inf), ep, result.sample, result.repeat)
+        def key(result: Result) -> tuple[float, int, int, int]:
+            ep = index.get(result.endpoint, unknown)
+            return (order.get(result.probe_id, math.inf), ep, result.sample, result.repeat)
+
+        return key
 
     def _store(self, result: Result) -> None:
         ep, pid = result.endpoint, result.probe_id

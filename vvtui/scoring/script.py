@@ -59,12 +59,20 @@ def _in_scripts(names: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(f"[{ranges}]+")
 
 
+@lru_cache(maxsize=64)
+def _expected_scripts(names: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The scripts `names` stand for; None when any script will do."""
+    if any(str(n).strip().lower() == "any" for n in names):
+        return None
+    return _expand(names)
+
+
 def foreign_ratio(text: str, expected: str | list[str] | tuple[str, ...] = "latin") -> float:
     """Share of letters in `text` outside the expected script(s); 0.0 with no letters or "any"."""
-    names = (expected,) if isinstance(expected, str) else tuple(expected)
-    if any(str(n).strip().lower() == "any" for n in names):
+    names = (expected,) if isinstance(expected, str) else tuple(map(str, expected))
+    expanded = _expected_scripts(names)
+    if expanded is None:
         return 0.0
-    expanded = _expand(names)
     if "latin" in expanded and text.isascii():
         return 0.0  # every ASCII letter is Latin
     letters = _NON_LETTERS.sub("", text)

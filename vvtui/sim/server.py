@@ -78,6 +78,7 @@ import asyncio
 import json
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -122,6 +123,9 @@ class SimServer:
         # (token index, seconds late) for every streamed content token, newest last: the
         # simulator's own record of how well it keeps its pacing promises (benchmarks read it).
         self.lateness: deque[tuple[int, float]] = deque(maxlen=100_000)
+        # Per streamed request, newest last: what the server actually did, for timing ground
+        # truth (see `RequestRecord`). Bounded, so a long-running simulator does not grow.
+        self.requests: deque[RequestRecord] = deque(maxlen=20_000)
 
     async def handler(self, req: Request, resp: Response) -> None:
         arrived = asyncio.get_running_loop().time()
@@ -202,7 +206,11 @@ class SimServer:
             "x-vvtui-sim-ttft-ms": f"{ttft * 1000:.3f}",
             "x-vvtui-sim-tokens-per-s": f"{tps:.3f}",
         }
-        return stream.Plan(
+        hint = body.get("vvtui_sim") or {}
+        key = f"{hint['probe_id']}#{hint.get('sample', 0)}" if hint.get("probe_id") else env.id
+        record = RequestRecord(key, profile.name, arrived, max(ttft, 0.0), tps)
+        self.requests.append(record)
+        plan = stream.Plan(
             env=env,
             gen=Generation(profile.weights, Ask.from_body(body)),
             arrived=arrived,
@@ -214,8 +222,38 @@ class SimServer:
             usage_mode=usage_mode,
             fault=fault,
             headers=headers,
-            on_token=lambda i, late: self.lateness.append((i, late)),
         )
+
+        def on_token(i: int, late: float) -> None:
+            self.lateness.append((i, late))
+            record.written.append(plan.deadline(i) + late)
+
+        plan.on_token = on_token
+        return plan
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """One request as the server served it. Times are the server loop's clock (`time.monotonic`,
+    which on Linux is the clock `time.perf_counter` reads too, in any process): `arrived` when
+    the request had been read, `written[i]` when content token i was handed to the socket."""
+
+    key: str  # "<probe_id>#<sample>" from the vvtui_sim hint, else the response id
+    profile: str
+    arrived: float
+    ttft_s: float  # planned
+    tokens_per_s: float  # planned
+    written: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "profile": self.profile,
+            "arrived": self.arrived,
+            "ttft_s": self.ttft_s,
+            "tokens_per_s": self.tokens_per_s,
+            "written": list(self.written),
+        }
 
 
 def _parse_body(raw: bytes, profile: Profile) -> dict[str, Any]:

@@ -27,6 +27,7 @@ def app_options(config: Any, export_dir: Path) -> AppOptions:
         keymap=dict(getattr(config, "keymap", None) or {}),
         state_path=default_state_path(),
         theme_dirs=[shipped_themes_dir(), user_themes_dir()],
+        manage_gc=True,
     )
 
 

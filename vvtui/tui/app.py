@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from vvtui.redact import redact
+from vvtui.tui import heap
 from vvtui.tui.controller import RunController
 from vvtui.tui.keymap import binding_ids, check_keymap, keys_for
 from vvtui.tui.prefs import Prefs, initial_theme, load_prefs, save_prefs
@@ -37,6 +38,9 @@ class AppOptions:
     theme_dirs: list[Path] = field(default_factory=list)
     # Seconds "follow" stays on a probe before moving to the live one.
     follow_dwell_s: float = 1.5
+    # Keep full GC collections out of runs (`vvtui.tui.heap`). The CLI turns it on; tests leave
+    # the process's GC settings alone.
+    manage_gc: bool = False
 
 
 def report_crash(app: App[int], error: BaseException | None) -> None:
@@ -111,6 +115,12 @@ class VvtuiApp(App[int]):
         self._setup_keymap()
         self.main_screen = MainScreen(self.controller, follow_dwell_s=self.options.follow_dwell_s)
         self.push_screen(self.main_screen)
+        if self.options.manage_gc:
+            self.call_after_refresh(heap.settle)
+
+    def on_unmount(self) -> None:
+        if self.options.manage_gc:
+            heap.resume_full()  # leaving mid-run: the process goes on to score and save
 
     def _setup_themes(self) -> None:
         loaded = load_themes(self.options.theme_dirs)
@@ -323,6 +333,11 @@ class VvtuiApp(App[int]):
         """Called by the main screen when the run changes phase."""
         controller = self.controller
         model = controller.model
+        if self.options.manage_gc:
+            if final:
+                heap.resume_full()
+            elif phase == "running":
+                heap.defer_full()
         if phase == "failed":
             self.notify(model.error or "the run failed", title="run failed", severity="error")
         if not final:
