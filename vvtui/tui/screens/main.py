@@ -1,6 +1,6 @@
 """The run screen: endpoint panes side by side, the probe list, the scoreboard.
 
-Drawing is paced by two timers, never by the runner: a frame timer (20 fps) flushes the text
+Drawing is paced by two timers, never by the runner: a frame timer (15 fps) flushes the text
 that streamed into the model since the last frame into the visible panes; scoring runs in short
 slices when results arrive (merged `ResultsArrived` messages), and a score tick pushes what the
 scores changed to the screen a little at a time.
