@@ -81,7 +81,7 @@ def run(quick: bool = False) -> dict[str, float]:
     helps = [_time([sys.executable, "-m", "vvtui", "--help"]) for _ in range(n)]
     frames = [
         _time([sys.executable, "-c", _FIRST_FRAME], marker="frame")
-        for _ in range(2 if quick else 5)
+        for _ in range(1 if quick else 5)
     ]
     keys = {
         "python_ms": 1000 * statistics.median(floor),

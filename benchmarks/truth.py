@@ -39,7 +39,7 @@ class Row:
 
 def _rounds(level: int, quick: bool) -> int:
     if quick:
-        return {1: 6, 8: 2, 16: 2}[level]
+        return {1: 4, 8: 2, 16: 2}[level]
     return {1: 20, 8: 5, 16: 4}[level]
 
 
