@@ -63,7 +63,6 @@ class LogprobStats:
         return self.top1_agree / self.positions if self.positions else None
 
 
-_PAD = ("\x00vvtui-pad", -np.inf)
 _first = itemgetter(0)
 _second = itemgetter(1)
 
@@ -98,10 +97,8 @@ def rows_to_arrays(
     """(ids, probs, top1) for top-k rows: ids (n, k) with -1 where absent, probabilities with
     duplicate strings pooled into their first occurrence and rows rescaled when rounding pushes
     their sum above 1, top1 the id of the most likely listed token (-1 when none)."""
-    flat = list(chain.from_iterable(rows))
-    lps = np.fromiter(map(_second, flat), np.float64, len(flat))
-    lengths = np.fromiter(map(len, rows), np.int64, len(rows))
-    return _padded_arrays(list(map(_first, flat)), lps, lengths, vocab)
+    alts, lps, lengths = _flat_rows(rows, len(rows))
+    return _padded_arrays(alts, lps, lengths, vocab)
 
 
 def _flat_rows(top: Sequence[TopList], m: int) -> tuple[list[str], np.ndarray, np.ndarray]:
