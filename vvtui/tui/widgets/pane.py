@@ -102,19 +102,21 @@ class EndpointPane(Vertical):
         self._status = Content("")
         self._upstream: str | None = None
         self._lines: dict[str, tuple[object, ...]] = {}
+        self._answer = AnswerView()
         # Numbered like the navigator's mark columns, so a mark can be traced to its pane.
         title = f"{index + 1} {info.name}" + (" ★" if reference else "")
         self.border_title = Content(title)
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-line", id="header")
-        yield AnswerView()
+        yield self._answer
         yield Static("", classes="pane-line pane-stats", id="stats")
         yield Static("", classes="pane-line pane-stats", id="trend")
 
     @property
     def answer(self) -> AnswerView:
-        return self.query_one(AnswerView)
+        # Held, not queried: the frame timer asks every pane for it 15 times a second.
+        return self._answer
 
     @property
     def status_text(self) -> str:
