@@ -6,6 +6,10 @@ import argparse
 import sys
 from typing import Any
 
+GROUP_EPILOG = """\
+examples:
+  vvtui endpoints check                 which features each endpoint supports (`check --help`)
+"""
 EPILOG = """\
 examples:
   vvtui endpoints check                       every endpoint in the user config
@@ -27,6 +31,8 @@ def register(sub: Any) -> None:
         "endpoints",
         help="inspect configured endpoints",
         description="Inspect the configured endpoints.",
+        epilog=GROUP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     esub = parser.add_subparsers(dest="endpoints_command", metavar="ACTION", required=True)
     check = esub.add_parser(
