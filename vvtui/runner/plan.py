@@ -87,10 +87,13 @@ def plan_from_snapshot(
     by_name = {e.name: e for e in config.endpoints}
     missing = [e.name for e in snapshot.endpoints if e.name not in by_name]
     if missing:
+        started_with = snapshot.run.config_path
         raise ConfigError(
             f"cannot resume: endpoint(s) {', '.join(missing)} of the snapshot are not in "
             f"{config.path or 'the config'}",
-            hint="resume with the config the run was started with",
+            hint=f"the run was started with --config {started_with}: pass it again"
+            if started_with and started_with != str(config.path)
+            else "resume with the config the run was started with (--config FILE)",
         )
     endpoints = [by_name[e.name] for e in snapshot.endpoints]
     for endpoint, recorded in zip(endpoints, snapshot.endpoints, strict=True):
