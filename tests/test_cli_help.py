@@ -6,6 +6,7 @@ import argparse
 import re
 import shlex
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,19 @@ def test_help_shows_an_example_of_the_command_itself(path, leaf, capsys):
             parser.parse_args(shlex.split(command)[1:])
         except SystemExit:
             pytest.fail(f"`{prefix} --help` shows an example that does not parse: {command}")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_files_the_code_sends_readers_to_are_in_the_repository():
+    """Help texts and docstrings (which `pydoc` shows) may only point at files that ship with
+    the repository: `vvtui sim --help` once sent readers to a docstring that named a file
+    nobody had."""
+    named = set()
+    for source in (ROOT / "vvtui").rglob("*.py"):
+        for match in re.finditer(r"[\w./-]+\.md\b", source.read_text(encoding="utf-8")):
+            named.add((match.group(0), source.relative_to(ROOT)))
+    assert named, "the scan found nothing: is the pattern right?"
+    missing = [f"{source}: {name}" for name, source in sorted(named) if not (ROOT / name).is_file()]
+    assert not missing, missing
