@@ -23,8 +23,9 @@ def test_the_line_names_the_endpoints_still_running_once_others_are_done():
     assert "waiting" not in stream.getvalue()
     _feed(progress, ["fast", "fast", "fast", "int4", "int4", "int4", "int4"], 20)
     lines = stream.getvalue().splitlines()
-    assert lines[-1].endswith("waiting on slow"), lines
-    assert any(line.endswith("waiting on int4, slow") for line in lines)  # once fast finished
+    assert lines[-1].endswith("waiting on slow (9 left)"), lines
+    # Once fast finished: the endpoint with the most requests left first.
+    assert any(line.endswith("waiting on slow (9 left), int4 (4 left)") for line in lines)
     _feed(progress, ["slow"] * 9, 20)
     progress(RunFinished(cancelled=False, done=20, total=20))
     last = stream.getvalue().splitlines()[-1]
@@ -33,6 +34,6 @@ def test_the_line_names_the_endpoints_still_running_once_others_are_done():
 
 def test_many_pending_endpoints_are_counted_not_listed():
     progress = Progress(stream=io.StringIO())
-    progress(RunStarted(total=6, per_endpoint={n: 1 for n in "abcdef"}))
-    _feed(progress, ["a"], 6)
-    assert progress.waiting_on() == "  waiting on b, c, d and 2 more"
+    progress(RunStarted(total=7, per_endpoint={"a": 1, "b": 1, "c": 1, "d": 1, "e": 1, "f": 2}))
+    _feed(progress, ["a"], 7)
+    assert progress.waiting_on() == "  waiting on f (2 left), b (1 left), c (1 left) and 2 more"

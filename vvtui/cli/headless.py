@@ -59,15 +59,16 @@ class Progress:
             self._draw(final=True)
 
     def waiting_on(self) -> str:
-        """Which endpoints the run still waits for, once some have finished: a run that sits at
-        87% for half its time is waiting on its slowest endpoint, and should say which."""
-        pending = [name for name, (done, total) in self._per_endpoint.items() if done < total]
+        """Which endpoints the run still waits for, once some have finished, most requests left
+        first: a run that sits at 87% for half its time is waiting on its slowest endpoint, and
+        should say which."""
+        left = {name: total - done for name, (done, total) in self._per_endpoint.items()}
+        pending = sorted((n for n in left if left[n] > 0), key=lambda n: -left[n])
         if not pending or len(pending) == len(self._per_endpoint):
             return ""
-        shown = ", ".join(pending[:3]) + (
-            f" and {len(pending) - 3} more" if len(pending) > 3 else ""
-        )
-        return f"  waiting on {shown}"
+        shown = ", ".join(f"{n} ({left[n]} left)" for n in pending[:3])
+        more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""
+        return f"  waiting on {shown}{more}"
 
     def _print(self, text: str) -> None:
         if self.tty:
