@@ -13,6 +13,10 @@ examples:
   vvtui score run.json --json       the full score report (what snapshots store under "scores")
   vvtui score run.json --probes     add one line per probe with each endpoint's mark
 
+Fidelity intervals are shown to one decimal and rounded outwards (a bound of 89.96 reads 89.9),
+as in the TUI and the reports: the interval shown always holds the one computed. A run cost
+marked * was computed from vvtui's own token counts: the provider sent no usage.
+
 The scores depend only on the snapshot's probes, endpoints and results (fixed bootstrap and
 permutation seeds), so a re-score reproduces the scores stored when the snapshot was written.
 """
@@ -55,8 +59,6 @@ def format_table(snapshot: Any, report: Any) -> str:
         f"formula v{meta.get('formula_version')}; bootstrap B={boot.get('b')} "
         f"seed={boot.get('seed')}"
     )
-    if any(s.estimated_usage for s in report.endpoints.values()):
-        lines.append("* cost from estimated token counts (the provider sent no usage)")
     return "\n".join(lines)
 
 
