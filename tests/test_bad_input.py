@@ -104,6 +104,19 @@ CASES = [
         ("--endpoint 'rfe'", "did you mean 'ref'"),
     ),
     Case(
+        "unknown-endpoint-lists-the-names",
+        {"c.toml": ENDPOINT + ENDPOINT.replace('"ref"', '"alt"')},
+        ["run", "--headless", "--config", "{c.toml}", "--endpoint", "nope"],
+        ("--endpoint 'nope'", "one of ref, alt"),
+    ),
+    Case(
+        "endpoints-check-unknown-endpoint",
+        {"c.toml": ENDPOINT + ENDPOINT.replace('"ref"', '"alt"')},
+        ["endpoints", "check", "--config", "{c.toml}", "--endpoint", "nope"],
+        ("no endpoint named 'nope'", "one of ref, alt"),
+        needs="endpoints",
+    ),
+    Case(
         "unknown-suite",
         {"c.toml": ENDPOINT},
         ["run", "--headless", "--config", "{c.toml}", "--suite", "quik"],

@@ -63,12 +63,16 @@ def format_table(snapshot: Any, report: Any) -> str:
 
 
 def format_probes(report: Any) -> str:
+    """One line per probe, one column per endpoint, each as wide as its longest entry: names
+    are never cut (two endpoints may differ only in their last characters)."""
+    from vvtui.reports.table import render_table
+
     names = list(report.endpoints)
-    lines = [f"{'probe':<28} " + " ".join(f"{n[:10]:<10}" for n in names)]
-    for pid, row in report.probes.items():
-        marks = " ".join(f"{row.get(n, {}).get('mark', 'pending'):<10}" for n in names)
-        lines.append(f"{pid[:28]:<28} {marks}")
-    return "\n".join(lines)
+    rows = [
+        [pid, *(row.get(n, {}).get("mark", "pending") for n in names)]
+        for pid, row in report.probes.items()
+    ]
+    return render_table(rows, ["probe", *names], right=frozenset())
 
 
 def cmd_score(args: argparse.Namespace) -> int:

@@ -54,6 +54,11 @@ def kl(value: float | None) -> str:
     return f"{value:.4f}" if value < 10 else f"{value:.1f}"
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 probe`, `2 probes`."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def interval(lo: float | None, hi: float | None) -> str:
     """A fidelity interval as every front end shows it: one decimal, rounded outwards, so the
     interval shown always holds the one computed. Rounding to nearest would print 90.0 for a
