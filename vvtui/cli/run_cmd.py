@@ -32,7 +32,7 @@ examples:
 
 Without --suite the demo runs every shipped suite (`all`: about 75 probes, some sampled several
 times, and the reference repeated once: about 1,200 requests to 8 endpoints, roughly a minute at
---speed 1, most of it waiting on the `slow` endpoint). `--suite quick` takes a few seconds.
+--speed 1, the last third waiting on the `slow` endpoint). `--suite quick` takes a few seconds.
 """
 
 
