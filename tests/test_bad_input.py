@@ -29,6 +29,15 @@ def _commands() -> set[str]:
 COMMANDS = _commands()
 
 
+def _partial(command: str, endpoint: str, config: str | None = None) -> dict[str, object]:
+    """A snapshot an interrupted `vvtui <command>` left, with one endpoint."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": {"seed": 1, "command": command, "config_path": config},
+        "endpoints": [{"name": endpoint, "model": "m", "reference": True}],
+    }
+
+
 @dataclass
 class Case:
     id: str
@@ -95,6 +104,19 @@ CASES = [
         ("--endpoint 'rfe'", "did you mean 'ref'"),
     ),
     Case(
+        "unknown-endpoint-lists-the-names",
+        {"c.toml": ENDPOINT + ENDPOINT.replace('"ref"', '"alt"')},
+        ["run", "--headless", "--config", "{c.toml}", "--endpoint", "nope"],
+        ("--endpoint 'nope'", "one of ref, alt"),
+    ),
+    Case(
+        "endpoints-check-unknown-endpoint",
+        {"c.toml": ENDPOINT + ENDPOINT.replace('"ref"', '"alt"')},
+        ["endpoints", "check", "--config", "{c.toml}", "--endpoint", "nope"],
+        ("no endpoint named 'nope'", "one of ref, alt"),
+        needs="endpoints",
+    ),
+    Case(
         "unknown-suite",
         {"c.toml": ENDPOINT},
         ["run", "--headless", "--config", "{c.toml}", "--suite", "quik"],
@@ -153,6 +175,25 @@ CASES = [
         {"c.toml": ENDPOINT},
         ["run", "--headless", "--config", "{c.toml}", "--resume", "{dir}/none.json"],
         ("none.json", "nothing to resume"),
+    ),
+    Case(
+        "resume-a-demo-with-run",
+        {"s.json": json.dumps(_partial("demo", "reference"))},
+        ["run", "--headless", "--resume", "{s.json}"],
+        ("s.json", "written by `vvtui demo`", "vvtui demo --resume"),
+    ),
+    Case(
+        "resume-a-run-with-demo",
+        {"s.json": json.dumps(_partial("run", "ref"))},
+        ["demo", "--headless", "--resume", "{s.json}"],
+        ("s.json", "written by `vvtui run`", "vvtui run --resume"),
+        needs="demo",
+    ),
+    Case(
+        "resume-without-its-config",
+        {"c.toml": ENDPOINT, "s.json": json.dumps(_partial("run", "gone", "ci/kimi.toml"))},
+        ["run", "--headless", "--config", "{c.toml}", "--resume", "{s.json}"],
+        ("endpoint(s) gone", "c.toml", "--config ci/kimi.toml"),
     ),
     Case(
         "out-is-a-directory",

@@ -196,7 +196,7 @@ def test_cli_prints_one_line_per_endpoint_and_json(tmp_path: Path, capsys):
         lines = capsys.readouterr().out.strip().splitlines()
         assert len(lines) == 2
         assert lines[0].startswith("good") and "logprobs=supported(top 8)" in lines[0]
-        assert "logprobs=unsupported" in lines[1] and "usage=unsupported" in lines[1]
+        assert "logprobs=unsupported" in lines[1] and "stream_usage=unsupported" in lines[1]
         assert (
             main(["endpoints", "check", "--config", str(config), "--json", "--endpoint", "good"])
             == 0
@@ -220,8 +220,38 @@ def test_cli_exit_code_when_checks_error(tmp_path: Path, capsys):
     )
     assert main(["endpoints", "check", "--config", str(config)]) == 1
     captured = capsys.readouterr()
-    assert "usage=error" in captured.out and "down" in captured.err
+    assert "stream_usage=error" in captured.out and "down" in captured.err
     assert main(["endpoints", "check", "--config", str(config), "--endpoint", "nope"]) == 2
+
+
+def test_cli_says_why_checks_failed_once(tmp_path: Path, capsys, monkeypatch):
+    """A missing key fails every check with one sentence: printed without -v, and once."""
+    monkeypatch.delenv("VVTUI_TEST_UNSET_KEY", raising=False)
+    good = ServerThread(lambda: _thread_handler(Traits())).start()
+    try:
+        config = tmp_path / "c.toml"
+        config.write_text(
+            f'[[endpoint]]\nname = "good"\nbase_url = "{good.url}/v1"\nmodel = "m"\n'
+            f'[[endpoint]]\nname = "keyless"\nbase_url = "{good.url}/v1"\nmodel = "m"\n'
+            'api_key_env = "VVTUI_TEST_UNSET_KEY"\n'
+        )
+        for verbose in ([], ["-v"]):
+            assert main(["endpoints", "check", "--config", str(config), *verbose]) == 1
+            captured = capsys.readouterr()
+            lines = captured.out.splitlines()
+            assert lines[0].startswith("good") and "stream_usage=supported" in lines[0]
+            keyless = lines.index(next(x for x in lines if x.startswith("keyless")))
+            assert "stream_usage=error" in lines[keyless]
+            reason = lines[keyless + 1]
+            assert reason.startswith("  every check: error: config:")
+            assert "$VVTUI_TEST_UNSET_KEY" in reason
+            assert captured.out.count("which is not set") == 1
+            assert len(lines) == len(set(lines))
+            assert "rerun with -v" not in captured.err and "keyless" in captured.err
+            # Supported features explain themselves only when asked.
+            assert ("asked 20, got up to 8 alternatives" in captured.out) == bool(verbose)
+    finally:
+        good.stop()
 
 
 def _thread_handler(traits: Traits):

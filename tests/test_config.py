@@ -81,3 +81,27 @@ def test_repr_hides_header_values():
 def test_missing_file_says_how_to_create():
     with pytest.raises(ConfigError, match="vvtui config init"):
         load_config("/nonexistent/vvtui.toml")
+
+
+def test_config_locate_lists_each_kind_of_file_under_its_own_label(monkeypatch, tmp_path, capsys):
+    from vvtui.cli import main
+    from vvtui.resources import data_dir
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("VVTUI_CONFIG", raising=False)
+    assert main(["config", "locate"]) == 0
+    sections: dict[str, list[str]] = {}
+    label = ""
+    for line in capsys.readouterr().out.splitlines():
+        if not line.startswith(" "):
+            label, _, line = line.partition(":")
+        sections.setdefault(label, []).append(line.strip())
+    mine = tmp_path / "cfg" / "vvtui"
+    assert sections["config"] == [str(mine / "config.toml")]
+    assert sections["themes"] == [f"{mine / 'themes'} (yours)", f"{data_dir('themes')} (shipped)"]
+    assert sections["probes"] == [
+        f"{mine / 'probes'} (yours)",
+        f"{data_dir('probes')} (shipped suites)",
+    ]
+    assert sections["cache"] == [str(tmp_path / "cache" / "vvtui")]

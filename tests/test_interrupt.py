@@ -271,6 +271,22 @@ def test_ctrl_c_to_the_process_group_stops_the_demo_cleanly(tmp_path: Path):
     kinds = {r.error.kind for r in snapshot.results if r.error is not None}
     assert kinds <= {"cancelled"}, text
 
+    # A fresh simulator finishes the demo: what finished is kept, only the rest is asked.
+    kept = {(r.endpoint, r.probe_id, r.sample): r.started_at for r in snapshot.results if r.ok}
+    log = tmp_path / "resume.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vvtui", "demo", "--headless", "--resume", str(out), "--speed", "4"],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert finish(proc, log) == 0, log.read_text()
+    done = load_snapshot(out)
+    assert done.run.complete and done.run.command == "demo"
+    assert all(r.error is None for r in done.results)
+    assert len(done.results) > len(kept) and "resumed" in log.read_text()
+    again = {(r.endpoint, r.probe_id, r.sample): r.started_at for r in done.results}
+    assert all(again[key] == started for key, started in kept.items())
+
 
 def test_simulator_child_ignores_group_signals_and_stops_when_told():
     import httpx

@@ -81,3 +81,28 @@ def test_installed_copy_finds_its_data_inside_the_package(wheel: Path, tmp_path:
         found["suites"]
     )
     assert found["n"] >= 60
+
+
+def test_files_runs_write_into_the_checkout_are_ignored_by_git():
+    """`make demo-headless` and runs without --out write into the folder they start in: from a
+    clone that must not leave untracked files behind."""
+    import re
+
+    from vvtui.runner.session import default_snapshot_path
+
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    outs = re.findall(r"--out (\S+)", (ROOT / "Makefile").read_text(encoding="utf-8"))
+    assert outs, "the Makefile no longer names a demo snapshot: update this test"
+    written = [*outs, default_snapshot_path().name]
+    stamp = default_snapshot_path().stem
+    written += [f"{stamp}.md", f"{stamp}.svg", f"{default_snapshot_path().name}.wal.jsonl"]
+    proc = subprocess.run(
+        ["git", "check-ignore", "--no-index", *written],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    ignored = set(proc.stdout.split())
+    assert ignored == set(written), f"not in .gitignore: {sorted(set(written) - ignored)}"

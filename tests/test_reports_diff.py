@@ -101,7 +101,43 @@ def test_changed_marks_are_listed_per_endpoint():
     assert [(m.probe_id, m.old, m.new, m.worse) for m in int4.marks] == [
         ("quant-arith-chain", "pass", "fail", True)
     ]
-    assert "int4: quant-arith-chain pass → fail" in format_drift(report)
+    text = format_drift(report).splitlines()
+    at = text.index("  int4 (1 probe):")
+    assert text[at + 1] == "    pass → fail (1): quant-arith-chain"
+
+
+def test_many_changed_marks_are_grouped_and_wrapped():
+    old, new = fixture(), fixture()
+    new.scores = copy.deepcopy(new.scores)
+    ids = list(new.scores["probes"])
+    for pid in ids:
+        new.scores["probes"][pid]["int4"]["mark"] = "error"
+    report = diff_snapshots(old, new, Limits())
+    text = format_drift(report)
+    assert f"({len(ids)} probes compared)" in text.splitlines()[0]
+    lines = text.splitlines()
+    block = lines[lines.index(f"  int4 ({len(ids)} probes):") + 1 :]
+    block = block[: next((i for i, b in enumerate(block) if not b.startswith("    ")), None)]
+    assert all(len(line) <= 100 for line in block) and len(block) > 1
+    listed = " ".join(block).replace(",", " ").split()
+    assert all(pid in listed for pid in ids)
+    assert sum(" → error (" in line for line in block) == len(
+        {old.scores["probes"][pid]["int4"]["mark"] for pid in ids} - {"error"}
+    )
+
+
+def test_one_probe_is_not_probes():
+    old, new = fixture(), fixture()
+    keep = new.probes[0].id
+    for snap in (old, new):
+        snap.probes = [p for p in snap.probes if p.id == keep]
+        snap.results = [r for r in snap.results if r.probe_id == keep]
+        snap.scores = {}
+    from vvtui.reports.diff import comparable
+
+    old, new, _ = comparable(old, new)
+    report = diff_snapshots(old, new, Limits())
+    assert "(1 probe compared)" in format_drift(report).splitlines()[0]
 
 
 def test_added_and_removed_endpoints_are_reported_not_compared(tmp_path, capsys):

@@ -20,7 +20,8 @@ def test_min_fidelity_uses_the_point_estimate_and_skips_the_reference():
     assert results[("noisy-kernel", "min-fidelity")].passed
     failed = results[("int4", "min-fidelity")]
     assert not failed.passed
-    assert failed.message == "int4: fidelity 72.5 (95% CI 45.2–99.2) < 90.0"
+    # The interval (45.19–99.21) rounded outwards, as everywhere else.
+    assert failed.message == "int4: fidelity 72.5 (95% CI 45.1–99.3) < 90.0"
     assert failed.value == pytest.approx(72.462, abs=1e-3) and failed.limit == 90
     assert by_key(evaluate_gates(fixture(), Gates(min_fidelity=72)))[
         ("int4", "min-fidelity")
@@ -46,6 +47,20 @@ def test_max_cost_usd_is_the_run_cost_per_endpoint():
     assert not results[("reference", "max-cost-usd")].passed  # $0.0014
     assert results[("noisy-kernel", "max-cost-usd")].passed  # $0.0007
     assert results[("reference", "max-cost-usd")].message == "reference: run cost $0.0014 > $0.0010"
+
+
+def test_a_failed_gate_shows_enough_digits_to_see_why():
+    snap = fixture()
+    cost = snap.scores["endpoints"]["int4"]["cost_usd"]
+    fidelity = snap.scores["endpoints"]["int4"]["fidelity"]
+    # Limits that read the same as the value at the usual precision ($0.0003, 72.5).
+    gates = Gates(max_cost_usd=cost - 1e-6, min_fidelity=round(fidelity, 1) + 0.04)
+    results = by_key(evaluate_gates(snap, gates))
+    cost_message = results[("int4", "max-cost-usd")].message
+    shown, limit_shown = cost_message.split("run cost ")[1].split(" > ")
+    assert (shown, limit_shown) == ("$0.000257", "$0.000256"), cost_message
+    fid_message = results[("int4", "min-fidelity")].message
+    assert fid_message.endswith(f"< {gates.min_fidelity:.2f}"), fid_message
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import stat
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -224,3 +226,33 @@ def test_wal_survives_a_torn_last_line(tmp_path: Path):
     snapshot = read_wal(path)
     assert [r.text for r in snapshot.results] == ["one", "two"]
     assert snapshot.run.seed == 3 and snapshot.run.complete is False
+
+
+@pytest.mark.skipif(not hasattr(os, "fchmod"), reason="POSIX permissions")
+def test_wal_is_private_like_the_snapshot(tmp_path: Path):
+    """The log holds the same answers as the snapshot (mode 0600), whatever the umask, and a log
+    an older version left world-readable is narrowed when a resumed run reopens it."""
+    from vvtui.model import Result, Snapshot
+    from vvtui.runner.wal import WriteAheadLog
+    from vvtui.storage import write_atomic
+
+    header = Snapshot("0", "now", RunInfo(seed=3), [e.info() for e in endpoints(1)], probes(1))
+    old_umask = os.umask(0o022)
+    try:
+        fresh = WriteAheadLog(tmp_path / "a.json.wal.jsonl")
+        fresh.open(header.to_dict())
+        fresh.close()
+        old = tmp_path / "b.json.wal.jsonl"
+        old.write_text(json.dumps({"type": "header", **header.to_dict()}) + "\n")
+        old.chmod(0o644)
+        resumed = WriteAheadLog(old)
+        resumed.reopen()
+        resumed.append(Result(endpoint="e0", probe_id="p0", text="one"))
+        resumed.close()
+        snapshot = write_atomic(tmp_path / "a.json", "{}")
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(snapshot.stat().st_mode) == 0o600
+    assert stat.S_IMODE(fresh.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(old.stat().st_mode) == 0o600
+    assert [r.text for r in read_wal(old).results] == ["one"]

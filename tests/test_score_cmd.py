@@ -47,3 +47,17 @@ def test_missing_or_broken_snapshot_is_a_one_line_error(tmp_path, capsys):
     assert main(["score", str(tmp_path / "bad.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("vvtui: error:") for line in err)
+
+
+def test_score_probes_keeps_long_endpoint_names_whole(tmp_path, capsys):
+    names = {"reference-bf16": 0, "provider-a-int4-fast": 2.0, "provider-a-int4-slow": 0.05}
+    snap = ladder_snapshot(names, n_probes=3, n_tokens=12)
+    path = save_snapshot(snap, tmp_path / "run.json")
+    assert main(["score", str(path), "--probes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.startswith("probe "))
+    assert header.split() == ["probe", *names]
+    for line in lines[lines.index(header) + 2 :]:
+        # Each mark sits under its endpoint's name.
+        for name, mark in zip(header.split()[1:], line.split()[1:], strict=True):
+            assert line[header.index(name) :].startswith(mark), (name, line)

@@ -319,11 +319,11 @@ async def test_a_scoreboard_update_repaints_the_new_value(tmp_path: Path) -> Non
         def line() -> str:
             return "".join(seg.text for seg in board.render_line(y))
 
-        assert "73.1 [47–98]" in line()
+        assert "73.1 [47.0–97.1]" in line()
         score = dataclasses.replace(board.scores["int4"], fidelity=12.5, ci_low=3, ci_high=30)
         board.update_scores({"int4": score})
         await pilot.pause()
-        assert board.get_cell("int4", "fidelity").plain == "12.5 [3–30]"
-        assert "12.5 [3–30]" in line() and "73.1" not in line()
+        assert board.get_cell("int4", "fidelity").plain == "12.5 [3.0–30.0]"
+        assert "12.5 [3.0–30.0]" in line() and "73.1" not in line()
         # Other rows keep what they showed.
         assert "100.0 [100–100]" in "".join(seg.text for seg in board.render_line(y - row))

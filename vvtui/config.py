@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vvtui.errors import ConfigError, located, suggest, type_name
+from vvtui.errors import ConfigError, located, suggest, suggest_or_list, type_name
 from vvtui.model import EndpointInfo, Price
 from vvtui.redact import REDACTED, is_secret_header
 
@@ -129,7 +129,8 @@ class Config:
             if e.name == name:
                 return e
         raise ConfigError(
-            f"no endpoint named {name!r}", hint=suggest(name, [e.name for e in self.endpoints])
+            f"no endpoint named {name!r}",
+            hint=suggest_or_list(name, [e.name for e in self.endpoints]),
         )
 
 
@@ -387,7 +388,7 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
                 i,
                 "protocol",
                 f"endpoint {label}: unknown protocol {proto!r}",
-                suggest(proto, PROTOCOLS) or f"one of {', '.join(PROTOCOLS)}",
+                suggest_or_list(proto, PROTOCOLS),
             )
         ep.protocol = proto
     if "reference" in raw:

@@ -71,3 +71,9 @@ def suggest(name: str, choices: Iterable[str]) -> str | None:
     """A close match for a mistyped name, phrased for a hint, or None."""
     matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f"did you mean {matches[0]!r}?" if matches else None
+
+
+def suggest_or_list(name: str, choices: Iterable[str]) -> str:
+    """A close match for a mistyped name, else every valid one: a hint always says what to type."""
+    options = list(choices)
+    return suggest(name, options) or f"one of {', '.join(options)}"

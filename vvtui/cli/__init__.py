@@ -30,15 +30,18 @@ COMMAND_MODULES = (
 EPILOG = """\
 examples:
   vvtui demo                         simulated quantization ladder in the TUI (no keys, no network)
-  vvtui demo --headless --out s.json the same run headless, writing a snapshot
+  vvtui demo --headless --suite quick --out s.json   headless, a few seconds, writing a snapshot
   vvtui config init                  write a commented example config
   vvtui run --suite quick            open the TUI on your endpoints
   vvtui run --headless --min-fidelity 90 --out snap.json   CI gate
+  vvtui run --resume snap.json --config ci.toml            finish an interrupted run
   vvtui view snap.json               browse a saved run in the TUI
   vvtui report snap.json --format html -o report.html
   vvtui diff old.json new.json --max-fidelity-drop 5
 
-exit codes: 0 ok, 1 a gate failed, 2 usage or input error
+Every command has --help with examples (`vvtui run --help`, `vvtui config check --help`...).
+exit codes: 0 ok, 1 a gate failed, 2 usage or input error, 130 interrupted (Ctrl-C, SIGTERM:
+the snapshot is written, marked incomplete)
 """
 
 

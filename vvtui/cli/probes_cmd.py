@@ -6,6 +6,13 @@ import argparse
 import sys
 from typing import Any
 
+GROUP_EPILOG = """\
+examples:
+  vvtui probes list --suite quick            the probes of one suite
+  vvtui probes show quant-arith-chain        one probe, rendered, as JSON
+  vvtui probes validate my-suite.toml        check a suite of your own
+  vvtui probes import-k2vv samples.jsonl -o k2vv.toml
+"""
 LIST_EPILOG = """\
 examples:
   vvtui probes list                       every available probe
@@ -38,7 +45,12 @@ while there are any, unless --skip-bad.
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("probes", help="list, show, validate or import probe suites")
+    parser = sub.add_parser(
+        "probes",
+        help="list, show, validate or import probe suites",
+        epilog=GROUP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     psub = parser.add_subparsers(dest="probes_command", metavar="ACTION", required=True)
     fmt = argparse.RawDescriptionHelpFormatter
 

@@ -15,7 +15,7 @@ examples:
   vvtui run --suite quick --suite tools      choose suites (names, files or folders)
   vvtui run --headless --out snap.json       no UI: progress on stderr, table on stdout
   vvtui run --headless --min-fidelity 90 --max-ttft-ms 2000 --junit junit.xml
-  vvtui run --resume snap.json               continue an interrupted run
+  vvtui run --resume snap.json --config ci.toml   finish an interrupted run (with its config)
 
 Keys come from the environment variables the config names (api_key_env, ${VAR} in headers).
 Without the reference's key the run does not start; endpoints missing theirs are listed in a
@@ -28,6 +28,11 @@ examples:
   vvtui demo --headless --out demo.json      the same run headless, writing a snapshot
   vvtui demo --speed 10 --suite quick        ten times faster, fewer probes
   vvtui demo --fault int4=stall              make one simulated endpoint misbehave
+  vvtui demo --resume demo.json              finish an interrupted demo run
+
+Without --suite the demo runs every shipped suite (`all`: about 75 probes, some sampled several
+times, and the reference repeated once: about 1,200 requests to 8 endpoints, roughly a minute at
+--speed 1, the last third waiting on the `slow` endpoint). `--suite quick` takes a few seconds.
 """
 
 
@@ -117,6 +122,11 @@ def register(sub: Any) -> None:
         metavar="PROFILE=FAULT",
         help="inject a fault into one simulated endpoint (see `vvtui sim --help`)",
     )
+    demo.add_argument(
+        "--resume",
+        metavar="SNAP.json",
+        help="continue a partial demo run (pass its --fault options again to keep them)",
+    )
     _add_common(demo)
     demo.set_defaults(func=cmd_demo)
 
@@ -151,14 +161,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     from vvtui.config import load_config, resolve_config_path
-    from vvtui.runner.plan import build_plan, load_partial, pick_endpoints, plan_from_snapshot
+    from vvtui.runner.plan import build_plan, pick_endpoints, plan_from_snapshot
 
+    # A snapshot to resume is read first: what it says decides which config it needs.
+    partial = _load_resumable(args.resume, "run") if args.resume else None
     config = load_config(resolve_config_path(args.config))
     config = pick_endpoints(config, args.endpoint)
     _fill_router_prices(config, quiet=args.quiet)
     capabilities = _declared_capabilities(config, args.capabilities, quiet=args.quiet)
-    if args.resume:
-        partial = load_partial(args.resume)
+    if partial is not None:
         plan, info = plan_from_snapshot(partial, config, max_concurrency=args.max_concurrency)
         plan.capabilities = capabilities
         args.out = args.out or args.resume
@@ -175,6 +186,22 @@ def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     plan.capabilities = capabilities
     _check_keys(config, plan.reference.name)
     return config, plan, info, None
+
+
+def _load_resumable(path: str, command: str) -> Any:
+    """The partial snapshot at `path`, refused with the right command when the other one
+    wrote it: a demo's endpoints exist only while `vvtui demo` runs its simulator."""
+    from vvtui.errors import UsageError
+    from vvtui.runner.plan import load_partial
+
+    partial = load_partial(path)
+    written_by = "demo" if partial.run.command == "demo" else "run"
+    if written_by != command:
+        raise UsageError(
+            f"{path}: written by `vvtui {written_by}`, not `vvtui {command}`",
+            hint=f"resume it with `vvtui {written_by} --resume {path}`",
+        )
+    return partial
 
 
 def _check_keys(config: Any, reference: str) -> None:
@@ -251,28 +278,39 @@ def _fill_router_prices(config: Any, quiet: bool) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from vvtui.runner.plan import build_plan
     from vvtui.sim.demo import demo_setup
 
+    # Read a snapshot to resume before starting the simulator: a wrong path fails at once.
+    partial = _prepared(args, lambda: _load_resumable(args.resume, "demo") if args.resume else None)
+    if isinstance(partial, int):
+        return partial
     server, config = demo_setup(speed=args.speed, faults=args.fault or [])
     try:
-        prepared = _prepared(
-            args,
-            lambda: build_plan(
-                config,
-                suites=args.suite or ["all"],
-                seed=args.seed if args.seed is not None else 7,
-                reference_repeats=args.reference_repeats,
-                max_concurrency=args.max_concurrency,
-                command="demo",
-            ),
-        )
+        prepared = _prepared(args, lambda: _prepare_demo(args, config, partial))
         if isinstance(prepared, int):
             return prepared
         plan, info = prepared
-        return _launch(args, config, plan, info)
+        return _launch(args, config, plan, info, resume_from=partial)
     finally:
         server.stop()
+
+
+def _prepare_demo(args: argparse.Namespace, config: Any, partial: Any) -> tuple[Any, Any]:
+    from vvtui.runner.plan import build_plan, plan_from_snapshot
+
+    if partial is not None:
+        # A fresh simulator serves the same weights and quantizations on another port, so it can
+        # finish what the interrupted one started.
+        args.out = args.out or args.resume
+        return plan_from_snapshot(partial, config, max_concurrency=args.max_concurrency)
+    return build_plan(
+        config,
+        suites=args.suite or ["all"],
+        seed=args.seed if args.seed is not None else 7,
+        reference_repeats=args.reference_repeats,
+        max_concurrency=args.max_concurrency,
+        command="demo",
+    )
 
 
 def _launch(

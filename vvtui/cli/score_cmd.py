@@ -13,6 +13,10 @@ examples:
   vvtui score run.json --json       the full score report (what snapshots store under "scores")
   vvtui score run.json --probes     add one line per probe with each endpoint's mark
 
+Fidelity intervals are shown to one decimal and rounded outwards (a bound of 89.96 reads 89.9),
+as in the TUI and the reports: the interval shown always holds the one computed. A run cost
+marked * was computed from vvtui's own token counts: the provider sent no usage.
+
 The scores depend only on the snapshot's probes, endpoints and results (fixed bootstrap and
 permutation seeds), so a re-score reproduces the scores stored when the snapshot was written.
 """
@@ -55,18 +59,20 @@ def format_table(snapshot: Any, report: Any) -> str:
         f"formula v{meta.get('formula_version')}; bootstrap B={boot.get('b')} "
         f"seed={boot.get('seed')}"
     )
-    if any(s.estimated_usage for s in report.endpoints.values()):
-        lines.append("* cost from estimated token counts (the provider sent no usage)")
     return "\n".join(lines)
 
 
 def format_probes(report: Any) -> str:
+    """One line per probe, one column per endpoint, each as wide as its longest entry: names
+    are never cut (two endpoints may differ only in their last characters)."""
+    from vvtui.reports.table import render_table
+
     names = list(report.endpoints)
-    lines = [f"{'probe':<28} " + " ".join(f"{n[:10]:<10}" for n in names)]
-    for pid, row in report.probes.items():
-        marks = " ".join(f"{row.get(n, {}).get('mark', 'pending'):<10}" for n in names)
-        lines.append(f"{pid[:28]:<28} {marks}")
-    return "\n".join(lines)
+    rows = [
+        [pid, *(row.get(n, {}).get("mark", "pending") for n in names)]
+        for pid, row in report.probes.items()
+    ]
+    return render_table(rows, ["probe", *names], right=frozenset())
 
 
 def cmd_score(args: argparse.Namespace) -> int:

@@ -16,7 +16,9 @@ examples:
     "stream": true, "messages": [{"role": "user", "content": "hi"}]}'
 
 Faults on demand: send the header `x-vvtui-sim-fault: NAME[:N]` (e.g. stall:5, rate_limit:2,
-html_error); the list is in `python -m pydoc vvtui.sim.server`.
+html_error), or start `vvtui demo --fault PROFILE=NAME[:N]`. What each fault sends, the routes,
+the parameters honoured and the timing model: `python -m pydoc vvtui.sim.server`; the model and
+the ladder: docs/sim.md.
 """
 
 DEFAULT_PORT = 8765

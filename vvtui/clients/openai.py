@@ -1,6 +1,6 @@
 """OpenAI Chat Completions: POST {base_url}/chat/completions, SSE chunks → client events.
 
-Dialects handled (see /work/shared/PROVIDERS.md): reasoning in `reasoning_content` (DeepSeek,
+Dialects handled (see docs/providers.md): reasoning in `reasoning_content` (DeepSeek,
 SGLang, llama.cpp, older vLLM) or `reasoning` (OpenRouter, newer vLLM, Ollama); usage in a
 `choices: []`/null/missing chunk, on the last chunk, on every chunk (vLLM continuous stats: the
 latest wins) or absent (llama-cpp-python); OpenRouter's top-level `provider`,

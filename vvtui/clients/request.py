@@ -32,7 +32,7 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 
 def sim_hint(probe: Probe, sample: int) -> dict[str, Any]:
-    """The `vvtui_sim` object the simulated server reads (contract in BRIEF.md)."""
+    """The `vvtui_sim` object the simulated server reads (its fields: vvtui.sim.server)."""
     calls = probe.answer_tool_calls
     return {
         "probe_id": probe.id,

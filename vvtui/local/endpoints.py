@@ -2,9 +2,9 @@
 
 Every server claims the same model name, as real hosts of one open-weights model do; what tells
 them apart is the `quant` label. The settings below follow what llama-cpp-python's server does
-(see PROVIDERS.md): it applies repeat_penalty 1.1 even at temperature 0, so greedy decoding needs
-`repeat_penalty = 1.0`; it serves one request at a time, so more than one in flight would only
-queue at the server and inflate latency.
+(see docs/providers.md): it applies repeat_penalty 1.1 even at temperature 0, so greedy decoding
+needs `repeat_penalty = 1.0`; it serves one request at a time, so more than one in flight would
+only queue at the server and inflate latency.
 """
 
 from __future__ import annotations

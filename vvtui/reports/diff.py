@@ -25,6 +25,7 @@ from typing import Any
 
 from vvtui.errors import SnapshotError
 from vvtui.model import EndpointInfo, Snapshot
+from vvtui.reports.fmt import count
 
 MARK_RANK = {"pending": 0, "pass": 1, "diverged": 2, "fail": 3, "error": 4}
 
@@ -385,8 +386,8 @@ def comparable(old: Snapshot, new: Snapshot) -> tuple[Snapshot, Snapshot, list[s
     if old_ids != new_ids:
         common = old_ids & new_ids
         notes.append(
-            f"the probe sets differ: compared on the {len(common)} probes both hold, both "
-            "snapshots re-scored on those"
+            f"the probe sets differ: compared on the {count(len(common), 'probe')} both hold, "
+            "both snapshots re-scored on those"
         )
         old, new = restrict(old, common), restrict(new, common)
     ready = []
@@ -444,6 +445,27 @@ def _some(names: list[str], limit: int = 12) -> str:
     return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
 
 
+def _mark_lines(e: EndpointDrift, width: int = 100) -> list[str]:
+    """One endpoint's changed marks, grouped by move (`pass → fail (7): a, b, ...`) and wrapped:
+    a full suite's worth on one line was thousands of characters long."""
+    import textwrap
+
+    moves: dict[tuple[str, str], list[str]] = {}
+    for m in e.marks:
+        moves.setdefault((m.old, m.new), []).append(m.probe_id)
+    lines = [f"  {e.name} ({count(len(e.marks), 'probe')}):"]
+    for (old, new), ids in moves.items():
+        lines += textwrap.wrap(
+            f"{old} → {new} ({len(ids)}): {', '.join(ids)}",
+            width=width,
+            initial_indent="    ",
+            subsequent_indent="      ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    return lines
+
+
 def format_drift(report: DriftReport) -> str:
     from vvtui.reports.table import render_table
 
@@ -473,7 +495,7 @@ def format_drift(report: DriftReport) -> str:
             ]
         )
     lines = [
-        f"drift: {report.old} → {report.new} ({report.common_probes} probes compared)",
+        f"drift: {report.old} → {report.new} ({count(report.common_probes, 'probe')} compared)",
         "",
         render_table(rows, headers, right=frozenset()),
     ]
@@ -488,8 +510,7 @@ def format_drift(report: DriftReport) -> str:
     if changed:
         lines.append("probes that changed mark:")
         for e in changed:
-            moves = ", ".join(f"{m.probe_id} {m.old} → {m.new}" for m in e.marks)
-            lines.append(f"  {e.name}: {moves}")
+            lines += _mark_lines(e)
     else:
         lines.append("no probe changed mark")
     for note in report.notes:

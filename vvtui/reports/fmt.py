@@ -54,11 +54,26 @@ def kl(value: float | None) -> str:
     return f"{value:.4f}" if value < 10 else f"{value:.1f}"
 
 
-def fidelity_ci(score: dict) -> str:
-    lo, hi = score.get("ci_low"), score.get("ci_high")
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 probe`, `2 probes`."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def interval(lo: float | None, hi: float | None) -> str:
+    """A fidelity interval as every front end shows it: one decimal, rounded outwards, so the
+    interval shown always holds the one computed. Rounding to nearest would print 90.0 for a
+    lower bound of 89.96, beside a verdict that says it is below 90."""
     if lo is None or hi is None:
         return MISSING
-    return f"{lo:.1f}–{hi:.1f}"
+    # The epsilon keeps float noise (99.80000000001) from widening a bound by a whole step.
+    low = math.floor(lo * 10 + 1e-9) / 10
+    high = math.ceil(hi * 10 - 1e-9) / 10
+    # The top of the scale reads 100, not 100.0: it is exact, and the TUI's column stays narrow.
+    return "–".join("100" if v >= 100 else f"{v:.1f}" for v in (low, high))
+
+
+def fidelity_ci(score: dict) -> str:
+    return interval(score.get("ci_low"), score.get("ci_high"))
 
 
 def price(endpoint: EndpointInfo) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vvtui.model import Snapshot
+from vvtui.reports import fmt
 
 
 @dataclass(slots=True, frozen=True)
@@ -48,8 +49,19 @@ class _Rule:
     what: str
     lower_is_worse: bool
     scale: float
-    fmt: Callable[[float], str]
+    # Formats a value with this many decimals (at least `decimals`; more when needed, below).
+    show: Callable[[float, int], str]
+    decimals: int
     unmeasured: str
+
+    def pair(self, value: float, limit: float) -> tuple[str, str]:
+        """Value and limit with enough decimals to tell them apart: `$0.0005 > $0.0005` does
+        not say why a gate failed, `$0.000514 > $0.000500` does."""
+        for decimals in range(self.decimals, self.decimals + 7):
+            shown = self.show(value, decimals), self.show(limit, decimals)
+            if shown[0] != shown[1]:
+                break
+        return shown
 
 
 _RULES = {
@@ -59,7 +71,8 @@ _RULES = {
         "fidelity",
         True,
         1.0,
-        lambda v: f"{v:.1f}",
+        lambda v, d: f"{v:.{d}f}",
+        1,
         "fidelity could not be measured",
     ),
     "max_ttft_ms": _Rule(
@@ -68,7 +81,8 @@ _RULES = {
         "TTFT p50",
         False,
         1000.0,
-        lambda v: f"{v:.0f} ms",
+        lambda v, d: f"{v:.{d}f} ms",
+        0,
         "TTFT not measurable (no successful request to time)",
     ),
     "max_cost_usd": _Rule(
@@ -77,15 +91,16 @@ _RULES = {
         "run cost",
         False,
         1.0,
-        lambda v: f"${v:.4f}",
+        lambda v, d: f"${v:.{d}f}",
+        4,
         "cost unknown (no price and no usage cost)",
     ),
 }
 
 
 def _interval(score: dict[str, Any]) -> str:
-    lo, hi = score.get("ci_low"), score.get("ci_high")
-    return "" if lo is None or hi is None else f" (95% CI {lo:.1f}–{hi:.1f})"
+    shown = fmt.fidelity_ci(score)
+    return "" if shown == fmt.MISSING else f" (95% CI {shown})"
 
 
 def evaluate_gates(snapshot: Snapshot, gates: Gates) -> list[GateResult]:
@@ -108,6 +123,7 @@ def evaluate_gates(snapshot: Snapshot, gates: Gates) -> list[GateResult]:
             ok = value >= limit if rule.lower_is_worse else value <= limit
             op = (">=" if ok else "<") if rule.lower_is_worse else ("<=" if ok else ">")
             extra = _interval(s) if rule.score_key == "fidelity" else ""
-            message = f"{name}: {rule.what} {rule.fmt(value)}{extra} {op} {rule.fmt(limit)}"
+            shown, bound = rule.pair(value, limit)
+            message = f"{name}: {rule.what} {shown}{extra} {op} {bound}"
             results.append(GateResult(name, rule.gate, ok, message, value, limit))
     return results

@@ -27,6 +27,7 @@ from xml.etree import ElementTree as ET
 
 from vvtui.model import EndpointInfo, Snapshot
 from vvtui.redact import redact
+from vvtui.reports import fmt
 from vvtui.reports.gates import GateResult
 
 
@@ -104,8 +105,8 @@ def _summary(e: EndpointInfo, s: dict[str, Any]) -> str:
     fid = s.get("fidelity")
     parts = [f"{e.name} ({e.model})", f"verdict {s.get('verdict') or '–'}"]
     if fid is not None:
-        lo, hi = s.get("ci_low"), s.get("ci_high")
-        ci = "" if lo is None or hi is None else f" [{lo:.1f}–{hi:.1f}]"
+        shown = fmt.fidelity_ci(s)
+        ci = "" if shown == fmt.MISSING else f" [{shown}]"
         parts.append(f"fidelity {fid:.1f}{ci}")
     if s.get("ttft_p50") is not None:
         parts.append(f"TTFT p50 {s['ttft_p50'] * 1000:.0f} ms")

@@ -15,6 +15,10 @@ from vvtui.reports.data import ReportData
 
 Score = dict[str, Any]
 
+# Marks a run cost computed from vvtui's own token counts; every table showing it says so.
+ESTIMATED = "*"
+ESTIMATED_NOTE = "* cost from estimated token counts (the provider sent no usage)"
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -108,7 +112,7 @@ COLUMNS: tuple[Column, ...] = (
         "cost_usd",
         "run cost",
         _get("cost_usd"),
-        lambda _e, s: fmt.usd(s.get("cost_usd")) + ("*" if s.get("estimated_usage") else ""),
+        lambda _e, s: fmt.usd(s.get("cost_usd")) + (ESTIMATED if s.get("estimated_usage") else ""),
         title="what this run cost on this endpoint (* from estimated token counts)",
     ),
     Column(

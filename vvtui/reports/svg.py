@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from vvtui.reports import palette
+from vvtui.reports import fmt, palette
 
 WIDTH = 640
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif"
@@ -178,7 +178,7 @@ def fidelity_chart(rows: Sequence[FidelityRow], threshold: float = 90.0) -> str:
         tip = f"{row.name}: {row.fidelity:.1f}"
         if row.low is not None and row.high is not None:
             x0, x1 = scale(row.low), scale(row.high)
-            tip += f" [{row.low:.1f}–{row.high:.1f}] {row.verdict or ''}"
+            tip += f" [{fmt.interval(row.low, row.high)}] {row.verdict or ''}"
             out.append(
                 f'<line x1="{_f(x0)}" y1="{_f(y)}" x2="{_f(x1)}" y2="{_f(y)}" stroke="{colour}" '
                 f'stroke-width="3" stroke-linecap="round" opacity="0.45"/>'

@@ -54,5 +54,13 @@ def render_table(rows: list[list[str]], headers: list[str], right: frozenset[int
 
 
 def endpoint_table(snapshot: Snapshot, keys: tuple[str, ...] = TERMINAL_COLUMNS) -> str:
+    """The table, and under it what a starred run cost means when one is starred."""
+    from vvtui.reports.scoreboard import ESTIMATED, ESTIMATED_NOTE
+
     headers, rows, right = endpoint_rows(snapshot, keys)
-    return render_table(rows, headers, right)
+    table = render_table(rows, headers, right)
+    if "cost_usd" in keys:
+        column = keys.index("cost_usd")
+        if any(row[column].endswith(ESTIMATED) for row in rows):
+            table += "\n" + ESTIMATED_NOTE
+    return table

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vvtui.config import Config
-from vvtui.errors import ConfigError, SnapshotError, suggest
+from vvtui.errors import ConfigError, SnapshotError, suggest_or_list
 from vvtui.model import RunInfo, Snapshot
 from vvtui.runner.core import RunPlan
 from vvtui.runner.wal import read_wal, wal_path_for
@@ -21,7 +21,9 @@ def pick_endpoints(config: Config, only: Sequence[str] | None) -> Config:
     names = [e.name for e in config.endpoints]
     for name in only:
         if name not in names:
-            raise ConfigError(f"--endpoint {name!r}: no such endpoint", hint=suggest(name, names))
+            raise ConfigError(
+                f"--endpoint {name!r}: no such endpoint", hint=suggest_or_list(name, names)
+            )
     keep = [e for e in config.endpoints if e.name in only or e.reference]
     return Config(keep, config.path, config.run, config.theme, config.keymap)
 
@@ -87,10 +89,13 @@ def plan_from_snapshot(
     by_name = {e.name: e for e in config.endpoints}
     missing = [e.name for e in snapshot.endpoints if e.name not in by_name]
     if missing:
+        started_with = snapshot.run.config_path
         raise ConfigError(
             f"cannot resume: endpoint(s) {', '.join(missing)} of the snapshot are not in "
             f"{config.path or 'the config'}",
-            hint="resume with the config the run was started with",
+            hint=f"the run was started with --config {started_with}: pass it again"
+            if started_with and started_with != str(config.path)
+            else "resume with the config the run was started with (--config FILE)",
         )
     endpoints = [by_name[e.name] for e in snapshot.endpoints]
     for endpoint, recorded in zip(endpoints, snapshot.endpoints, strict=True):

@@ -40,13 +40,13 @@ class WriteAheadLog:
     def open(self, header: dict[str, Any]) -> None:
         """Start a new log (truncating any old one) with `header` as its first line."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - held for the run
+        self._fh = _open_private(self.path, os.O_TRUNC)
         self._write({"type": "header", **header})
         self._sync(force=True)
 
     def reopen(self) -> None:
         """Continue an existing log (a resumed run)."""
-        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the run
+        self._fh = _open_private(self.path, os.O_APPEND)
 
     def append(self, result: Result) -> None:
         if self.error is not None:
@@ -81,6 +81,20 @@ class WriteAheadLog:
                 self.path.unlink()
             except FileNotFoundError:
                 pass
+
+
+def _open_private(path: Path, flag: int) -> IO[str]:
+    """The log for writing, readable by its owner only: it holds the same answers as the
+    snapshot, which `write_atomic` creates with mode 0600. A log left by an older version with
+    wider permissions is narrowed too."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | flag, 0o600)
+    try:
+        if hasattr(os, "fchmod"):  # not on Windows, where the mode bits mean little anyway
+            os.fchmod(fd, 0o600)
+        return os.fdopen(fd, "w", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def read_wal(path: Path) -> Snapshot:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from vvtui.config import Config
-from vvtui.errors import UsageError, suggest
+from vvtui.errors import UsageError, suggest_or_list
 from vvtui.sim.faults import FAULTS, parse_fault
 from vvtui.sim.ladder import ladder_config
 from vvtui.sim.profiles import Profile, default_profiles
@@ -29,7 +29,7 @@ def apply_faults(profiles: list[Profile], specs: Sequence[str]) -> list[Profile]
         if name not in by_name:
             raise UsageError(
                 f"--fault {spec!r}: no simulated endpoint {name!r}",
-                hint=suggest(name, by_name) or f"one of {', '.join(by_name)}",
+                hint=suggest_or_list(name, by_name),
             )
         try:
             parse_fault(fault)
@@ -37,7 +37,7 @@ def apply_faults(profiles: list[Profile], specs: Sequence[str]) -> list[Profile]
             fault_name = fault.split(":")[0]
             raise UsageError(
                 f"--fault {spec!r}: unknown fault {fault_name!r}",
-                hint=suggest(fault_name, FAULTS) or f"one of {', '.join(FAULTS)}",
+                hint=suggest_or_list(fault_name, FAULTS),
             ) from None
         by_name[name] = dataclasses.replace(by_name[name], fault=fault)
     return [by_name[p.name] for p in profiles]

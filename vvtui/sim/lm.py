@@ -17,7 +17,7 @@ models. It can also stop early (end-of-sequence as a distractor after a divergen
 (a distractor beating end-of-sequence).
 
 Margins follow P(m < x) ~ x^0.85 near zero: over the ladder's noise scales the share of flipped
-top-1 tokens then grows the way llama.cpp measures for q8 / q4 / q2 (PROVIDERS.md).
+top-1 tokens then grows the way llama.cpp measures for q8 / q4 / q2 (docs/sim.md).
 
 All randomness tied to the model or the quantization comes from counter-based hashes (splitmix64
 over numpy uint64 arrays), so a whole segment of steps is drawn in one vectorised call.

@@ -4,7 +4,7 @@ The default ladder is the demo's cast: the bf16 reference, a noisy-kernel host, 
 quantizations, a host that quietly substitutes a weaker model, a slow one and an expensive one.
 Noise scales are calibrated (benchmarks/sim_ladder.py) so the share of tokens whose top-1 flips
 against the reference lands near llama.cpp's measurements: ~97.7 % same top-1 for q8, ~92 % for
-q4, ~71 % for q2 (PROVIDERS.md).
+q4, ~71 % for q2 (docs/sim.md).
 """
 
 from __future__ import annotations

@@ -9,8 +9,14 @@ Anything else is a 404 in OpenAI's error shape; an unknown profile's 404 lists t
 Requests honour `stream`, `stream_options.include_usage`, `logprobs` + `top_logprobs` (0..20),
 `max_tokens` / `max_completion_tokens` (finish_reason "length"), `stop`, `temperature` (OpenAI's
 default of 1 when absent), `seed` (sampling only), `tools` + `tool_choice`, `response_format`
-(json_object / json_schema) and the `vvtui_sim` hint (see BRIEF.md). `n` is ignored: one choice.
+(json_object / json_schema) and the `vvtui_sim` hint. `n` is ignored: one choice.
 The model name must be the profile's (`vv-sim-8b`), else 404 `model_not_found` as vLLM answers.
+
+The `vvtui_sim` hint is an object vvtui adds to every request for an endpoint marked
+`simulated = true` (vvtui.clients.request.sim_hint): `probe_id`, `kind`, `answer`, `tool_calls`
+(`[{name, arguments}]`), `language` and `sample`. The model decodes towards `answer` or
+`tool_calls`, so a faithful profile gets the probe right; without a hint the target is a
+pseudo-answer hashed from the messages (docs/sim.md, "The model").
 
 Timing: the response head and a role-only chunk go out when the request has been read; content
 token i is written at arrival + ttft + i / tokens_per_s (each request draws its own ttft and

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from vvtui.errors import suggest, type_name
+from vvtui.errors import suggest, suggest_or_list, type_name
 from vvtui.model import PROBE_KINDS, Probe
 
 Path_ = tuple[str | int, ...]
@@ -361,7 +361,7 @@ def _check_check_raw(check: Any, i: int) -> None:
         raise SpecError(
             f"unknown check type {ctype!r}",
             (*path, "type"),
-            suggest(str(ctype), CHECK_PARAMS) or f"one of {', '.join(CHECK_PARAMS)}",
+            suggest_or_list(str(ctype), CHECK_PARAMS),
         )
     required, allowed = CHECK_PARAMS[ctype]
     for key in check:

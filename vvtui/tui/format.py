@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
+from vvtui.reports.fmt import interval
 from vvtui.scoring import EndpointScore
 
 MISSING = "–"
@@ -25,9 +25,8 @@ def fidelity(score: EndpointScore) -> str:
         return MISSING
     if score.ci_low is None or score.ci_high is None:
         return f"{score.fidelity:.1f}"
-    # Whole numbers rounded outwards, so the interval shown always contains the interval (and
-    # the point estimate): 99.6–100 reads [99–100], never [100–100] beside a 99.8.
-    return f"{score.fidelity:.1f} [{math.floor(score.ci_low)}–{math.ceil(score.ci_high)}]"
+    # The same rounding as the CLI and the reports (one decimal, outwards): see reports.fmt.
+    return f"{score.fidelity:.1f} [{interval(score.ci_low, score.ci_high)}]"
 
 
 def percent(value: float | None) -> str:

@@ -59,7 +59,7 @@ _BY_KEY = {c[0]: c for c in COLUMNS}
 # the table, which would cost a layout pass per update.
 # With the endpoint names, 8 endpoints fit in 120 columns.
 WIDTHS = {
-    "fidelity": 15,
+    "fidelity": 16,
     "verdict": 14,
     "accuracy": 4,
     "tool_f1": 7,
