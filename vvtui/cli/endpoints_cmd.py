@@ -12,9 +12,11 @@ examples:
   vvtui endpoints check --endpoint or-groq    just one
   vvtui endpoints check --json > caps.json    machine-readable, for scripts and CI
 
-statuses: supported; unsupported (the endpoint refused or silently ignored the feature:
-probes needing it are not counted against it); error (the check itself failed, e.g. the
-endpoint is down: says nothing about the feature).
+statuses: supported; unsupported (the endpoint refused the feature with an error naming it:
+probes needing it are not sent, and the endpoint shows a conformance gap); ignored (accepted,
+but the answer did not show the feature: probes needing it are sent and a wrong answer counts
+as damage); error (the check itself failed, e.g. the endpoint is down: says nothing about the
+feature).
 exit codes: 0 every check ran, 1 some check ended in error, 2 usage or config error
 """
 
@@ -101,8 +103,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     if support.detail:
                         print(redact(f"  {feature}: {support.status}: {support.detail}"))
     print(
-        f"vvtui: saved to {saved}; runs in the next 7 days leave out probes an endpoint "
-        "declared it cannot serve",
+        f"vvtui: saved to {saved}; runs in the next 7 days leave out probes an endpoint refused",
         file=sys.stderr,
     )
     errored = [c.endpoint for c in results if c.errors()]
