@@ -73,7 +73,8 @@ class ProbeEval:
     # Reference only: its noise floor on this probe (damage of its repeats vs its main answer).
     floor: float | None = None
     # The features this endpoint refused on a probe the reference answered (a conformance gap),
-    # and whether a deterministic answer was cut short of the reference's (ProbeComparison.cut_short).
+    # and whether a deterministic answer was cut short of the reference's
+    # (ProbeComparison.cut_short).
     gap: frozenset[str] | None = None
     cut: bool = False
 
