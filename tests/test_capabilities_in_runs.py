@@ -182,7 +182,7 @@ def test_a_feature_declared_missing_in_the_config_is_a_gap(tmp_path: Path, sim_s
     # Same weights as the reference on what it took, but not faithful on a suite it could not
     # take whole.
     assert score["fidelity"] > 95 and score["verdict"] == "inconclusive"
-    assert score["verdict_reasons"][0].startswith(f"not measured: {len(refused)} probes refused")
+    assert score["verdict_reasons"][0].startswith(f"{len(refused)} probes refused, not measured")
 
 
 def test_an_unknown_feature_in_the_config_is_named(tmp_path: Path):

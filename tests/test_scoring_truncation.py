@@ -83,7 +83,7 @@ def test_a_host_that_cuts_answers_is_not_faithful_and_says_why():
     # 1 of 40 probes damaged: a fidelity the interval alone would call faithful.
     assert score.fidelity == pytest.approx(100 * 39 / 40)
     assert score.verdict == INCONCLUSIVE
-    assert score.verdict_reasons == ["1 answer cut short (✂)"]
+    assert score.verdict_reasons == ["✂ 1 answer cut short"]
     assert score.parts["truncation"] == pytest.approx(1 / 40)
     clean = ladder({}, n=40).finalize().endpoints["cand"]
     assert clean.verdict == FAITHFUL and clean.verdict_reasons == [] and clean.cut_probes == 0
@@ -118,7 +118,7 @@ def test_a_refused_probe_is_a_gap_not_damage():
     score = report.endpoints["cand"]
     assert score.fidelity == 100.0 and score.n_probes == 39
     assert score.verdict == INCONCLUSIVE
-    assert score.verdict_reasons == ["not measured: 1 probe refused (no json_schema)"]
+    assert score.verdict_reasons == ["1 probe refused, not measured: no json_schema"]
 
 
 def test_a_probe_the_reference_refused_too_is_no_gap():
@@ -139,7 +139,7 @@ def test_gates_only_ever_lower_a_verdict():
     assert gated_verdict("reference", [gate]) == ("reference", [])
     assert gap_gate({}, 0) is None and cut_gate(0) is None
     assert gap_gate({"tools": 2, "other": 1}, 3) == Gate(
-        "not measured: 3 probes refused (other features refused, no tools)"
+        "3 probes refused, not measured: other features refused, no tools"
     )
 
 

@@ -63,7 +63,7 @@ def gap_gate(gaps: Mapping[str, int], refused_probes: int) -> Gate | None:
     if refused_probes <= 0:
         return None
     noun = "probe" if refused_probes == 1 else "probes"
-    return Gate(f"not measured: {refused_probes} {noun} refused ({describe_gaps(gaps)})")
+    return Gate(f"{refused_probes} {noun} refused, not measured: {describe_gaps(gaps)}")
 
 
 def cut_gate(cut_probes: int) -> Gate | None:
@@ -74,7 +74,7 @@ def cut_gate(cut_probes: int) -> Gate | None:
     if cut_probes <= 0:
         return None
     noun = "answer" if cut_probes == 1 else "answers"
-    return Gate(f"{cut_probes} {noun} cut short (✂)")
+    return Gate(f"✂ {cut_probes} {noun} cut short")
 
 
 def gates_for(score: EndpointScore) -> list[Gate | None]:

@@ -298,6 +298,10 @@ class MainScreen(Screen[None]):
         elif mark == "fail":
             checks = getattr(comparison, "checks", [])
             text = f"{glyph} checks {sum(c.passed for c in checks)}/{len(checks)}"
+        cut = getattr(comparison, "cut_at", None)
+        if cut is not None:
+            # Wherever it falls: a late cut leaves the divergence mark untouched.
+            text += f" ✂ cut at token {cut}"
         return f"[b {style}]{text}[/]"
 
     def _draw_runbar(self) -> None:
