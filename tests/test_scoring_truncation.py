@@ -163,3 +163,33 @@ def test_gaps_and_cuts_survive_a_rescore():
     cand = first["endpoints"]["cand"]
     assert cand["cut_probes"] == 1 and cand["refused_probes"] == 1
     assert len(cand["verdict_reasons"]) == 2
+
+
+def test_running_on_after_a_near_tie_of_the_references_own_is_not_a_cut():
+    """The reference puts both tokens within 0.3 nats at the first divergence: the claimed model
+    itself could have taken the candidate's branch and run on to the limit."""
+    ref_tokens = [" a", " b", " c", " d"]
+    tops = [[(t, -0.01), (" x", -5.0)] for t in ref_tokens]
+    tops[1] = [(" b", -0.6), (" z", -0.8)]
+    lps = [row[0][1] for row in tops]
+    ran_on = [" a", " z", " y", " w", " v", " u"]
+    cand_tops = [[(t, -0.1)] for t in ran_on]
+    cand_lps = [-0.1] * len(ran_on)
+
+    def comparison(tops_at_1: list[tuple[str, float]]):
+        tops[1] = tops_at_1
+        scorer = Scorer([Probe(id="p0", max_tokens=6)], ENDPOINTS)
+        scorer.add(make_result("ref", "p0", ref_tokens, logprobs=lps, tops=tops))
+        scorer.add(
+            make_result(
+                "cand", "p0", ran_on, logprobs=cand_lps, tops=cand_tops, finish_reason="length"
+            )
+        )
+        return scorer.comparison("cand", "p0")
+
+    near = comparison([(" b", -0.6), (" z", -0.8)])
+    assert near is not None and near.tie_margin == pytest.approx(0.2)
+    assert near.cut_at is None and near.parts["truncation"] == 0.0
+    # The same run-on after a real flip (the reference gave " z" no weight) is counted.
+    far = comparison([(" b", -0.01), (" z", -6.0)])
+    assert far is not None and far.cut_at == len(ran_on) and not far.cut_short
