@@ -48,3 +48,42 @@ extra_body = {{ max_tokens = {CAP} }}
     assert kernel["cut_probes"] == 0 and kernel["verdict_reasons"] == []
     report = render_markdown(load_snapshot(out))
     assert f"✂ cut at token {CAP}" in report and "✂ 1 cut" in report
+
+
+def test_verdict_sentences_say_what_capped_the_verdict():
+    from tests.test_tui_gaps import gapped_snapshot
+    from vvtui.reports.data import report_data
+    from vvtui.reports.scoreboard import gap_text, verdict_sentence
+
+    snap = gapped_snapshot()
+    data = report_data(snap)
+    host = next(e for e in snap.endpoints if e.name == "host")
+    sentence = verdict_sentence(data, host)
+    assert sentence.startswith("inconclusive: fidelity ")
+    assert "1 probe refused, not measured: no json_schema" in sentence
+    assert "✂ 1 answer cut short" in sentence
+    assert gap_text(data.endpoint_score("host")) == "no json_schema · ✂ 1 cut"
+    assert gap_text(data.endpoint_score("ref")) == "–"
+
+
+def test_a_gated_verdict_whose_interval_clears_the_line_says_but():
+    from types import SimpleNamespace
+
+    from vvtui.model import EndpointInfo
+    from vvtui.reports.scoreboard import verdict_sentence
+
+    score = {
+        "verdict": "inconclusive",
+        "fidelity": 97.5,
+        "ci_low": 92.5,
+        "ci_high": 100.0,
+        "n_probes": 40,
+        "verdict_reasons": ["✂ 1 answer cut short"],
+    }
+    data = SimpleNamespace(
+        threshold=90.0, scores=SimpleNamespace(meta={}), endpoint_score=lambda _name: score
+    )
+    sentence = verdict_sentence(data, EndpointInfo("capped", "m", "u"))  # type: ignore[arg-type]
+    assert sentence == (
+        "inconclusive: fidelity 97.5, 95% CI 92.5–100.0, at or above 90, but ✂ 1 answer cut short"
+    )
