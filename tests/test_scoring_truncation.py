@@ -9,7 +9,7 @@ from vvtui.model import EndpointInfo, Probe, Result
 from vvtui.scoring import Scorer, score_snapshot
 from vvtui.scoring.damage import TOKEN_WINDOW
 from vvtui.scoring.synthetic import make_result
-from vvtui.scoring.truncation import cut_at
+from vvtui.scoring.truncation import cut_at, length_excess
 from vvtui.scoring.verdict_gates import (
     DEGRADED,
     FAITHFUL,
@@ -89,7 +89,9 @@ def test_a_host_that_cuts_answers_is_not_faithful_and_says_why():
     assert clean.verdict == FAITHFUL and clean.verdict_reasons == [] and clean.cut_probes == 0
 
 
-def test_sampled_probes_compare_how_often_answers_hit_the_limit():
+def test_sampled_probes_count_only_more_limit_hits_than_chance_gives():
+    cut = make_result("cand", "s", LONG[:9], finish_reason="length")
+    kept = make_result("ref", "s", LONG[:9])
     probe = Probe(id="s", kind="sampled", temperature=1.0, n_samples=10, max_tokens=400)
     scorer = Scorer([probe], ENDPOINTS)
     for s in range(10):
@@ -97,7 +99,12 @@ def test_sampled_probes_compare_how_often_answers_hit_the_limit():
         ending = "length" if s < 4 else "stop"
         scorer.add(make_result("cand", "s", LONG[: 90 + s], sample=s, finish_reason=ending))
     report = scorer.finalize()
-    assert report.probes["s"]["cand"]["parts"]["truncation"] == pytest.approx(0.4)
+    # 4 of 10 against 0 of 10, less 1.645 standard errors of the difference (pooled rate 0.2).
+    margin = 1.645 * (0.2 * 0.8 * 0.2) ** 0.5
+    assert report.probes["s"]["cand"]["parts"]["truncation"] == pytest.approx(0.4 - margin)
+    assert length_excess([cut] * 1 + [kept] * 9, [kept] * 10) == 0.0
+    assert length_excess([cut] * 10, [kept] * 10) == pytest.approx(1 - 1.645 * (0.25 * 0.2) ** 0.5)
+    assert length_excess([], [kept]) is None
 
 
 def test_a_refused_probe_is_a_gap_not_damage():

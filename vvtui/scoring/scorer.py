@@ -36,7 +36,7 @@ from vvtui.scoring.mmd import PERMUTATIONS, MMDResult, mmd_test
 from vvtui.scoring.perf import PerfAgg, percentile
 from vvtui.scoring.report import REPORT_VERSION, EndpointScore, ScoreReport
 from vvtui.scoring.tokenize import PROVIDER, default_encoding_name
-from vvtui.scoring.truncation import length_rate
+from vvtui.scoring.truncation import length_excess
 from vvtui.scoring.verdict_gates import OTHER, gated_verdict, gates_for
 
 # Permutations for a sampled probe's live MMD (the final report uses mmd.PERMUTATIONS).
@@ -560,11 +560,8 @@ class Scorer:
                 valid_r = sum(f.json_ok() for f in ok_r) / len(ok_r)
                 valid_c = sum(f.json_ok() for f in ok_c) / len(ok_c)
                 parts["json"] = max(0.0, valid_r - valid_c)
-            cut_c = length_rate([f.result for f in ok_c])
-            cut_r = length_rate([f.result for f in ok_r])
-            if cut_c is not None and cut_r is not None:
-                # More samples hitting the token limit than the reference's: answers cut short.
-                parts["truncation"] = max(0.0, cut_c - cut_r)
+            # More samples hitting the token limit than the reference's: answers cut short.
+            parts["truncation"] = length_excess([f.result for f in ok_c], [f.result for f in ok_r])
             leaks_r = [x for f in ok_r if (x := f.leak()) is not None]
             if ev.leak_n and leaks_r:
                 mean_r = sum(leaks_r) / len(leaks_r)

@@ -8,11 +8,16 @@ instead, wherever in the answer that is (docs/scoring.md, "Truncation").
 
 from __future__ import annotations
 
+import math
+
 from vvtui.model import Result
 
 # Finish reasons of an answer that ended on its own or on the token limit. A tool call, a
 # content filter or an error is some other ending: not a cut.
 _ENDED = ("stop", "length", None)
+# One-sided 95% normal quantile: sampled probes count only an excess of length endings that
+# chance would not give.
+LENGTH_Z = 1.645
 
 
 def cut_at(ref: Result, cand: Result, ref_len: int, cand_len: int, common: int) -> int | None:
@@ -34,8 +39,17 @@ def cut_at(ref: Result, cand: Result, ref_len: int, cand_len: int, common: int) 
     return None
 
 
-def length_rate(results: list[Result]) -> float | None:
-    """Share of answers that hit the token limit (sampled probes compare these rates)."""
-    if not results:
+def length_excess(cand: list[Result], ref: list[Result]) -> float | None:
+    """How much more often the candidate's samples hit the token limit than the reference's,
+    beyond chance: the difference of the two rates less 1.645 standard errors of it (a one-sided
+    95% margin, as the MMD part subtracts its permutation null), never below 0. None when either
+    side has no samples. Ten samples a side: 1 cut against 0 costs nothing, 10 against 0 costs
+    0.63."""
+    if not cand or not ref:
         return None
-    return sum(r.finish_reason == "length" for r in results) / len(results)
+    n_c, n_r = len(cand), len(ref)
+    hit_c = sum(r.finish_reason == "length" for r in cand)
+    hit_r = sum(r.finish_reason == "length" for r in ref)
+    pooled = (hit_c + hit_r) / (n_c + n_r)
+    margin = LENGTH_Z * math.sqrt(pooled * (1.0 - pooled) * (1.0 / n_c + 1.0 / n_r))
+    return max(0.0, hit_c / n_c - hit_r / n_r - margin)
