@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-FORMULA_VERSION = 2
+FORMULA_VERSION = 3
 
 # Parts of a probe's damage, each in [0, 1] or None (not measured).
 PARTS = ("errors", "tokens", "checks", "kl", "tools", "json", "leakage", "mmd", "truncation")
