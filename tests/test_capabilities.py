@@ -16,15 +16,16 @@ from vvtui.cli import main
 from vvtui.clients import new_http_client
 from vvtui.clients.capabilities import (
     ERROR,
+    IGNORED,
     SUPPORTED,
     UNSUPPORTED,
     Capabilities,
     Support,
     check_endpoint,
-    probe_features,
 )
 from vvtui.clients.retry import RetryPolicy
 from vvtui.config import EndpointConfig
+from vvtui.features import probe_features
 from vvtui.model import Probe
 from vvtui.sim.http import ServerThread
 
@@ -130,14 +131,23 @@ async def test_refused_ignored_and_broken_features_are_told_apart():
         )
     )
     got = statuses(caps)
+    # Refused with a 4xx naming the parameter: the one way (besides the config) to be missing.
     assert got["logprobs"] == UNSUPPORTED and "logprobs" in caps.features["logprobs"].detail
-    assert got["stream_usage"] == UNSUPPORTED
-    assert got["tools"] == UNSUPPORTED and "without calling" in caps.features["tools"].detail
-    assert got["json_object"] == UNSUPPORTED
+    # Accepted and answered without the feature: measured in runs, never excused.
+    assert got["stream_usage"] == IGNORED
+    assert got["tools"] == IGNORED and "without calling" in caps.features["tools"].detail
+    assert got["json_object"] == IGNORED and "not JSON" in caps.features["json_object"].detail
     assert got["json_schema"] == ERROR and "500" in caps.features["json_schema"].detail
-    assert got["seed"] == UNSUPPORTED
+    assert got["seed"] == IGNORED
     assert caps.max_top_logprobs is None
-    assert caps.missing() == {"logprobs", "stream_usage", "tools", "json_object", "seed"}
+    assert caps.missing() == {"logprobs"}
+
+
+async def test_a_schema_ignored_is_not_a_missing_feature():
+    caps = await check(Traits(json_schema="ignore"))
+    assert caps.features["json_schema"].status == IGNORED
+    assert caps.missing() == set()
+    assert caps.allows(Probe(id="s", kind="json", response_format={"type": "json_schema"}))
 
 
 async def test_logprob_limit_steps_down_the_ladder():
@@ -196,7 +206,7 @@ def test_cli_prints_one_line_per_endpoint_and_json(tmp_path: Path, capsys):
         lines = capsys.readouterr().out.strip().splitlines()
         assert len(lines) == 2
         assert lines[0].startswith("good") and "logprobs=supported(top 8)" in lines[0]
-        assert "logprobs=unsupported" in lines[1] and "stream_usage=unsupported" in lines[1]
+        assert "logprobs=unsupported" in lines[1] and "stream_usage=ignored" in lines[1]
         assert (
             main(["endpoints", "check", "--config", str(config), "--json", "--endpoint", "good"])
             == 0

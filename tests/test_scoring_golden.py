@@ -2,7 +2,8 @@
 
 Written before the scorer was optimised, so speed-ups cannot move a score: every probe kind the
 scorer handles (checks, logprobs/KL, provider and tiktoken tokens, tool calls, JSON, script
-leakage, sampled probes with MMD, reference repeats, errors) is in the snapshot. A change that is
+leakage, sampled probes with MMD, reference repeats, errors, an answer cut short) is in the
+snapshot. A change that is
 meant to move scores regenerates the file with VVTUI_UPDATE_GOLDEN=1 and says why.
 """
 
@@ -104,6 +105,12 @@ def golden_snapshot() -> Snapshot:
                 snap.results.append(make_result(name, pid, [], error=kind))
             else:
                 snap.results.append(make_result(name, pid, [leak[name]], provider_tokens=False))
+    # An answer cut by the token limit past the token window, where the reference stopped.
+    words = [f" t{i}" for i in range(40)]
+    snap.probes.append(Probe(id="cut0", max_tokens=64))
+    for name in names:
+        n, finish = (25, "length") if name == "int4" else (40, "stop")
+        snap.results.append(make_result(name, "cut0", words[:n], finish_reason=finish))
     return snap
 
 
@@ -131,3 +138,5 @@ def test_the_golden_snapshot_exercises_every_part():
     assert sampled["mmd_p"] is not None
     assert report["probes"]["p000"]["ref"]["noise_floor"] is not None
     assert {"provider"} < set(report["meta"]["tokenizers"])
+    assert report["probes"]["cut0"]["int4"]["cut_at"] == 25
+    assert report["endpoints"]["int4"]["cut_probes"] == 1

@@ -155,8 +155,11 @@ def test_suites_cover_every_kind_and_stay_small():
     ids = [p.id for p in probes]
     assert len(ids) == len(set(ids))
     assert {p.kind for p in probes} == set(PROBE_KINDS)
+    long = [p for p in probes if p.max_tokens is not None and p.max_tokens > 128]
+    assert 2 <= len(long) <= 4, "a few long answers, so a capped max_tokens shows"
     for probe in probes:
-        assert probe.max_tokens is not None and probe.max_tokens <= 128, probe.id
+        assert probe.max_tokens is not None, probe.id
+        assert probe.max_tokens <= (1024 if probe in long else 128), probe.id
         if probe.kind == "logprob":
             assert 5 <= probe.top_logprobs <= 20, probe.id
         if probe.kind == "sampled":
@@ -194,6 +197,23 @@ def test_each_suite_has_what_its_brief_promises():
     quant = load_suites(["quant"], 0)
     assert sum(1 for p in quant if p.params) >= 12, "most quant probes are templated"
     assert any(len(p.messages[-1]["content"]) > 8000 for p in quant), "a long-context probe"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_long_answers_are_long_and_leave_headroom(seed):
+    """The long-answer probes exist so a host that lowers max_tokens cuts them: the reference's
+    answer must be several hundred tokens, and well inside max_tokens so a faithful endpoint
+    that runs a little longer is not cut by the probe's own limit."""
+    from vvtui.scoring.tokenize import default_encoding_name, tiktoken_tokens
+
+    encoding = default_encoding_name(None)
+    long = [p for p in load_suites(["all"], seed) if (p.max_tokens or 0) > 128]
+    assert long
+    for probe in long:
+        n = len(tiktoken_tokens(probe.answer or "", encoding).tokens)
+        assert 250 <= n <= 0.6 * (probe.max_tokens or 0), (probe.id, n)
+    quick = {p.id for p in load_suites(["quick"], seed)}
+    assert quick & {p.id for p in long}, "quick carries a long answer too"
 
 
 def test_quick_borrows_probes_identically():

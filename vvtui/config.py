@@ -41,6 +41,8 @@ _ENDPOINT_KEYS = {
     "max_output_bytes": "cap on one answer's size",
     "logprobs": "ask for logprobs (false for servers that reject them)",
     "simulated": "true for vvtui's own simulated endpoints",
+    "unsupported": 'features the endpoint lacks, e.g. ["json_schema"]: probes needing them are '
+    "not sent",
     "labels": "free-form labels shown in the UI",
 }
 _PRICE_KEYS = ("input", "output")
@@ -71,6 +73,9 @@ class EndpointConfig:
     logprobs: bool = True
     simulated: bool = False
     labels: dict[str, str] = field(default_factory=dict)
+    # Features the user declares this endpoint lacks (vvtui.features.FEATURES): like a refusal
+    # found by `vvtui endpoints check`, its probes needing them are not sent.
+    unsupported: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         # Header values may hold credentials; a repr ends up in logs and tracebacks.
@@ -470,6 +475,20 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
     if "labels" in raw:
         labels = want("labels", (dict,), "a table of strings")
         ep.labels = {str(k): str(v) for k, v in labels.items()}
+    if "unsupported" in raw:
+        from vvtui.features import FEATURES
+
+        declared = want("unsupported", (list,), 'a list of feature names, e.g. ["json_schema"]')
+        for name in declared:
+            if name not in FEATURES:
+                fail(
+                    "endpoint",
+                    i,
+                    "unsupported",
+                    f"endpoint {label}: unknown feature {name!r} in unsupported",
+                    suggest(str(name), FEATURES) or f"one of {', '.join(FEATURES)}",
+                )
+        ep.unsupported = [str(name) for name in declared]
     return ep
 
 

@@ -19,9 +19,11 @@ examples:
 
 One line per endpoint (feature=status), then, indented, the reason for every error (e.g. a
 key variable that is not set); features sharing a reason share a line.
-statuses: supported; unsupported (the endpoint refused or silently ignored the feature:
-probes needing it are not counted against it); error (the check itself failed, e.g. the
-endpoint is down: says nothing about the feature).
+statuses: supported; unsupported (the endpoint refused the feature with an error naming it:
+probes needing it are not sent, and the endpoint shows a conformance gap); ignored (accepted,
+but the answer did not show the feature: probes needing it are sent and a wrong answer counts
+as damage); error (the check itself failed, e.g. the endpoint is down: says nothing about the
+feature).
 exit codes: 0 every check ran, 1 some check ended in error, 2 usage or config error
 """
 
@@ -63,7 +65,7 @@ def register(sub: Any) -> None:
 
 
 def format_line(caps: Any, width: int) -> str:
-    from vvtui.clients.capabilities import FEATURES
+    from vvtui.features import FEATURES
 
     parts = []
     # Named as in --json and -v output, so one word finds a feature in all three.
@@ -121,8 +123,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             for line in reason_lines(caps, args.verbose):
                 print(redact(line))
     print(
-        f"vvtui: saved to {saved}; runs in the next 7 days leave out probes an endpoint "
-        "declared it cannot serve",
+        f"vvtui: saved to {saved}; runs in the next 7 days leave out probes an endpoint refused",
         file=sys.stderr,
     )
     errored = [c.endpoint for c in results if c.errors()]

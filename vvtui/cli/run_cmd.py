@@ -101,7 +101,7 @@ def register(sub: Any) -> None:
     run.add_argument(
         "--capabilities",
         metavar="FILE|off",
-        help="what endpoints declared they lack: a `vvtui endpoints check --json` file, or off "
+        help="features endpoints refused: a `vvtui endpoints check --json` file, or off "
         "(default: the last `vvtui endpoints check` of each endpoint, if under 7 days old)",
     )
     _add_common(run)
@@ -229,16 +229,23 @@ def _check_keys(config: Any, reference: str) -> None:
 
 
 def _declared_capabilities(config: Any, source: str | None, quiet: bool) -> dict[str, Any]:
-    """Capabilities endpoints declared (`vvtui endpoints check`), applied to the config."""
-    if source == "off":
-        return {}
+    """Features endpoints refused (`vvtui endpoints check`) or the config declares missing,
+    applied to the config. `off` ignores the checks, never the config."""
     import json
     from pathlib import Path
 
-    from vvtui.clients.capabilities import Capabilities, apply_capabilities, load_cached
+    from vvtui.clients.capabilities import (
+        Capabilities,
+        apply_capabilities,
+        load_cached,
+        with_config_declarations,
+    )
     from vvtui.errors import UsageError
 
-    if source is None:
+    found: dict[str, Capabilities]
+    if source == "off":
+        found = {}
+    elif source is None:
         found = load_cached(config.endpoints)
     else:
         try:
@@ -248,6 +255,7 @@ def _declared_capabilities(config: Any, source: str | None, quiet: bool) -> dict
             raise UsageError(
                 f"--capabilities {source}: not a `vvtui endpoints check --json` file ({exc})"
             ) from None
+    found = with_config_declarations(config.endpoints, found)
     for note in apply_capabilities(config.endpoints, found):
         if not quiet:
             print(f"vvtui: {note}", file=sys.stderr)

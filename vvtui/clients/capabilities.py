@@ -5,11 +5,19 @@ per position that came back, `max_top_logprobs`), `tools` (a forced tool call), 
 and `json_schema` (response formats honoured, not just accepted), `seed` (two sampled runs with
 one seed agree).
 
-Each feature ends `supported`, `unsupported` (the server said so, with a 4xx naming the feature,
-or accepted the request and silently ignored it) or `error` (the check itself failed: the
-endpoint is down, timed out, answered garbage). Only `unsupported` is a declared-missing
-feature: scoring can leave those probes out instead of counting them as failures (see
-`probe_features` and `Capabilities.missing`). `error` says nothing about the feature.
+Each feature ends `supported`, `unsupported`, `ignored` or `error`:
+
+- `unsupported`: the server refused it, with a 4xx or an error body naming the feature (or the
+  user declared it missing in the config). Only this is a declared-missing feature: runs do not
+  send the probes needing it and scoring leaves them out (see `probe_features` and
+  `Capabilities.missing`), and the endpoint shows a conformance gap against a reference that has
+  the feature (vvtui.scoring.verdict_gates).
+- `ignored`: the request was accepted but the answer did not show the feature (not JSON, no
+  forced tool call, no logprobs, no usage, seeded runs differ). That may be a host that drops the
+  parameter or a model too damaged to follow it; either way the answers are measured, and a
+  wrong one counts as damage. A wrong answer is never a missing feature.
+- `error`: the check itself failed (the endpoint is down, timed out, answered garbage): it says
+  nothing about the feature.
 
 The records (`Support`, `Capabilities`) are plain data; httpx is only imported by the check.
 """
@@ -25,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vvtui.config import EndpointConfig
+from vvtui.features import probe_features
 from vvtui.model import ExpectedToolCall, Probe, Result
 
 if TYPE_CHECKING:
@@ -34,10 +43,10 @@ if TYPE_CHECKING:
 
 SUPPORTED = "supported"
 UNSUPPORTED = "unsupported"
+IGNORED = "ignored"
 ERROR = "error"
-STATUSES = (SUPPORTED, UNSUPPORTED, ERROR)
+STATUSES = (SUPPORTED, UNSUPPORTED, IGNORED, ERROR)
 
-FEATURES = ("stream_usage", "logprobs", "tools", "json_object", "json_schema", "seed")
 
 # The alternatives asked for when probing logprobs, most first (OpenAI's maximum is 20; vLLM
 # rejects more than its --max-logprobs, 20 by default).
@@ -74,7 +83,8 @@ class Capabilities:
         return None if support is None else support.status
 
     def missing(self) -> set[str]:
-        """Features the endpoint declared (or showed) it does not support."""
+        """Features the endpoint refused (or the user declared missing): never ones it accepted
+        and answered badly, which are measured like any other answer."""
         return {name for name, s in self.features.items() if s.status == UNSUPPORTED}
 
     def errors(self) -> set[str]:
@@ -100,21 +110,6 @@ class Capabilities:
             },
             max_top_logprobs=data.get("max_top_logprobs"),
         )
-
-
-def probe_features(probe: Probe) -> set[str]:
-    """The features a probe's verdict depends on (stream usage never: counts can be estimated)."""
-    needs: set[str] = set()
-    if probe.kind == "logprob" or probe.top_logprobs > 0:
-        needs.add("logprobs")
-    if probe.tools:
-        needs.add("tools")
-    fmt = (probe.response_format or {}).get("type")
-    if fmt in ("json_object", "json_schema"):
-        needs.add(fmt)
-    if probe.kind == "sampled" and probe.seed is not None:
-        needs.add("seed")
-    return needs
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,7 +189,7 @@ class _Checker:
             return failed
         if result.usage is not None and result.output_tokens is not None:
             return Support(SUPPORTED, f"{result.input_tokens} in / {result.output_tokens} out")
-        return Support(UNSUPPORTED, "no usage report in the stream")
+        return Support(IGNORED, "accepted, but no usage report came in the stream")
 
     async def logprobs(self) -> tuple[Support, int | None]:
         last: Support | None = None
@@ -212,7 +207,7 @@ class _Checker:
                 return failed, None
             tokens = result.tokens
             if tokens is None or tokens.logprob is None:
-                return Support(UNSUPPORTED, "accepted but no logprobs came back"), None
+                return Support(IGNORED, "accepted, but no logprobs came back"), None
             widest = max((len(row) for row in tokens.top or []), default=0)
             return Support(SUPPORTED, f"asked {top}, got up to {widest} alternatives"), widest
         return last or Support(ERROR, "no logprobs check ran"), None
@@ -233,7 +228,7 @@ class _Checker:
             return failed
         names = [c.name for c in result.tool_calls]
         if "get_weather" not in names:
-            return Support(UNSUPPORTED, "answered without calling the forced tool")
+            return Support(IGNORED, "accepted, but answered without calling the forced tool")
         call = result.tool_calls[names.index("get_weather")]
         try:
             json.loads(call.arguments or "{}")
@@ -274,16 +269,18 @@ class _Checker:
         try:
             value = json.loads(result.text)
         except ValueError:
-            return Support(UNSUPPORTED, "accepted but the answer is not JSON")
+            return Support(IGNORED, "accepted, but the answer is not JSON")
         if not isinstance(value, dict):
-            return Support(UNSUPPORTED, "accepted but the answer is not a JSON object")
+            return Support(IGNORED, "accepted, but the answer is not a JSON object")
         if schema is not None:
             import jsonschema
 
             try:
                 jsonschema.validate(value, schema)
             except jsonschema.ValidationError as exc:
-                return Support(UNSUPPORTED, f"answer does not match the schema: {exc.message}")
+                return Support(
+                    IGNORED, f"accepted, but the answer breaks the schema: {exc.message}"
+                )
         return Support(SUPPORTED)
 
     async def seed(self) -> Support:
@@ -304,7 +301,7 @@ class _Checker:
                 return failed
         if first.text == second.text:
             return Support(SUPPORTED, "two sampled runs with one seed agree")
-        return Support(UNSUPPORTED, "two sampled runs with one seed differ (seed ignored)")
+        return Support(IGNORED, "accepted, but two sampled runs with one seed differ")
 
 
 async def check_endpoint(
@@ -363,6 +360,10 @@ async def check_endpoints(
 
 # A check older than this is not trusted: providers add and drop features.
 CACHE_TTL_S = 7 * 24 * 3600
+# Entries written under another meaning of the statuses are not trusted either: before version 2
+# an answer that was accepted but wrong (not JSON, say) was recorded `unsupported`, and runs then
+# left out exactly the probes that showed the damage.
+CACHE_VERSION = 2
 
 
 def default_cache_path() -> Path:
@@ -394,7 +395,11 @@ def save_cached(
     for caps in results:
         endpoint = by_name.get(caps.endpoint)
         if endpoint is not None:
-            data[endpoint_identity(endpoint)] = {"checked_at": stamp, **caps.to_dict()}
+            data[endpoint_identity(endpoint)] = {
+                "checked_at": stamp,
+                "version": CACHE_VERSION,
+                **caps.to_dict(),
+            }
     write_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
     return path
 
@@ -411,7 +416,7 @@ def load_cached(
     found: dict[str, Capabilities] = {}
     for endpoint in endpoints:
         entry = data.get(endpoint_identity(endpoint))
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or entry.get("version") != CACHE_VERSION:
             continue
         checked = entry.get("checked_at")
         if not isinstance(checked, int | float) or not 0 <= stamp - checked <= ttl_s:
@@ -431,10 +436,32 @@ def _read_cache(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def with_config_declarations(
+    endpoints: list[EndpointConfig], found: dict[str, Capabilities]
+) -> dict[str, Capabilities]:
+    """`found` plus what the config declares missing (`unsupported = [...]`), which wins over a
+    check: the user knows what the deployment lacks."""
+    merged = dict(found)
+    for endpoint in endpoints:
+        if not endpoint.unsupported:
+            continue
+        old = merged.get(endpoint.name)
+        caps = Capabilities(
+            endpoint.name,
+            dict(old.features) if old is not None else {},
+            old.max_top_logprobs if old is not None else None,
+        )
+        for feature in endpoint.unsupported:
+            caps.features[feature] = Support(UNSUPPORTED, "declared in the config")
+        merged[endpoint.name] = caps
+    return merged
+
+
 def apply_capabilities(
     endpoints: list[EndpointConfig], found: dict[str, Capabilities]
 ) -> list[str]:
-    """Adjust endpoints to what they declared they lack and say so, one note per endpoint.
+    """Adjust endpoints to the features they refused or were declared to lack, and say so, one
+    note per endpoint.
 
     An endpoint without logprobs is no longer asked for them (a server that rejects the field
     would fail every request); the missing features are recorded as a label so snapshots and
@@ -452,7 +479,8 @@ def apply_capabilities(
             endpoint.logprobs = False
         endpoint.labels["lacks"] = ",".join(missing)
         notes.append(
-            f"{endpoint.name}: declared without {', '.join(missing)} (vvtui endpoints check); "
-            "probes needing them are not sent and not counted against it"
+            f"{endpoint.name}: without {', '.join(missing)} (refused in `vvtui endpoints check`, "
+            "or declared in the config); probes needing them are not sent, and show as a "
+            "conformance gap"
         )
     return notes

@@ -34,6 +34,7 @@ RESULT_COLUMNS = (
     "probe_damage",
     "probe_agreement",
     "probe_first_divergence",
+    "probe_cut_at",
     "error_kind",
     "error_status",
     "error_message",
@@ -104,6 +105,8 @@ SCORE_COLUMNS = (
     "cost_per_pass",
     "estimated_usage",
     "errors",
+    "refused_probes",
+    "cut_probes",
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -172,6 +175,7 @@ def results_csv(data: ReportData) -> str:
             "probe_damage": summary.get("damage"),
             "probe_agreement": summary.get("agreement"),
             "probe_first_divergence": summary.get("first_divergence"),
+            "probe_cut_at": summary.get("cut_at"),
             "error_kind": None if err is None else err.kind,
             "error_status": None if err is None else err.status,
             "error_message": (None if err is None else err.message),
@@ -208,6 +212,8 @@ def endpoints_csv(data: ReportData) -> str:
         *SCORE_COLUMNS,
         "errors_by_kind",
         "not_measured",
+        "gaps",
+        "verdict_reasons",
         *(f"part_{p}" for p in parts),
         "scores",
     ]
@@ -233,6 +239,8 @@ def endpoints_csv(data: ReportData) -> str:
             *(s.get(c) for c in SCORE_COLUMNS),
             kinds,
             unmeasured,
+            ";".join(f"{k}={n}" for k, n in sorted((s.get("gaps") or {}).items())),
+            "; ".join(s.get("verdict_reasons") or []),
             *part_values,
             "stored" if data.rescored is None else "recomputed",
         ]

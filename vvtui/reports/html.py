@@ -432,6 +432,8 @@ def _facts(data: ReportData, probe: Probe, endpoint: EndpointInfo) -> str:
             facts.append(f"tokens agree {100 * s['agreement']:.0f}%")
         if s.get("first_divergence") is not None:
             facts.append(f"first divergence at token {s['first_divergence']}")
+        if s.get("cut_at") is not None:
+            facts.append(f"✂ cut at token {s['cut_at']}")
     if s.get("kl") is not None:
         facts.append(f"KL {fmt.kl(s['kl'])}")
     if s.get("tool_match") not in (None, "same"):

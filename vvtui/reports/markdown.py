@@ -141,7 +141,10 @@ def _side_by_side(data: ReportData, probe: Probe) -> list[str]:
             mmd = s.get("mmd_p")
             firsts.append("–" if mmd is None else f"MMD p = {mmd:.3f}")
         else:
-            firsts.append("none" if fd is None else f"token {fd}")
+            first = "none" if fd is None else f"token {fd}"
+            if s.get("cut_at") is not None:
+                first += f" · ✂ cut at token {s['cut_at']}"
+            firsts.append(first)
         damages.append(fmt.num(s.get("damage"), ".2f"))
     first_label = "two-sample test" if is_sampled(probe) else "first divergence"
     firsts[0] = first_label

@@ -123,7 +123,30 @@ COLUMNS: tuple[Column, ...] = (
         title="run cost per passed check",
     ),
     Column("errors", "errors", _get("errors"), lambda _e, s: str(s.get("errors") or 0)),
+    Column(
+        "gaps",
+        "gaps",
+        _get("refused_probes"),
+        lambda _e, s: gap_text(s),
+        numeric=False,
+        title="conformance gaps: features this endpoint refused that the reference serves "
+        "(probes not measured), and answers cut short (✂)",
+    ),
 )
+
+
+def gap_text(score: Score) -> str:
+    """`no json_schema · ✂ 2 cut`: what an endpoint could not be measured on, and its cut
+    answers; – when neither."""
+    # Deferred like every scoring import here: reports load without numpy until they score.
+    from vvtui.scoring.verdict_gates import describe_gaps
+
+    parts = []
+    if score.get("gaps"):
+        parts.append(describe_gaps(score["gaps"]))
+    if score.get("cut_probes"):
+        parts.append(f"✂ {score['cut_probes']} cut")
+    return " · ".join(parts) or fmt.MISSING
 
 
 def metadata(data: ReportData) -> list[tuple[str, str]]:
@@ -165,6 +188,8 @@ def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
     fid, lo, hi = s.get("fidelity"), s.get("ci_low"), s.get("ci_high")
     verdict = s.get("verdict") or "inconclusive"
     interval = f"fidelity {fmt.num(fid)}, 95% CI {fmt.fidelity_ci(s)}"
+    # Findings outside the interval that capped the verdict (scoring.verdict_gates).
+    reasons = [str(r) for r in s.get("verdict_reasons") or []]
     if verdict == "reference":
         text = "the reference: every other endpoint is measured against it"
         floor = s.get("noise_floor")
@@ -172,6 +197,9 @@ def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
             text += f" (its own noise floor: damage {floor:.4f} against its repeats)"
     elif fid is None or lo is None or hi is None:
         text = "inconclusive: fidelity could not be measured"
+    elif reasons and lo >= t and verdict != "faithful":
+        text = f"{verdict}: {interval}, at or above {t:g}, but {'; '.join(reasons)}"
+        reasons = []
     elif verdict == "faithful":
         text = f"faithful: {interval}, entirely at or above {t:g}"
     elif verdict == "degraded":
@@ -188,6 +216,8 @@ def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
     if errors:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted((s.get("errors_by_kind") or {}).items()))
         text += f"; {errors} failed requests ({kinds})"
+    if reasons:
+        text += "; " + "; ".join(reasons)
     unmeasured = [k for k, v in (s.get("measured") or {}).items() if not v]
     if unmeasured and verdict != "reference":
         text += "; not measured: " + ", ".join(unmeasured)

@@ -47,8 +47,9 @@ class RunPlan:
     reference_repeats: int = 1
     # Requests in flight across all endpoints.
     max_concurrency: int = 16
-    # What `vvtui endpoints check` found, by endpoint name (vvtui.clients.capabilities): probes
-    # needing a feature an endpoint declared missing are recorded as unsupported, not sent.
+    # What `vvtui endpoints check` found and the config declares, by endpoint name
+    # (vvtui.clients.capabilities): probes needing a feature an endpoint refused are recorded
+    # as unsupported, not sent.
     capabilities: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -189,7 +190,7 @@ class Runner:
         self, endpoint: EndpointConfig, client: StreamingClient, job: JobKey, probe: Probe
     ) -> None:
         from vvtui.clients.accumulate import Accumulator
-        from vvtui.clients.capabilities import probe_features
+        from vvtui.features import probe_features
 
         acc = Accumulator(
             endpoint, probe, sample=job.sample, repeat=job.repeat, count_tokens=self.count_tokens
@@ -202,8 +203,8 @@ class Runner:
             acc.feed(
                 _failure(
                     "unsupported",
-                    f"{endpoint.name} declared no {lacking} support (vvtui endpoints check); "
-                    "not sent",
+                    f"{endpoint.name} refused {lacking} (vvtui endpoints check, or declared in "
+                    "the config); not sent",
                     acc,
                 )
             )

@@ -28,6 +28,7 @@ from vvtui.scoring.tokenize import (
     provider_tokens,
     tiktoken_tokens,
 )
+from vvtui.scoring.truncation import cut_at
 from vvtui.scoring.validation import parse_json
 
 # Errors that say nothing about the endpoint's fidelity: a declared missing feature, the user's
@@ -177,6 +178,10 @@ class ProbeComparison:
     # divergence, when both sides sent logprobs; below damage.TIE_MARGIN it is a near-tie.
     tie_margin: float | None = None
     agreement: float | None = None
+    # The candidate's length in tokens when its answer was cut by the token limit where the
+    # reference's stopped by itself, or stopped where the reference's text goes on
+    # (vvtui.scoring.truncation); None when it was not.
+    cut_at: int | None = None
     checks: list[CheckOutcome] = field(default_factory=list)
     ref_checks: list[CheckOutcome] = field(default_factory=list)
     kl: float | None = None
@@ -213,6 +218,12 @@ class ProbeComparison:
         return self._spans
 
     @property
+    def cut_short(self) -> bool:
+        """Cut before the reference's answer ended: content the reference gave is missing (an
+        answer that ran on to the limit past the reference's end is cut, but not short)."""
+        return self.cut_at is not None and self.ids is not None and self.cut_at < len(self.ids[0])
+
+    @property
     def first_divergence_char(self) -> tuple[int, int] | None:
         """Character offsets of the first divergence in (reference text, candidate text)."""
         fd = self.first_divergence
@@ -226,6 +237,7 @@ class ProbeComparison:
             "damage": self.damage,
             "agreement": self.agreement,
             "first_divergence": self.first_divergence,
+            "cut_at": self.cut_at,
             "tie_margin": self.tie_margin,
             "checks_passed": sum(c.passed for c in self.checks),
             "checks_total": len(self.checks),
@@ -413,6 +425,13 @@ def compare_pair(
         "errors": 0.0,
         "tokens": None if near_tie else dmg.token_damage(fd),
     }
+    # A cut counts wherever it happens: the token part reads only the opening window. An answer
+    # that ran on to the limit after parting at one of the reference's own near-ties is one the
+    # claimed model itself gives: not counted.
+    comp.cut_at = cut_at(ref.result, result, len(a), len(b), len(b) if fd is None else fd)
+    if comp.cut_at is not None and near_tie and comp.cut_at >= len(a):
+        comp.cut_at = None
+    parts["truncation"] = 0.0 if comp.cut_at is None else 1.0
 
     # KL / top-1 on the positions where both saw the same context: the shared prefix and the
     # first divergent position. Needs both sides' own top-k lists on one tokenizer.

@@ -13,10 +13,10 @@ from functools import lru_cache
 
 import numpy as np
 
-FORMULA_VERSION = 2
+FORMULA_VERSION = 3
 
 # Parts of a probe's damage, each in [0, 1] or None (not measured).
-PARTS = ("errors", "tokens", "checks", "kl", "tools", "json", "leakage", "mmd")
+PARTS = ("errors", "tokens", "checks", "kl", "tools", "json", "leakage", "mmd", "truncation")
 # KL (nats, mean over compared positions) giving damage 1 - 1/e. llama.cpp's Llama-3-8B numbers
 # map to: bf16 0.0001, q8_0 0.006, q4_K_M 0.12, q2_K 0.83 — spread out, not saturated.
 KL_SCALE = 0.25

@@ -67,6 +67,15 @@ class EndpointScore:
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     # Which parts could be measured at all for this endpoint.
     measured: dict[str, bool] = field(default_factory=dict)
+    # Conformance gaps: probes the reference answered and this endpoint refused (an HTTP 4xx
+    # naming the feature, `vvtui endpoints check`, or the config), in all and by the feature
+    # they need (vvtui.features; "other" when none).
+    refused_probes: int = 0
+    gaps: dict[str, int] = field(default_factory=dict)
+    # Deterministic probes whose answer was cut short where the reference's went on.
+    cut_probes: int = 0
+    # Why the verdict is what it is beyond the interval, one line each (verdict_gates).
+    verdict_reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,8 +84,9 @@ class EndpointScore:
     def from_dict(cls, data: dict[str, Any]) -> EndpointScore:
         names = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names}
-        for key in ("parts", "errors_by_kind", "measured"):
+        for key in ("parts", "errors_by_kind", "measured", "gaps"):
             kwargs[key] = dict(kwargs.get(key) or {})
+        kwargs["verdict_reasons"] = [str(r) for r in kwargs.get("verdict_reasons") or []]
         return cls(**kwargs)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from vvtui.features import probe_features
 from vvtui.model import EndpointInfo, Probe, Result, Snapshot
 from vvtui.scoring import damage as dmg
 from vvtui.scoring import tools as toolcalls
@@ -35,6 +36,8 @@ from vvtui.scoring.mmd import PERMUTATIONS, MMDResult, mmd_test
 from vvtui.scoring.perf import PerfAgg, percentile
 from vvtui.scoring.report import REPORT_VERSION, EndpointScore, ScoreReport
 from vvtui.scoring.tokenize import PROVIDER, default_encoding_name
+from vvtui.scoring.truncation import length_excess
+from vvtui.scoring.verdict_gates import OTHER, gated_verdict, gates_for
 
 # Permutations for a sampled probe's live MMD (the final report uses mmd.PERMUTATIONS).
 LIVE_PERMUTATIONS = 200
@@ -69,6 +72,11 @@ class ProbeEval:
     tokenizers: frozenset[str] = frozenset()
     # Reference only: its noise floor on this probe (damage of its repeats vs its main answer).
     floor: float | None = None
+    # The features this endpoint refused on a probe the reference answered (a conformance gap),
+    # and whether a deterministic answer was cut short of the reference's
+    # (ProbeComparison.cut_short).
+    gap: frozenset[str] | None = None
+    cut: bool = False
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -86,6 +94,7 @@ class ProbeEval:
         first = self.comparisons.get(0)
         if first is not None:
             out["first_divergence"] = first.first_divergence
+            out["cut_at"] = first.cut_at
             out["tie_margin"] = first.tie_margin
             out["tool_match"] = first.tool_match
             out["error"] = None if first.error is None else first.error.kind
@@ -122,6 +131,9 @@ class _Agg:
         self.leak_n = 0
         self.part_sum: dict[str, float] = dict.fromkeys(dmg.PARTS, 0.0)
         self.part_n: dict[str, int] = dict.fromkeys(dmg.PARTS, 0)
+        self.refused = 0
+        self.gaps: dict[str, int] = {}
+        self.cut = 0
 
     def apply(self, ev: ProbeEval, floor: float | None, sign: int) -> None:
         if ev.damage is not None:
@@ -153,6 +165,11 @@ class _Agg:
         self.agree_n += sign * ev.agree_n
         self.leak_sum += sign * ev.leak_sum
         self.leak_n += sign * ev.leak_n
+        self.cut += sign * int(ev.cut)
+        if ev.gap is not None:
+            self.refused += sign
+            for feature in ev.gap:
+                self.gaps[feature] = self.gaps.get(feature, 0) + sign
 
     def floor_mean(self) -> float:
         """Mean floor over measured probes: own floor where the reference repeated the probe,
@@ -170,6 +187,14 @@ def _add_logprobs(ev: ProbeEval, comp: ProbeComparison) -> None:
         ev.kl_positions += stats.positions
         ev.top1_agree += stats.top1_agree
         ev.kl_uncertain += stats.uncertain
+
+
+def _refused(probe: Probe, cand: ResultFacts, ref: ResultFacts | None) -> set[str]:
+    """The features a candidate refused on a probe the reference answered (empty: no gap)."""
+    err = cand.result.error
+    if err is None or err.kind != "unsupported" or ref is None or not ref.ok:
+        return set()
+    return probe_features(probe) or {OTHER}
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -417,13 +442,16 @@ class Scorer:
         marks: list[str] = []
         tokenizers: set[str] = set()
         part_sums: dict[str, list[float]] = {}
+        gap: set[str] = set()
         for s, comp in comps.items():
             cf = self._facts[(comp.endpoint, comp.probe_id, s, 0)]
             rf = self._facts_of(ref_main.get(s))
             ev.comparisons[s] = comp
             marks.append(comp.mark)
             if cf.excluded:
+                gap |= _refused(probe, cf, rf)
                 continue
+            ev.cut = ev.cut or comp.cut_short
             if comp.damage is not None:
                 damages.append(comp.damage)
                 for key, value in comp.parts.items():
@@ -452,6 +480,7 @@ class Scorer:
             ev.damage = math.fsum(damages) / len(damages)
             # Parts averaged over the measured samples, like the damage.
             ev.parts = {k: math.fsum(v) / len(damages) for k, v in part_sums.items()}
+        ev.gap = frozenset(gap) if gap else None
         missing = max(0, probe.n_samples - len(comps))
         ev.mark = worst_mark(marks + ["pending"] * missing)
         ev.tokenizers = frozenset(tokenizers)
@@ -473,6 +502,9 @@ class Scorer:
         err_c = [f for f in facts_c if not f.ok and not f.excluded]
         ok_r = [f for f in facts_r if f.ok]
         counted = ok_c + err_c
+        if ok_r:
+            gap = set().union(*(_refused(probe, f, ok_r[0]) for f in facts_c))
+            ev.gap = frozenset(gap) if gap else None
         for f in counted:
             ev.checks_passed += sum(c.passed for c in f.checks)
             ev.checks_total += len(f.checks)
@@ -528,6 +560,8 @@ class Scorer:
                 valid_r = sum(f.json_ok() for f in ok_r) / len(ok_r)
                 valid_c = sum(f.json_ok() for f in ok_c) / len(ok_c)
                 parts["json"] = max(0.0, valid_r - valid_c)
+            # More samples hitting the token limit than the reference's: answers cut short.
+            parts["truncation"] = length_excess([f.result for f in ok_c], [f.result for f in ok_r])
             leaks_r = [x for f in ok_r if (x := f.leak()) is not None]
             if ev.leak_n and leaks_r:
                 mean_r = sum(leaks_r) / len(leaks_r)
@@ -636,6 +670,7 @@ class Scorer:
             if interval is not None:
                 score.ci_low, score.ci_high = interval
             score.verdict = dmg.verdict(score.ci_low, score.ci_high, agg.n)
+        score.verdict, score.verdict_reasons = gated_verdict(score.verdict, gates_for(score))
         mmd = [ev.mmd for ev in self._evals[name].values() if ev.mmd is not None]
         if mmd and name != self.reference:
             # Live: Bonferroni-adjusted smallest per-probe p-value (the joint test runs at the end).
@@ -679,6 +714,10 @@ class Scorer:
         score.estimated_usage = bool(perf.estimated)
         score.errors = perf.error_count
         score.errors_by_kind = dict(sorted(perf.errors.items()))
+        if not is_ref:
+            score.refused_probes = agg.refused
+            score.gaps = {k: v for k, v in sorted(agg.gaps.items()) if v > 0}
+            score.cut_probes = agg.cut
         score.measured = {
             "tokens": agg.part_n["tokens"] > 0 or (is_ref and agg.agree_n > 0),
             "checks": agg.checks_total > 0,
@@ -811,6 +850,9 @@ class Scorer:
             else:
                 self._final_fidelity(score, per, floors, pids)
                 self._joint_mmd(score, name, per, pids)
+                score.verdict, score.verdict_reasons = gated_verdict(
+                    score.verdict, gates_for(score)
+                )
             report.endpoints[name] = score
         for pid in pids:
             row = {

@@ -298,6 +298,11 @@ class MainScreen(Screen[None]):
         elif mark == "fail":
             checks = getattr(comparison, "checks", [])
             text = f"{glyph} checks {sum(c.passed for c in checks)}/{len(checks)}"
+        cut = getattr(comparison, "cut_at", None)
+        if cut is not None:
+            # Wherever it falls. Cut where the answers part (a clean cut): the cut is the news.
+            cut_text = f"✂ cut at token {cut}"
+            text = cut_text if mark == "diverged" and fd == cut else f"{text} {cut_text}"
         return f"[b {style}]{text}[/]"
 
     def _draw_runbar(self) -> None:

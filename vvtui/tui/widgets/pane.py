@@ -129,10 +129,14 @@ class EndpointPane(Vertical):
         if self.info.simulated:
             label = self.info.labels.get("simulated")
             parts.append(f"sim: {label}" if label else "simulated")
-        lacks = self.info.labels.get("lacks")
+        # Conformance gaps: features refused (before the run, by `vvtui endpoints check` or the
+        # config; or during it, by a 4xx) that the reference serves. Those probes are not
+        # measured here.
+        lacks = set(filter(None, self.info.labels.get("lacks", "").split(",")))
+        if self._score is not None:
+            lacks |= set(self._score.gaps)
         if lacks:
-            # Declared by `vvtui endpoints check`: those parts of fidelity are not measured here.
-            parts.append(f"no {lacks.replace(',', '/')}")
+            parts.append("no " + "/".join(sorted(lacks)))
         # Labels and router names come from config and servers: scrub them like any shown text.
         return redact(" · ".join(parts))
 
@@ -192,9 +196,12 @@ class EndpointPane(Vertical):
         self.query_one("#header", Static).update(line, layout=False)
 
     def set_stats(self, score: EndpointScore | None, history: list[float]) -> None:
+        gaps = None if self._score is None else self._score.gaps
         self._score = score
         if score is not None:
             self._stats = PaneStats(score.ttft_p50, score.tps_p50, score.cost_usd, tuple(history))
+            if score.gaps != gaps:
+                self._render_header()
         self._render_stats()
 
     def on_resize(self) -> None:
@@ -232,6 +239,11 @@ class EndpointPane(Vertical):
             room = width - head.cell_length - 1
             if room >= SPARK_MIN or reserve == 0:
                 break
+        reasons = [] if score is None else score.verdict_reasons
+        if reasons and room > 1:
+            # What capped the verdict matters more than the trend: it takes the trend's room.
+            text = fmt.truncate("· " + "; ".join(reasons), room)
+            return Content.assemble(head, " ", (text, style))
         spark = fmt.sparkline(self._stats.history, room) if room >= SPARK_MIN else ""
         return Content.assemble(head, " ", (spark, style))
 

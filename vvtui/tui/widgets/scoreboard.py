@@ -53,7 +53,21 @@ COLUMNS: list[tuple[str, str, Callable[[EndpointScore], str], Callable[[Endpoint
     ("tps", "tok/s p50", lambda s: fmt.rate(s.tps_p50), lambda s: -_num(s.tps_p50, -1)),
     ("cost", "cost", lambda s: fmt.cost(s.cost_usd), lambda s: _num(s.cost_usd, 1e9)),
     ("errors", "err", lambda s: str(s.errors), lambda s: s.errors),
+    # Conformance gaps (⊘ probes refused that the reference answered) and answers cut short (✂):
+    # what the fidelity could not see or counted apart; the pane says which features.
+    ("gaps", "gaps", lambda s: _gap_cell(s), lambda s: -(s.refused_probes + s.cut_probes)),
 ]
+
+
+def _gap_cell(score: EndpointScore) -> str:
+    cells = []
+    if score.refused_probes:
+        cells.append(f"⊘{score.refused_probes}")
+    if score.cut_probes:
+        cells.append(f"✂{score.cut_probes}")
+    return " ".join(cells) or ("" if score.reference else "–")
+
+
 _BY_KEY = {c[0]: c for c in COLUMNS}
 # Fixed widths (the longest value each column can show): cells then change without resizing
 # the table, which would cost a layout pass per update.
@@ -69,6 +83,7 @@ WIDTHS = {
     "tps": 9,
     "cost": 8,
     "errors": 3,
+    "gaps": 7,
 }
 _RIGHT = {"fidelity", "accuracy", "tool_f1", "kl", "top1", "ttft", "tps", "cost", "errors"}
 # What the sort key cycles through.
