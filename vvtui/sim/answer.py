@@ -37,6 +37,9 @@ class Ask:
     max_tokens: int | None = None
     stop: list[str] = field(default_factory=list)
     top_logprobs: int = 0
+    # The hint's `needs`: text the prompt must still hold for the model to know the answer (a
+    # retrieval question whose fact a host that truncates the context has cut away).
+    needs: str | None = None
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> Ask:
@@ -57,7 +60,18 @@ class Ask:
             max_tokens=max_tokens,
             stop=[stop] if isinstance(stop, str) else list(stop),
             top_logprobs=int(body.get("top_logprobs") or 0),
+            needs=hint.get("needs") if isinstance(hint.get("needs"), str) else None,
         )
+
+    def knows(self, text: str) -> bool:
+        """Whether `text` is anywhere in the conversation the model was given."""
+        for message in self.messages:
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, list):
+                content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+            if isinstance(content, str) and text in content:
+                return True
+        return False
 
     def prompt_key(self) -> int:
         """Identity of the prompt: every request with the same conversation sees the same model."""
@@ -102,6 +116,8 @@ class Generation:
         self._noise_rng: np.random.Generator | None = None
         self._sample_rng: np.random.Generator | None = None
         self._prompt_tokens: int | None = None
+        # Prompt tokens a host bills beyond the prompt (vvtui.sim.hosts pad_prompt_tokens).
+        self.extra_prompt_tokens = 0
         self.finish_reason: str | None = None
         self.completion_tokens = 0
 
@@ -109,7 +125,7 @@ class Generation:
     def prompt_tokens(self) -> int:
         if self._prompt_tokens is None:
             self._prompt_tokens = self.ask.prompt_tokens()
-        return self._prompt_tokens
+        return self._prompt_tokens + self.extra_prompt_tokens
 
     @property
     def noise_rng(self) -> np.random.Generator:
@@ -179,7 +195,7 @@ class Generation:
 
     def _text_target(self) -> str:
         ask = self.ask
-        if ask.answer is not None:
+        if ask.answer is not None and (ask.needs is None or ask.knows(ask.needs)):
             text = str(ask.answer)
         elif ask.json_mode:
             text = json.dumps({"answer": vocab.pseudo_answer(self.prompt, (1, 2))})
