@@ -6,11 +6,18 @@ import argparse
 import sys
 from typing import Any
 
+from vvtui.cli import conformance_opts
+
 EPILOG = """\
 examples:
   vvtui endpoints check                       every endpoint in the user config
   vvtui endpoints check --endpoint or-groq    just one
   vvtui endpoints check --json > caps.json    machine-readable, for scripts and CI
+
+conformance (14 requests per endpoint, judged against the reference): max_tokens honoured and
+never silently lowered, stop honoured, temperature 0 and 1 honoured, logprobs well formed, usage
+billed as the reference bills it, a fact kept across the context window, streamed tool calls
+whole. Each pass, fail or not measured, with its reason under -v (failures always).
 
 statuses: supported; unsupported (the endpoint refused or silently ignored the feature:
 probes needing it are not counted against it); error (the check itself failed, e.g. the
@@ -55,6 +62,7 @@ def register(sub: Any) -> None:
     check.add_argument(
         "-v", "--verbose", action="store_true", help="also print why each feature got its status"
     )
+    conformance_opts.add_arguments(check)
     check.set_defaults(func=cmd_check)
 
 
@@ -69,14 +77,39 @@ def format_line(caps: Any, width: int) -> str:
     return f"{caps.endpoint:<{width}}  " + "  ".join(parts)
 
 
+def conformance_lines(entries: dict[str, dict[str, Any]], *, verbose: bool) -> list[str]:
+    """`conformance` section: one line per endpoint, then each failed check's reason (every
+    check's with `verbose`)."""
+    from vvtui.scoring.conformance import FAIL, summary_line
+
+    width = max(len(name) for name in entries)
+    lines = [f"{'conformance':<{width}}  checks against the reference (requests, tokens in+out)"]
+    for name, entry in entries.items():
+        if not entry:
+            lines.append(f"{name:<{width}}  not checked")
+            continue
+        cost = (
+            f"{entry.get('requests', 0)} requests, "
+            f"{entry.get('prompt_tokens', 0)}+{entry.get('completion_tokens', 0)} tokens"
+        )
+        lines.append(f"{name:<{width}}  {summary_line(entry)}  ({cost})")
+        failed = set(entry.get("failed") or [])
+        for check, outcome in (entry.get("checks") or {}).items():
+            status = outcome.get("status")
+            if verbose or check in failed or status == FAIL:
+                lines.append(f"  {check}: {status}: {outcome.get('reason', '')}")
+    return lines
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
     from vvtui.clients import new_http_client
-    from vvtui.clients.capabilities import check_endpoints, save_cached
+    from vvtui.clients.capabilities import apply_capabilities, check_endpoints, save_cached
     from vvtui.config import load_config, resolve_config_path
     from vvtui.redact import redact
+    from vvtui.scoring.conformance import score_entry
 
     config = load_config(resolve_config_path(args.config))
     endpoints = config.endpoints
@@ -90,8 +123,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     results = asyncio.run(go())
     saved = save_cached(endpoints, results)
+    apply_capabilities(endpoints, {c.endpoint: c for c in results})
+    # Judged against the reference: it is checked too even when --endpoint leaves it out.
+    ref = next((e for e in config.endpoints if e.reference), config.endpoints[0])
+    judged = endpoints if ref in endpoints else [ref, *endpoints]
+    records = conformance_opts.run_conformance(judged, args, quiet=args.json)
+    entries = {
+        e.name: score_entry(records.get(e.name), None if e is ref else records.get(ref.name))
+        for e in judged
+    }
     if args.json:
-        print(redact(json.dumps([c.to_dict() for c in results], indent=1)))
+        rows = [{**c.to_dict(), "conformance": entries.get(c.endpoint, {})} for c in results]
+        print(redact(json.dumps(rows, indent=1)))
     else:
         width = max(len(c.endpoint) for c in results)
         for caps in results:
@@ -100,6 +143,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                 for feature, support in caps.features.items():
                     if support.detail:
                         print(redact(f"  {feature}: {support.status}: {support.detail}"))
+        if entries:
+            print()
+            for line in conformance_lines(entries, verbose=args.verbose):
+                print(redact(line))
     print(
         f"vvtui: saved to {saved}; runs in the next 7 days leave out probes an endpoint "
         "declared it cannot serve",

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from vvtui.cli import conformance_opts
+
 T = TypeVar("T")
 
 RUN_EPILOG = """\
@@ -100,6 +102,7 @@ def register(sub: Any) -> None:
         "(default: the last `vvtui endpoints check` of each endpoint, if under 7 days old)",
     )
     _add_common(run)
+    conformance_opts.add_arguments(run)
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser(
@@ -118,6 +121,7 @@ def register(sub: Any) -> None:
         help="inject a fault into one simulated endpoint (see `vvtui sim --help`)",
     )
     _add_common(demo)
+    conformance_opts.add_arguments(demo)
     demo.set_defaults(func=cmd_demo)
 
 
@@ -163,6 +167,8 @@ def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
         plan.capabilities = capabilities
         args.out = args.out or args.resume
         _check_keys(config, plan.reference.name)
+        if not any(e.conformance for e in partial.endpoints):
+            plan.conformance = _conformance(plan, args, info.seed)
         return config, plan, info, partial
     plan, info = build_plan(
         config,
@@ -174,7 +180,13 @@ def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     )
     plan.capabilities = capabilities
     _check_keys(config, plan.reference.name)
+    plan.conformance = _conformance(plan, args, info.seed)
     return config, plan, info, None
+
+
+def _conformance(plan: Any, args: argparse.Namespace, seed: int) -> dict[str, Any]:
+    """Conformance records for the plan's endpoints, before the first probe is sent."""
+    return conformance_opts.run_conformance(plan.endpoints, args, seed=seed, quiet=args.quiet)
 
 
 def _check_keys(config: Any, reference: str) -> None:
@@ -270,6 +282,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if isinstance(prepared, int):
             return prepared
         plan, info = prepared
+        plan.conformance = _conformance(plan, args, info.seed)
         return _launch(args, config, plan, info)
     finally:
         server.stop()

@@ -1,7 +1,7 @@
 """Sending the conformance requests: a few cheap requests per endpoint, reduced to plain
 `Observation`s that vvtui.scoring.conformance judges (against the reference's).
 
-Per endpoint (13 requests; see docs/probes.md for the token cost of each):
+Per endpoint (14 requests; see docs/probes.md for the token cost of each):
     max_tokens      1  streamed, max_tokens=8 on an answer longer than that
     long            1  streamed, a ~300-token answer with max_tokens=600
     stop            1  streamed, counting with stop=["7"]
@@ -9,6 +9,7 @@ Per endpoint (13 requests; see docs/probes.md for the token cost of each):
     sampled         4  streamed, temperature 1
     whole           1  the greedy request, not streamed (usage from servers that omit it in streams)
     context         1  a fact, ~N tokens of filler, a question about the fact
+    context_short   1  the same fact and question without the filler (the control)
     tool_streamed   1  a forced tool call, streamed
     tool_whole      1  the same, not streamed
 Observations are cached (like capabilities) for a week per endpoint and context length, so a run
@@ -142,6 +143,12 @@ def requests(settings: cf.Settings, seed: int) -> list[tuple[str, Probe, bool, d
         max_tokens=CONTEXT_MAX_TOKENS,
         answer=fact,
     )
+    control = _probe(
+        "context-short",
+        context_prompt(fact, 0, seed),
+        max_tokens=CONTEXT_MAX_TOKENS,
+        answer=fact,
+    )
     tool = _probe(
         "tool",
         "What is the weather in Paris right now, in celsius? Use the tool.",
@@ -162,6 +169,7 @@ def requests(settings: cf.Settings, seed: int) -> list[tuple[str, Probe, bool, d
     out += [
         ("whole", greedy, False, {}),
         ("context", context, True, {"vvtui_sim": {"needs": fact}}),
+        ("context_short", control, True, {"vvtui_sim": {"needs": fact}}),
         ("tool_streamed", tool, True, {}),
         ("tool_whole", tool, False, {}),
     ]
@@ -424,3 +432,39 @@ async def conformance_for_run(
     if use_cache:
         save_cached(endpoints, observed, settings, cache_path)
     return records
+
+
+# What the context probe may cost on the priciest endpoint by default (USD per endpoint).
+DEFAULT_CONTEXT_MAX_USD = 0.05
+# Room left in an advertised window for the question's answer and the chat template.
+ADVERTISED_SHARE = 0.9
+
+
+def context_tokens_for(
+    endpoints: list[EndpointConfig], explicit: int | None, max_usd: float | None
+) -> tuple[int, str]:
+    """How long the context probe is, and why: `explicit` when given; else the smallest window
+    every endpoint advertises (OpenRouter's context_length, recorded as a label by `vvtui
+    openrouter endpoints --write-config`) when all do, else the default; never more than
+    `max_usd` buys on the priciest endpoint's input price."""
+    if explicit is not None:
+        return max(1, explicit), "--context-tokens"
+    tokens, why = 6000, "default"
+    advertised = [_int_label(e, "context_length") for e in endpoints]
+    if advertised and all(a is not None for a in advertised):
+        tokens = int(min(a for a in advertised if a is not None) * ADVERTISED_SHARE)
+        why = "advertised context_length"
+    budget = DEFAULT_CONTEXT_MAX_USD if max_usd is None else max_usd
+    prices = [e.price.input for e in endpoints if e.price is not None and e.price.input > 0]
+    if prices and budget > 0:
+        affordable = int(budget / max(prices) * 1_000_000)
+        if affordable < tokens:
+            tokens, why = max(1, affordable), f"capped by ${budget:g} per endpoint"
+    return tokens, why
+
+
+def _int_label(endpoint: EndpointConfig, key: str) -> int | None:
+    try:
+        return int(endpoint.labels[key])
+    except (KeyError, ValueError):
+        return None

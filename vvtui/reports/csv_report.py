@@ -106,6 +106,13 @@ SCORE_COLUMNS = (
     "errors",
 )
 
+
+def conformance_text(score: dict[str, Any]) -> str:
+    from vvtui.reports.scoreboard import conformance_text as text
+
+    return text(score)
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -208,6 +215,8 @@ def endpoints_csv(data: ReportData) -> str:
         *SCORE_COLUMNS,
         "errors_by_kind",
         "not_measured",
+        "conformance",
+        "conformance_failed",
         *(f"part_{p}" for p in parts),
         "scores",
     ]
@@ -233,6 +242,8 @@ def endpoints_csv(data: ReportData) -> str:
             *(s.get(c) for c in SCORE_COLUMNS),
             kinds,
             unmeasured,
+            conformance_text(s) if s.get("conformance") else None,
+            ";".join((s.get("conformance") or {}).get("failed") or []),
             *part_values,
             "stored" if data.rescored is None else "recomputed",
         ]

@@ -119,7 +119,22 @@ COLUMNS: tuple[Column, ...] = (
         title="run cost per passed check",
     ),
     Column("errors", "errors", _get("errors"), lambda _e, s: str(s.get("errors") or 0)),
+    Column(
+        "conformance",
+        "conformance",
+        lambda _e, s: ",".join((s.get("conformance") or {}).get("failed") or []) or None,
+        lambda _e, s: conformance_text(s),
+        numeric=False,
+        title="conformance checks: parameters honoured, usage billed, context kept",
+    ),
 )
+
+
+def conformance_text(score: Score) -> str:
+    from vvtui.scoring.conformance import summary_line
+
+    entry = score.get("conformance") or {}
+    return summary_line(entry) if entry else fmt.MISSING
 
 
 def metadata(data: ReportData) -> list[tuple[str, str]]:
@@ -168,6 +183,9 @@ def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
             text += f" (its own noise floor: damage {floor:.4f} against its repeats)"
     elif fid is None or lo is None or hi is None:
         text = "inconclusive: fidelity could not be measured"
+    elif s.get("verdict_reasons"):
+        reasons = "; ".join(s["verdict_reasons"])
+        text = f"{verdict}: fails what the reference passes: {reasons} ({interval})"
     elif verdict == "faithful":
         text = f"faithful: {interval}, entirely at or above {t:g}"
     elif verdict == "degraded":

@@ -19,6 +19,7 @@ TERMINAL_COLUMNS = (
     "tps_p50",
     "cost_usd",
     "errors",
+    "conformance",
 )
 
 

@@ -50,6 +50,8 @@ class RunPlan:
     # What `vvtui endpoints check` found, by endpoint name (vvtui.clients.capabilities): probes
     # needing a feature an endpoint declared missing are recorded as unsupported, not sent.
     capabilities: dict[str, Any] = field(default_factory=dict)
+    # Conformance records by endpoint name (vvtui.clients.conformance), carried into the snapshot.
+    conformance: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def reference(self) -> EndpointConfig:

@@ -72,10 +72,19 @@ class RunSession:
             vvtui_version=__version__,
             created_at=now_iso(),
             run=self.info,
-            endpoints=[e.info() for e in self.plan.endpoints],
+            endpoints=[self._info(e) for e in self.plan.endpoints],
             probes=list(self.plan.probes),
             results=results,
         )
+
+    def _info(self, endpoint: Any) -> Any:
+        info = endpoint.info()
+        info.conformance = dict(self.plan.conformance.get(endpoint.name) or {})
+        if not info.conformance and self.resume_from is not None:
+            # A resumed run keeps the conformance its first part measured.
+            old = {e.name: e for e in self.resume_from.endpoints}.get(endpoint.name)
+            info.conformance = dict(old.conformance) if old is not None else {}
+        return info
 
     async def run(self) -> Snapshot:
         skip = self._skip_keys()

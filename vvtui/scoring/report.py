@@ -67,6 +67,11 @@ class EndpointScore:
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     # Which parts could be measured at all for this endpoint.
     measured: dict[str, bool] = field(default_factory=dict)
+    # Conformance checks (vvtui.scoring.conformance.score_entry): each check's status and reason,
+    # `failed` (checks failed that the reference passes), requests and tokens they cost.
+    conformance: dict[str, Any] = field(default_factory=dict)
+    # Why the verdict is what it is beyond the interval (e.g. a failed conformance check).
+    verdict_reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,8 +80,9 @@ class EndpointScore:
     def from_dict(cls, data: dict[str, Any]) -> EndpointScore:
         names = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names}
-        for key in ("parts", "errors_by_kind", "measured"):
+        for key in ("parts", "errors_by_kind", "measured", "conformance"):
             kwargs[key] = dict(kwargs.get(key) or {})
+        kwargs["verdict_reasons"] = [str(x) for x in kwargs.get("verdict_reasons") or []]
         return cls(**kwargs)
 
 

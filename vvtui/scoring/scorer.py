@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from vvtui.model import EndpointInfo, Probe, Result, Snapshot
+from vvtui.scoring import conformance
 from vvtui.scoring import damage as dmg
 from vvtui.scoring import tools as toolcalls
 from vvtui.scoring.compare import (
@@ -636,6 +637,8 @@ class Scorer:
             if interval is not None:
                 score.ci_low, score.ci_high = interval
             score.verdict = dmg.verdict(score.ci_low, score.ci_high, agg.n)
+        if name != self.reference:
+            self._gate(score)
         mmd = [ev.mmd for ev in self._evals[name].values() if ev.mmd is not None]
         if mmd and name != self.reference:
             # Live: Bonferroni-adjusted smallest per-probe p-value (the joint test runs at the end).
@@ -691,7 +694,20 @@ class Scorer:
             "latency": bool(perf.ttft),
             "cost": perf.priced,
         }
+        score.conformance = self._conformance(name)
         return score
+
+    def _conformance(self, name: str) -> dict[str, Any]:
+        info = self._endpoints.get(name)
+        ref = self._endpoints.get(self.reference or "")
+        against = None if ref is None or name == self.reference else ref.conformance
+        return conformance.score_entry(info.conformance if info else None, against)
+
+    @staticmethod
+    def _gate(score: EndpointScore) -> None:
+        score.verdict, score.verdict_reasons = conformance.gate_on_conformance(
+            score.verdict, score.conformance
+        )
 
     def _fill_reference(self, score: EndpointScore) -> None:
         score.verdict = "reference"
@@ -811,6 +827,7 @@ class Scorer:
             else:
                 self._final_fidelity(score, per, floors, pids)
                 self._joint_mmd(score, name, per, pids)
+                self._gate(score)
             report.endpoints[name] = score
         for pid in pids:
             row = {

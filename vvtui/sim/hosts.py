@@ -36,9 +36,9 @@ HOST_FAULTS = (
 )
 # How far an injected system prompt moves the model's logits: a fixed perturbation, like a
 # quantization's, keyed by the injected text (the same prompt shifts the same way every time).
-# Chosen between the ladder's fp8 (0.28) and int4 (0.95): a real injected prompt changes wording
-# noticeably but leaves most tokens alone (issue #15 measured 84.6 inconclusive on llama.cpp).
-STEER_SIGMA = 0.4
+# Below the ladder's fp8 (0.28), on top of the changed prompt itself: a real injected prompt
+# changes some wording but leaves most tokens alone (issue #15 measured 84.6, inconclusive).
+STEER_SIGMA = 0.2
 
 
 def injected_prompt(n: int) -> str:
