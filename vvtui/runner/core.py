@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from vvtui.clients.events import ClientEvent, Failed, ReasoningDelta, Retrying, TextDelta
 from vvtui.clients.events import ToolCallDelta as ToolCallDeltaEvent
 from vvtui.config import EndpointConfig
-from vvtui.model import ErrorInfo, Probe, Result
+from vvtui.model import EndpointInfo, ErrorInfo, Probe, Result
 from vvtui.providers.openrouter import provider_mismatch
 from vvtui.redact import redact
 from vvtui.runner.events import (
@@ -52,6 +52,15 @@ class RunPlan:
     capabilities: dict[str, Any] = field(default_factory=dict)
     # Conformance records by endpoint name (vvtui.clients.conformance), carried into the snapshot.
     conformance: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def endpoint_infos(self) -> list[EndpointInfo]:
+        """The endpoints as snapshots and front ends record them, conformance included."""
+        infos = []
+        for e in self.endpoints:
+            info = e.info()
+            info.conformance = dict(self.conformance.get(e.name) or {})
+            infos.append(info)
+        return infos
 
     @property
     def reference(self) -> EndpointConfig:

@@ -17,7 +17,7 @@ from typing import Any
 
 from vvtui import __version__
 from vvtui.errors import SnapshotError
-from vvtui.model import Result, RunInfo, Snapshot
+from vvtui.model import EndpointInfo, Result, RunInfo, Snapshot
 from vvtui.runner.core import Runner, RunPlan
 from vvtui.runner.events import RunEvent
 from vvtui.runner.wal import WriteAheadLog, wal_path_for
@@ -72,19 +72,20 @@ class RunSession:
             vvtui_version=__version__,
             created_at=now_iso(),
             run=self.info,
-            endpoints=[self._info(e) for e in self.plan.endpoints],
+            endpoints=self._infos(),
             probes=list(self.plan.probes),
             results=results,
         )
 
-    def _info(self, endpoint: Any) -> Any:
-        info = endpoint.info()
-        info.conformance = dict(self.plan.conformance.get(endpoint.name) or {})
-        if not info.conformance and self.resume_from is not None:
+    def _infos(self) -> list[EndpointInfo]:
+        infos = self.plan.endpoint_infos()
+        if self.resume_from is not None:
             # A resumed run keeps the conformance its first part measured.
-            old = {e.name: e for e in self.resume_from.endpoints}.get(endpoint.name)
-            info.conformance = dict(old.conformance) if old is not None else {}
-        return info
+            old = {e.name: e for e in self.resume_from.endpoints}
+            for info in infos:
+                if not info.conformance and info.name in old:
+                    info.conformance = dict(old[info.name].conformance)
+        return infos
 
     async def run(self) -> Snapshot:
         skip = self._skip_keys()
