@@ -113,6 +113,8 @@ def test_context_fails_only_when_the_short_prompt_is_answered():
     assert cf.check_context(lost, None, S).status == cf.FAIL
     wrong = {"context": [obs(text="no idea")], "context_short": [obs(text="amber-9")]}
     assert cf.check_context(wrong, None, S).status == cf.NOT_MEASURED
+    garbled = {"context": [obs(text="amber-1294")], "context_short": [obs(text="amber-1234")]}
+    assert cf.check_context(garbled, None, S).status == cf.NOT_MEASURED
     kept = {"context": [obs(text="The code is AMBER-1234.")]}
     assert cf.check_context(kept, None, S).status == cf.PASS
 
