@@ -38,20 +38,10 @@ def add_arguments(p: argparse.ArgumentParser, *, skip_flag: bool = True) -> None
     )
 
 
-def run_conformance(
-    endpoints: list[Any], args: argparse.Namespace, *, seed: int = 0, quiet: bool = False
-) -> dict[str, dict[str, Any]]:
-    """Conformance records by endpoint name ({} with --no-conformance). Fresh cached
-    observations are reused; the rest are sent now."""
-    if getattr(args, "no_conformance", False) or not endpoints:
-        return {}
-    import asyncio
-
-    from vvtui.clients.conformance import (
-        conformance_for_run,
-        context_tokens_for,
-        settings_for,
-    )
+def options(endpoints: list[Any], args: argparse.Namespace, *, seed: int = 0) -> dict[str, Any]:
+    """What the session needs to run the checks (vvtui.runner.core.RunPlan.conformance_options),
+    with the flags validated and the context length chosen."""
+    from vvtui.clients.conformance import context_tokens_for
     from vvtui.errors import UsageError
     from vvtui.scoring.conformance import DEFAULT_USAGE_SLACK
 
@@ -62,11 +52,35 @@ def run_conformance(
     if slack is not None and slack < 0:
         raise UsageError("--usage-slack must not be negative")
     tokens, why = context_tokens_for(endpoints, explicit, getattr(args, "context_max_usd", None))
-    settings = settings_for(
-        context_tokens=tokens,
-        usage_slack=DEFAULT_USAGE_SLACK if slack is None else slack,
-        seed=seed,
-    )
+    return {
+        "context_tokens": tokens,
+        "context_why": why,
+        "usage_slack": DEFAULT_USAGE_SLACK if slack is None else slack,
+        "seed": seed,
+        "use_cache": True,
+    }
+
+
+def for_plan(plan: Any, args: argparse.Namespace, seed: int) -> None:
+    """Ask the run to send the conformance checks first, unless --no-conformance."""
+    if not getattr(args, "no_conformance", False):
+        plan.conformance_options = options(plan.endpoints, args, seed=seed)
+
+
+def run_conformance(
+    endpoints: list[Any], args: argparse.Namespace, *, seed: int = 0, quiet: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Conformance records by endpoint name ({} with --no-conformance), now: fresh cached
+    observations reused, the rest sent (what `vvtui endpoints check` prints)."""
+    if getattr(args, "no_conformance", False) or not endpoints:
+        return {}
+    import asyncio
+
+    from vvtui.clients.conformance import conformance_for_run, settings_for
+
+    opts = options(endpoints, args, seed=seed)
+    tokens, why = opts["context_tokens"], opts["context_why"]
+    settings = settings_for(context_tokens=tokens, usage_slack=opts["usage_slack"], seed=seed)
     if not quiet:
         print(
             f"vvtui: conformance checks on {len(endpoints)} endpoint(s): 14 requests each, "

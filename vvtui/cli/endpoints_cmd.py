@@ -131,6 +131,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     entries = {
         e.name: score_entry(records.get(e.name), None if e is ref else records.get(ref.name))
         for e in judged
+        if records
     }
     if args.json:
         rows = [{**c.to_dict(), "conformance": entries.get(c.endpoint, {})} for c in results]

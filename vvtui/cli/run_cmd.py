@@ -168,7 +168,7 @@ def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
         args.out = args.out or args.resume
         _check_keys(config, plan.reference.name)
         if not any(e.conformance for e in partial.endpoints):
-            plan.conformance = _conformance(plan, args, info.seed)
+            conformance_opts.for_plan(plan, args, info.seed)
         return config, plan, info, partial
     plan, info = build_plan(
         config,
@@ -180,13 +180,8 @@ def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     )
     plan.capabilities = capabilities
     _check_keys(config, plan.reference.name)
-    plan.conformance = _conformance(plan, args, info.seed)
+    conformance_opts.for_plan(plan, args, info.seed)
     return config, plan, info, None
-
-
-def _conformance(plan: Any, args: argparse.Namespace, seed: int) -> dict[str, Any]:
-    """Conformance records for the plan's endpoints, before the first probe is sent."""
-    return conformance_opts.run_conformance(plan.endpoints, args, seed=seed, quiet=args.quiet)
 
 
 def _check_keys(config: Any, reference: str) -> None:
@@ -282,7 +277,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if isinstance(prepared, int):
             return prepared
         plan, info = prepared
-        plan.conformance = _conformance(plan, args, info.seed)
+        conformance_opts.for_plan(plan, args, info.seed)
         return _launch(args, config, plan, info)
     finally:
         server.stop()

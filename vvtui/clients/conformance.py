@@ -44,6 +44,9 @@ GREEDY_MAX_TOKENS = 48
 SAMPLES = 4
 SAMPLE_MAX_TOKENS = 24
 CONTEXT_MAX_TOKENS = 24
+# Conformance requests in flight across all endpoints at once: they are a pre-flight, not a load
+# test, and a burst of long prompts must not time out on a shared host.
+MAX_IN_FLIGHT = 12
 # Characters per token the filler is sized by (English prose in GPT-like tokenizers: ~4).
 CHARS_PER_TOKEN = 4.0
 
@@ -242,13 +245,16 @@ async def observe_endpoint(
     seed: int = 0,
     retry: RetryPolicy | None = None,
     concurrency: int | None = None,
+    overall: asyncio.Semaphore | None = None,
 ) -> cf.Observations:
-    """Send every conformance request to one endpoint. Never raises for endpoint trouble."""
+    """Send every conformance request to one endpoint. Never raises for endpoint trouble.
+    `overall` bounds the requests in flight across endpoints checked together."""
     ep = dataclasses.replace(endpoint, max_retries=min(endpoint.max_retries, 1))
     gate = asyncio.Semaphore(max(1, concurrency or min(endpoint.max_concurrency, 4)))
+    shared = overall or asyncio.Semaphore(1_000_000)
 
     async def one(probe: Probe, stream: bool, extra: dict[str, Any]) -> cf.Observation:
-        async with gate:
+        async with gate, shared:
             try:
                 result = await _send(ep, http, retry, probe, stream, extra)
             except Exception as exc:  # a bug in one request must not hide the others
@@ -312,8 +318,12 @@ async def check_conformance(
     reference. Returns (records by name, observations by name)."""
     observed = dict(cached or {})
     todo = [e for e in endpoints if e.name not in observed]
+    overall = asyncio.Semaphore(MAX_IN_FLIGHT)
     fresh = await asyncio.gather(
-        *(observe_endpoint(e, http, settings, seed=seed, retry=retry) for e in todo)
+        *(
+            observe_endpoint(e, http, settings, seed=seed, retry=retry, overall=overall)
+            for e in todo
+        )
     )
     for e, obs in zip(todo, fresh, strict=True):
         observed[e.name] = obs
@@ -424,8 +434,7 @@ async def conformance_for_run(
         cached, fact = load_cached(endpoints, settings, cache_path)
         if fact is not None and cached:
             settings.context_fact = fact  # new requests hide the fact the cached ones did
-    concurrency = sum(min(e.max_concurrency, 4) for e in endpoints) + 2
-    async with new_http_client(max_connections=concurrency) as http:
+    async with new_http_client(max_connections=MAX_IN_FLIGHT + 2) as http:
         records, observed = await check_conformance(
             endpoints, http, settings, seed=seed, cached=cached
         )

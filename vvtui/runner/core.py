@@ -52,6 +52,9 @@ class RunPlan:
     capabilities: dict[str, Any] = field(default_factory=dict)
     # Conformance records by endpoint name (vvtui.clients.conformance), carried into the snapshot.
     conformance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # When set (and `conformance` is empty), the session sends the conformance requests before
+    # the probes: {"context_tokens": int, "usage_slack": int, "seed": int, "use_cache": bool}.
+    conformance_options: dict[str, Any] | None = None
 
     def endpoint_infos(self) -> list[EndpointInfo]:
         """The endpoints as snapshots and front ends record them, conformance included."""

@@ -18,6 +18,11 @@ import numpy as np
 from vvtui.sim import vocab
 from vvtui.sim.lm import Decoder, Weights, decide
 
+# Marks a message a simulated host injected (vvtui.sim.hosts): billed and read like any other,
+# but it does not make the conversation another prompt (the model keys its distributions by the
+# user's conversation; the host nudges it through its weights instead), so the shift stays a
+# shift.
+INJECTED = "_vvtui_injected"
 # A substituted model's own way of opening an answer.
 _PREAMBLES = ("Sure! ", "Certainly. ", "Of course! Here you go: ", "Great question! ")
 
@@ -75,9 +80,10 @@ class Ask:
 
     def prompt_key(self) -> int:
         """Identity of the prompt: every request with the same conversation sees the same model."""
-        text = json.dumps(
-            [self.messages, self.tools, self.json_mode], sort_keys=True, ensure_ascii=False
-        )
+        # A message a simulated host injected (vvtui.sim.hosts) nudges the model, it does not
+        # make this another prompt.
+        own = [m for m in self.messages if not (isinstance(m, dict) and m.get(INJECTED))]
+        text = json.dumps([own, self.tools, self.json_mode], sort_keys=True, ensure_ascii=False)
         return vocab.stable_hash("prompt", text)
 
     def prompt_tokens(self) -> int:

@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from vvtui.sim import vocab
+from vvtui.sim.answer import INJECTED
 from vvtui.sim.faults import Fault
 from vvtui.sim.lm import Weights
 
@@ -36,9 +37,9 @@ HOST_FAULTS = (
 )
 # How far an injected system prompt moves the model's logits: a fixed perturbation, like a
 # quantization's, keyed by the injected text (the same prompt shifts the same way every time).
-# Below the ladder's fp8 (0.28), on top of the changed prompt itself: a real injected prompt
-# changes some wording but leaves most tokens alone (issue #15 measured 84.6, inconclusive).
-STEER_SIGMA = 0.2
+# Just below the ladder's fp8 (0.28): a real injected prompt changes some wording but leaves most
+# tokens alone (issue #15 measured 84.6, inconclusive, on llama.cpp).
+STEER_SIGMA = 0.25
 
 
 def injected_prompt(n: int) -> str:
@@ -88,7 +89,7 @@ def tamper(fault: Fault | None, body: dict[str, Any]) -> dict[str, Any]:
         out.pop("max_completion_tokens", None)
         out["max_tokens"] = max(1, capped)
     elif name == "inject_system":
-        system = {"role": "system", "content": injected_prompt(n)}
+        system = {"role": "system", "content": injected_prompt(n), INJECTED: True}
         out["messages"] = [system, *list(out.get("messages") or [])]
     elif name == "ignore_temperature":
         out["temperature"] = 1.0

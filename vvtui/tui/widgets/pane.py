@@ -217,6 +217,9 @@ class EndpointPane(Vertical):
         self._set_line("#stats", Content(line))
         self._set_line("#trend", self._fidelity_line(width))
         if self.info.conformance:
+            line = self.query_one("#conformance", Static)
+            if not line.display:
+                line.display = True  # the checks arrived after the pane was built
             self._set_line("#conformance", self._conformance_line(width))
 
     def _conformance_line(self, width: int) -> Content:
