@@ -286,3 +286,67 @@ def test_context_length_comes_from_the_flag_the_advert_or_the_budget():
     assert tokens == 2500 and "capped" in why
     plain = EndpointConfig(name="c", base_url="u", model="m")
     assert context_tokens_for([a, plain], None, None)[0] == 6000
+
+
+# ------------------------------------------------------------------------------ the commands
+
+
+def _sim_config(tmp_path: Path, server, names: list[str]) -> Path:
+    from vvtui.sim.ladder import sim_config_toml
+
+    profiles = [p for p in default_profiles(20) if p.name in names]
+    path = tmp_path / "c.toml"
+    path.write_text(sim_config_toml(server.url, profiles))
+    return path
+
+
+def test_run_records_conformance_and_gates_the_verdict(tmp_path: Path, sim_server_factory, capsys):
+    from vvtui.cli import main
+
+    names = ["reference", "noisy-kernel", "capped", "injected"]
+    server = sim_server_factory([p for p in default_profiles(20) if p.name in names])
+    config = _sim_config(tmp_path, server, names)
+    out = tmp_path / "s.json"
+    args = ["run", "--headless", "--config", str(config), "--suite", "quick", "--seed", "3"]
+    assert main([*args, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "capped fails max_tokens_kept" in err and "injected fails usage" in err
+    snap = json.loads(out.read_text())
+    infos = {e["name"]: e for e in snap["endpoints"]}
+    assert infos["capped"]["conformance"]["requests"] == 14
+    scores = snap["scores"]["endpoints"]
+    assert scores["capped"]["verdict"] == "degraded"
+    assert scores["capped"]["conformance"]["failed"] == ["max_tokens_kept"]
+    assert "answers cut short" in scores["capped"]["verdict_reasons"][0]
+    assert scores["injected"]["verdict"] == "degraded"
+    assert "+44 tokens" in scores["injected"]["verdict_reasons"][0]
+    assert scores["noisy-kernel"]["conformance"]["failed"] == []
+    # Re-scoring the snapshot alone gives the same gate.
+    again = score_snapshot(Snapshot.from_dict(snap))
+    assert again.endpoints["capped"].verdict_reasons == scores["capped"]["verdict_reasons"]
+
+    skipped = tmp_path / "t.json"
+    assert main([*args, "--out", str(skipped), "--no-conformance", "-q"]) == 0
+    snap = json.loads(skipped.read_text())
+    assert all(not e["conformance"] for e in snap["endpoints"])
+    assert snap["scores"]["endpoints"]["capped"]["verdict_reasons"] == []
+
+
+def test_endpoints_check_prints_a_conformance_section(tmp_path: Path, sim_server_factory, capsys):
+    from vvtui.cli import main
+
+    names = ["reference", "capped"]
+    server = sim_server_factory([p for p in default_profiles(20) if p.name in names])
+    config = _sim_config(tmp_path, server, names)
+    assert main(["endpoints", "check", "--config", str(config), "--endpoint", "capped"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    capped = next(line for line in lines if line.startswith("capped") and "requests" in line)
+    assert "fail: not_cut" in capped and "14 requests" in capped
+    assert any(line.startswith("reference") and "9/9 pass" in line for line in lines)
+    assert "max_tokens_kept: fail: cut at 100 tokens" in out
+    assert main(["endpoints", "check", "--config", str(config), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    by_name = {d["endpoint"]: d for d in data}
+    assert by_name["capped"]["conformance"]["failed"] == ["max_tokens_kept"]
+    assert main(["endpoints", "check", "--config", str(config), "--context-tokens", "0"]) == 2

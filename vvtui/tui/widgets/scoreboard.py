@@ -69,7 +69,7 @@ COLUMNS: list[tuple[str, str, Callable[[EndpointScore], str], Callable[[Endpoint
     ("errors", "err", lambda s: str(s.errors), lambda s: s.errors),
     (
         "conformance",
-        "conformance",
+        "conform.",
         lambda s: _conformance(s),
         lambda s: -len((s.conformance or {}).get("failed") or []),
     ),
@@ -89,7 +89,7 @@ WIDTHS = {
     "tps": 9,
     "cost": 8,
     "errors": 3,
-    "conformance": 16,
+    "conformance": 12,
 }
 _RIGHT = {"fidelity", "accuracy", "tool_f1", "kl", "top1", "ttft", "tps", "cost", "errors"}
 # What the sort key cycles through.
