@@ -27,8 +27,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vvtui.clients.capabilities import (
+    CACHE_TTL_S,
+    FORCED_TOOL_QUESTION,
+    endpoint_identity,
+    forced_tool_fields,
+    is_fresh,
+    read_cache,
+)
 from vvtui.config import EndpointConfig
-from vvtui.model import ExpectedToolCall, Probe, Result
+from vvtui.model import Probe, Result
 from vvtui.scoring import conformance as cf
 
 if TYPE_CHECKING:
@@ -50,21 +58,6 @@ MAX_IN_FLIGHT = 12
 # Characters per token the filler is sized by (English prose in GPT-like tokenizers: ~4).
 CHARS_PER_TOKEN = 4.0
 
-_WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather for a city",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "city": {"type": "string"},
-                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-            },
-            "required": ["city", "unit"],
-        },
-    },
-}
 _WORDS = ("amber", "cobalt", "saffron", "juniper", "quartz", "marble", "falcon", "harbor")
 _ROOMS = ("archive", "boiler room", "library", "workshop", "pantry", "studio", "garage")
 _THINGS = ("lamp", "ledger", "crate", "kettle", "compass", "ladder", "clock", "map")
@@ -152,15 +145,7 @@ def requests(settings: cf.Settings, seed: int) -> list[tuple[str, Probe, bool, d
         max_tokens=CONTEXT_MAX_TOKENS,
         answer=fact,
     )
-    tool = _probe(
-        "tool",
-        "What is the weather in Paris right now, in celsius? Use the tool.",
-        kind="tool_call",
-        tools=[_WEATHER_TOOL],
-        tool_choice={"type": "function", "function": {"name": "get_weather"}},
-        answer_tool_calls=[ExpectedToolCall("get_weather", {"city": "Paris", "unit": "celsius"})],
-        max_tokens=64,
-    )
+    tool = _probe("tool", FORCED_TOOL_QUESTION, **forced_tool_fields())
     out: list[tuple[str, Probe, bool, dict[str, Any]]] = [
         ("max_tokens", count, True, {}),
         ("long", long, True, {}),
@@ -331,9 +316,7 @@ async def check_conformance(
 
 
 # --------------------------------------------------------------------------------------------
-# Cache, beside the capability cache and with its lifetime
-
-CACHE_TTL_S = 7 * 24 * 3600
+# Cache, beside the capability cache and with its lifetime (CACHE_TTL_S)
 
 
 def default_cache_path() -> Path:
@@ -343,17 +326,7 @@ def default_cache_path() -> Path:
 
 
 def _cache_key(endpoint: EndpointConfig, settings: cf.Settings) -> str:
-    from vvtui.clients.capabilities import endpoint_identity
-
     return f"{endpoint_identity(endpoint)}|ctx={settings.context_tokens}"
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def load_cached(
@@ -365,7 +338,7 @@ def load_cached(
 ) -> tuple[dict[str, cf.Observations], str | None]:
     """Fresh cached observations by endpoint name, and the context fact they were made with
     (every cached endpoint must share it, else none is used: the context check compares it)."""
-    data = _read(path or default_cache_path())
+    data = read_cache(path or default_cache_path())
     stamp = time.time() if now is None else now
     found: dict[str, cf.Observations] = {}
     facts: set[str] = set()
@@ -373,10 +346,7 @@ def load_cached(
         if e.simulated:
             continue
         entry = data.get(_cache_key(e, settings))
-        if not isinstance(entry, dict):
-            continue
-        checked = entry.get("checked_at")
-        if not isinstance(checked, int | float) or not 0 <= stamp - checked <= ttl_s:
+        if not isinstance(entry, dict) or not is_fresh(entry, stamp, ttl_s):
             continue
         try:
             obs = {
@@ -403,7 +373,7 @@ def save_cached(
 
     path = path or default_cache_path()
     stamp = time.time() if now is None else now
-    data = _read(path)
+    data = read_cache(path)
     for e in endpoints:
         obs = observed.get(e.name)
         if obs is None or e.simulated:

@@ -185,6 +185,15 @@ def _gone(o: Observation | None, what: str) -> Outcome | None:
     return None
 
 
+def _one(own: Observations, key: str, what: str) -> Observation | Outcome:
+    """The first observation under `key` when it can be judged, else why not (an Outcome)."""
+    o = _first(own, key)
+    gone = _gone(o, what)
+    if gone is not None or o is None:
+        return gone or Outcome(NOT_MEASURED)
+    return o
+
+
 def _count(o: Observation) -> int | None:
     """Completion tokens: the provider's count, else the tokens streamed with logprobs."""
     if o.completion_tokens is not None:
@@ -193,10 +202,9 @@ def _count(o: Observation) -> int | None:
 
 
 def check_max_tokens(own: Observations, ref: Observations | None, s: Settings) -> Outcome:
-    o = _first(own, "max_tokens")
-    gone = _gone(o, "max_tokens")
-    if gone is not None or o is None:
-        return gone or Outcome(NOT_MEASURED)
+    o = _one(own, "max_tokens", "max_tokens")
+    if isinstance(o, Outcome):
+        return o
     asked = o.max_tokens or 0
     n = _count(o)
     if n is None:
@@ -209,10 +217,9 @@ def check_max_tokens(own: Observations, ref: Observations | None, s: Settings) -
 
 
 def check_max_tokens_kept(own: Observations, ref: Observations | None, s: Settings) -> Outcome:
-    o = _first(own, "long")
-    gone = _gone(o, "long-answer")
-    if gone is not None or o is None:
-        return gone or Outcome(NOT_MEASURED)
+    o = _one(own, "long", "long-answer")
+    if isinstance(o, Outcome):
+        return o
     asked = o.max_tokens or 0
     n = _count(o)
     r = _first(ref, "long") if ref is not None else None
@@ -234,10 +241,9 @@ def check_max_tokens_kept(own: Observations, ref: Observations | None, s: Settin
 
 
 def check_stop(own: Observations, ref: Observations | None, s: Settings) -> Outcome:
-    o = _first(own, "stop")
-    gone = _gone(o, "stop")
-    if gone is not None or o is None:
-        return gone or Outcome(NOT_MEASURED)
+    o = _one(own, "stop", "stop")
+    if isinstance(o, Outcome):
+        return o
     hit = [x for x in o.stop if x and x in o.text]
     if hit:
         at = o.text.find(hit[0])
@@ -322,10 +328,9 @@ def check_temperature_1(own: Observations, ref: Observations | None, s: Settings
 
 
 def check_logprobs(own: Observations, ref: Observations | None, s: Settings) -> Outcome:
-    o = _first(own, "greedy")
-    gone = _gone(o, "logprobs")
-    if gone is not None or o is None:
-        return gone or Outcome(NOT_MEASURED)
+    o = _one(own, "greedy", "logprobs")
+    if isinstance(o, Outcome):
+        return o
     if o.tokens is None or o.top is None or o.logprobs is None:
         return Outcome(FAIL, f"top_logprobs={s.top_logprobs} accepted, no logprobs came back")
     k = s.top_logprobs
@@ -388,10 +393,9 @@ def check_usage(own: Observations, ref: Observations | None, s: Settings) -> Out
 
 
 def check_context(own: Observations, ref: Observations | None, s: Settings) -> Outcome:
-    o = _first(own, "context")
-    gone = _gone(o, "context")
-    if gone is not None or o is None:
-        return gone or Outcome(NOT_MEASURED)
+    o = _one(own, "context", "context")
+    if isinstance(o, Outcome):
+        return o
     fact = s.context_fact.lower()
     billed = f", prompt_tokens {o.prompt_tokens}" if o.prompt_tokens is not None else ""
     if fact and fact in o.text.lower():
