@@ -284,6 +284,8 @@ def test_context_length_comes_from_the_flag_the_advert_or_the_budget():
     pricey = dataclasses.replace(a, price=Price(20.0, 40.0))
     tokens, why = context_tokens_for([pricey, b], None, 0.05)
     assert tokens == 2500 and "capped" in why
+    huge = dataclasses.replace(a, labels={"context_length": "262144"})
+    assert context_tokens_for([huge], None, None)[0] == 32_768
     plain = EndpointConfig(name="c", base_url="u", model="m")
     assert context_tokens_for([a, plain], None, None)[0] == 6000
 

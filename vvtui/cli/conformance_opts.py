@@ -21,14 +21,14 @@ def add_arguments(p: argparse.ArgumentParser, *, skip_flag: bool = True) -> None
         "--context-tokens",
         type=int,
         metavar="N",
-        help="length of the context-window probe (default 6000, or the smallest "
-        "context_length OpenRouter advertises for every endpoint)",
+        help="length of the context-window probe (default 6000, or 90%% of the smallest "
+        "context_length OpenRouter advertises for every endpoint, at most 32768)",
     )
     group.add_argument(
         "--context-max-usd",
         type=float,
         metavar="USD",
-        help="most the context probe may cost per endpoint (default 0.05)",
+        help="most the context probe may cost per endpoint (default 0.01)",
     )
     group.add_argument(
         "--usage-slack",

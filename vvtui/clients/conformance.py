@@ -213,6 +213,8 @@ async def _send(
         body.pop("stream_options", None)
     sim = extra.get("vvtui_sim")
     fields = {k: v for k, v in extra.items() if k != "vvtui_sim"}
+    if endpoint.protocol == "anthropic" and "stop" in fields:
+        fields["stop_sequences"] = fields.pop("stop")  # the Messages API's name for it
     body = deep_merge(body, fields)
     if sim and isinstance(body.get("vvtui_sim"), dict):
         body["vvtui_sim"] = deep_merge(body["vvtui_sim"], sim)
@@ -267,8 +269,13 @@ def settings_for(
 
 
 def declared_missing(endpoint: EndpointConfig) -> set[str]:
-    """Features `vvtui endpoints check` found the endpoint refuses (the `lacks` label)."""
-    return {f for f in endpoint.labels.get("lacks", "").split(",") if f}
+    """Features the endpoint is known to lack: refused in `vvtui endpoints check` (the `lacks`
+    label), switched off in the config (`logprobs = false`), or absent from its protocol
+    (Anthropic's Messages API has no logprobs)."""
+    missing = {f for f in endpoint.labels.get("lacks", "").split(",") if f}
+    if not endpoint.logprobs or endpoint.protocol == "anthropic":
+        missing.add("logprobs")
+    return missing
 
 
 def evaluate_all(
@@ -414,9 +421,12 @@ async def conformance_for_run(
 
 
 # What the context probe may cost on the priciest endpoint by default (USD per endpoint).
-DEFAULT_CONTEXT_MAX_USD = 0.05
+DEFAULT_CONTEXT_MAX_USD = 0.01
 # Room left in an advertised window for the question's answer and the chat template.
 ADVERTISED_SHARE = 0.9
+# The most an advertised window is probed to without --context-tokens (latency, and prices a
+# config may not know): windows of 128k+ are common, and most truncating hosts cut far below.
+ADVERTISED_CEILING = 32_768
 
 
 def context_tokens_for(
@@ -431,7 +441,8 @@ def context_tokens_for(
     tokens, why = 6000, "default"
     advertised = [_int_label(e, "context_length") for e in endpoints]
     if advertised and all(a is not None for a in advertised):
-        tokens = int(min(a for a in advertised if a is not None) * ADVERTISED_SHARE)
+        smallest = min(a for a in advertised if a is not None)
+        tokens = min(int(smallest * ADVERTISED_SHARE), ADVERTISED_CEILING)
         why = "advertised context_length"
     budget = DEFAULT_CONTEXT_MAX_USD if max_usd is None else max_usd
     prices = [e.price.input for e in endpoints if e.price is not None and e.price.input > 0]
