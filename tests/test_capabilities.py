@@ -202,13 +202,25 @@ def test_cli_prints_one_line_per_endpoint_and_json(tmp_path: Path, capsys):
             f'[[endpoint]]\nname = "good"\nbase_url = "{good.url}/v1"\nmodel = "m"\n'
             f'[[endpoint]]\nname = "refuses-logprobs"\nbase_url = "{bad.url}/v1"\nmodel = "m"\n'
         )
-        assert main(["endpoints", "check", "--config", str(config)]) == 0
+        # Capabilities alone here (conformance: tests/test_conformance.py).
+        assert main(["endpoints", "check", "--config", str(config), "--no-conformance"]) == 0
         lines = capsys.readouterr().out.strip().splitlines()
         assert len(lines) == 2
         assert lines[0].startswith("good") and "logprobs=supported(top 8)" in lines[0]
         assert "logprobs=unsupported" in lines[1] and "stream_usage=ignored" in lines[1]
         assert (
-            main(["endpoints", "check", "--config", str(config), "--json", "--endpoint", "good"])
+            main(
+                [
+                    "endpoints",
+                    "check",
+                    "--config",
+                    str(config),
+                    "--json",
+                    "--endpoint",
+                    "good",
+                    "--no-conformance",
+                ]
+            )
             == 0
         )
         data = json.loads(capsys.readouterr().out)
@@ -228,7 +240,7 @@ def test_cli_exit_code_when_checks_error(tmp_path: Path, capsys):
         f'[[endpoint]]\nname = "down"\nbase_url = "http://127.0.0.1:{port}/v1"\nmodel = "m"\n'
         "max_retries = 0\n"
     )
-    assert main(["endpoints", "check", "--config", str(config)]) == 1
+    assert main(["endpoints", "check", "--config", str(config), "--no-conformance"]) == 1
     captured = capsys.readouterr()
     assert "stream_usage=error" in captured.out and "down" in captured.err
     assert main(["endpoints", "check", "--config", str(config), "--endpoint", "nope"]) == 2

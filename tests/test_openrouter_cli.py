@@ -156,7 +156,12 @@ def test_written_config_loads_back_pinned(fake, capsys, tmp_path):
             "require_parameters": True,
         }
     }
-    assert di.labels == {"quant": "fp4", "via": "openrouter", "provider": "DeepInfra"}
+    assert di.labels == {
+        "quant": "fp4",
+        "via": "openrouter",
+        "provider": "DeepInfra",
+        "context_length": "262144",  # sizes the conformance context probe
+    }
     assert (di.price.input, di.price.output) == (0.5, 2.0)
     assert di.logprobs is True
     # Hosts that do not list logprobs must not be asked for them (require_parameters would

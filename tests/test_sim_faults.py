@@ -9,6 +9,7 @@ import pytest
 
 from tests.simtools import assemble, body, chunks, data_payloads, events, stream_raw, url
 from vvtui.sim.faults import FAULTS, parse_fault
+from vvtui.sim.hosts import HOST_FAULTS
 from vvtui.sim.profiles import Profile
 
 ANSWER = "The capital of Peru is Lima, a city of 10 million people."
@@ -261,4 +262,5 @@ def test_every_fault_is_covered():
         "empty_choices", "no_done", "drop", "ignore_stream", "oversized", "wrong_model",
         "comments", "u2028", "echo_auth", "echo_stream", "keepalive_forever",
     }  # fmt: skip
+    tested |= set(HOST_FAULTS)  # tests/test_conformance.py, each caught by a conformance check
     assert tested == set(FAULTS)

@@ -132,6 +132,30 @@ async def test_a_failing_endpoint_shows_its_error_and_the_others_finish(
         assert scores["fp8"].errors == 0 and scores["fp8"].fidelity is not None
 
 
+async def test_conformance_arrives_in_the_panes_and_gates_the_verdict(
+    sim_server_factory, tmp_path: Path
+) -> None:
+    profiles = pick("reference", "capped")
+    server = sim_server_factory(profiles)
+    app = sim_app(server, profiles, tmp_path, suites=[MINI])
+    app.controller.spec.plan.conformance_options = {"context_tokens": 800, "seed": 1}
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: finished(app), timeout=90)
+        await pilot.pause(0.3)
+        capped = pane(app, "capped")
+        line = capped.query_one("#conformance").render()
+        assert "conformance" in str(line) and "answers cut short" in str(line)
+        assert "9/9" in str(pane(app, "reference").query_one("#conformance").render())
+        assert app.controller.model.scores["capped"].verdict == "degraded"
+        assert cell_texts(app.controller.model.scores["capped"])["conformance"] == "✗ not_cut"
+        snap = app.controller.snapshot
+        assert snap is not None
+        assert {e.name: bool(e.conformance) for e in snap.endpoints} == {
+            "reference": True,
+            "capped": True,
+        }
+
+
 async def test_export_and_screenshot_land_in_the_export_dir(sim_server, tmp_path: Path) -> None:
     app = sim_app(sim_server, pick("reference", "int4"), tmp_path, suites=[MINI])
     async with app.run_test(size=(120, 36), notifications=True) as pilot:

@@ -64,4 +64,4 @@ async def test_a_pane_shows_gaps_cuts_and_what_capped_the_verdict(tmp_path: Path
         trend = line(host, "#trend")
         assert "inconclusive · 1 probe refused" in trend
         board = screen.query_one(Scoreboard)
-        assert cell_texts(board.scores["host"])["gaps"] == "⊘1 ✂1"
+        assert cell_texts(board.scores["host"])["conformance"] == "⊘1 ✂1"

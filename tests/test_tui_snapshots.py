@@ -46,6 +46,23 @@ def test_finished_four_endpoints_120x36(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(app, terminal_size=(120, 36), run_before=show(DIVERGING_PROBE))
 
 
+def test_conformance_line_and_column_120x36(snap_compare, tmp_path: Path) -> None:
+    """A host whose tokens match but whose bill does not: the pane's conformance line names the
+    failed check and the scoreboard's column marks it."""
+    from vvtui.scoring import conformance as cf
+
+    snap = only(fixture_snapshot(), ["reference", "fp8", "int4", "int2"])
+    settings = cf.Settings(context_fact="amber-1234")
+    passing = {name: cf.Outcome(cf.PASS, "ok") for name in cf.CHECKS}
+    billed = dict(passing, usage=cf.Outcome(cf.FAIL, "prompt_tokens 59 vs the reference's 15"))
+    cost = {"requests": 14, "prompt_tokens": 6745, "completion_tokens": 560}
+    for e in snap.endpoints:
+        e.conformance = cf.record(billed if e.name == "fp8" else passing, cost, settings)
+    snap.scores = score_snapshot(snap).to_dict()
+    app = replay_app(tmp_path, snap)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=show(DIVERGING_PROBE))
+
+
 def test_finished_ladder_200x50(snap_compare, tmp_path: Path) -> None:
     app = replay_app(tmp_path)
     assert snap_compare(app, terminal_size=(200, 50), run_before=show(DIVERGING_PROBE))

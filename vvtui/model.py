@@ -336,6 +336,9 @@ class EndpointInfo:
     timeout_s: float = 60.0
     # Free-form labels shown in the UI (e.g. {"quant": "int4"} or {"simulated": "noisy kernel"}).
     labels: dict[str, str] = field(default_factory=dict)
+    # Conformance checks run before the probes (vvtui.scoring.conformance.record): each check's
+    # status and reason, the requests and tokens they cost. Empty when not checked.
+    conformance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -352,6 +355,7 @@ class EndpointInfo:
             "max_concurrency": self.max_concurrency,
             "timeout_s": self.timeout_s,
             "labels": self.labels,
+            "conformance": self.conformance,
         }
 
     @classmethod
@@ -372,6 +376,7 @@ class EndpointInfo:
             max_concurrency=r.int_or("max_concurrency", 4),
             timeout_s=r.num_or("timeout_s", 60.0),
             labels={str(k): str(v) for k, v in labels.items()},
+            conformance=r.obj("conformance"),
         )
 
 

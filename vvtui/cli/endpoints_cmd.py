@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
+
+from vvtui.cli import conformance_opts
 
 GROUP_EPILOG = """\
 examples:
@@ -24,6 +27,12 @@ probes needing it are not sent, and the endpoint shows a conformance gap); ignor
 but the answer did not show the feature: probes needing it are sent and a wrong answer counts
 as damage); error (the check itself failed, e.g. the endpoint is down: says nothing about the
 feature).
+
+conformance (14 requests per endpoint, judged against the reference): max_tokens honoured and
+never silently lowered, stop honoured, temperature 0 and 1 honoured, logprobs well formed, usage
+billed as the reference bills it, a fact kept across the context window, streamed tool calls
+whole. Each pass, fail or not measured, with its reason under -v (failures always).
+
 exit codes: 0 every check ran, 1 some check ended in error, 2 usage or config error
 """
 
@@ -61,6 +70,7 @@ def register(sub: Any) -> None:
         help="also say why supported and unsupported features got their status "
         "(errors always say why)",
     )
+    conformance_opts.add_arguments(check)
     check.set_defaults(func=cmd_check)
 
 
@@ -78,18 +88,73 @@ def format_line(caps: Any, width: int) -> str:
     return f"{caps.endpoint:<{width}}  " + "  ".join(parts)
 
 
-def reason_lines(caps: Any, verbose: bool) -> list[str]:
+def reason_lines(caps: Any, verbose: bool, seen: set[str] | None = None) -> list[str]:
     """Why features got their status: always for errors (a missing key or a dead endpoint is
     the first thing to fix), for every status with -v. Features sharing one reason share one
     line: a missing key fails every check with the same sentence."""
+    return grouped_lines(
+        ((f, s.status, s.detail) for f, s in caps.features.items()),
+        len(caps.features),
+        lambda status: verbose or status == "error",
+        seen=seen,
+    )
+
+
+def grouped_lines(
+    items: Iterable[tuple[str, str, str]],
+    total: int,
+    shown: Callable[[str], bool],
+    always: Collection[str] = (),
+    seen: set[str] | None = None,
+) -> list[str]:
+    """`  name, name: status: reason` for each (status, reason) that `shown` admits (and for the
+    names in `always`), the names sharing it on one line (`every check` when all `total` do), so
+    no sentence repeats; a reason already in `seen` (printed above) is not spelled out again,
+    even inside another."""
     groups: dict[tuple[str, str], list[str]] = {}
-    for feature, support in caps.features.items():
-        if support.detail and (verbose or support.status == "error"):
-            groups.setdefault((support.status, support.detail), []).append(feature)
+    for name, status, detail in items:
+        if detail and (shown(status) or name in always):
+            groups.setdefault((status, detail), []).append(name)
     lines = []
-    for (status, detail), features in groups.items():
-        every = len(features) == len(caps.features) > 1
-        lines.append(f"  {'every check' if every else ', '.join(features)}: {status}: {detail}")
+    for (status, detail), names in groups.items():
+        every = len(names) == total > 1
+        if seen is not None:
+            known = next((text for text in seen if text in detail), None)
+            if known is None:
+                seen.add(detail)
+            else:  # e.g. "request failed: <the missing-key sentence printed above>"
+                detail = detail.replace(known, "the reason above")
+        lines.append(f"  {'every check' if every else ', '.join(names)}: {status}: {detail}")
+    return lines
+
+
+def conformance_lines(
+    entries: dict[str, dict[str, Any]], *, verbose: bool, seen: set[str] | None = None
+) -> list[str]:
+    """`conformance` section: one line per endpoint, then each failed check's reason (every
+    check's with `verbose`)."""
+    from vvtui.scoring.conformance import FAIL, summary_line
+
+    width = max(len(name) for name in entries)
+    lines = [f"{'conformance':<{width}}  checks against the reference (requests, tokens in+out)"]
+    for name, entry in entries.items():
+        if not entry:
+            lines.append(f"{name:<{width}}  not checked")
+            continue
+        cost = (
+            f"{entry.get('requests', 0)} requests, "
+            f"{entry.get('prompt_tokens', 0)}+{entry.get('completion_tokens', 0)} tokens"
+        )
+        lines.append(f"{name:<{width}}  {summary_line(entry)}  ({cost})")
+        failed = set(entry.get("failed") or [])
+        checks = entry.get("checks") or {}
+        lines += grouped_lines(
+            ((check, str(o.get("status")), o.get("reason", "")) for check, o in checks.items()),
+            len(checks),
+            lambda status: verbose or status == FAIL,
+            always=failed,
+            seen=seen,
+        )
     return lines
 
 
@@ -98,9 +163,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     import json
 
     from vvtui.clients import new_http_client
-    from vvtui.clients.capabilities import check_endpoints, save_cached
+    from vvtui.clients.capabilities import apply_capabilities, check_endpoints, save_cached
     from vvtui.config import load_config, resolve_config_path
     from vvtui.redact import redact
+    from vvtui.scoring.conformance import score_entry
 
     config = load_config(resolve_config_path(args.config))
     endpoints = config.endpoints
@@ -114,13 +180,29 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     results = asyncio.run(go())
     saved = save_cached(endpoints, results)
+    apply_capabilities(endpoints, {c.endpoint: c for c in results})
+    # Judged against the reference: it is checked too even when --endpoint leaves it out.
+    ref = next((e for e in config.endpoints if e.reference), config.endpoints[0])
+    judged = endpoints if ref in endpoints else [ref, *endpoints]
+    records = conformance_opts.run_conformance(judged, args, quiet=args.json)
+    entries = {
+        e.name: score_entry(records.get(e.name), None if e is ref else records.get(ref.name))
+        for e in judged
+        if records
+    }
     if args.json:
-        print(redact(json.dumps([c.to_dict() for c in results], indent=1)))
+        rows = [{**c.to_dict(), "conformance": entries.get(c.endpoint, {})} for c in results]
+        print(redact(json.dumps(rows, indent=1)))
     else:
         width = max(len(c.endpoint) for c in results)
+        seen: set[str] = set()  # reasons printed once, then referred to
         for caps in results:
             print(redact(format_line(caps, width)))
-            for line in reason_lines(caps, args.verbose):
+            for line in reason_lines(caps, args.verbose, seen):
+                print(redact(line))
+        if entries:
+            print()
+            for line in conformance_lines(entries, verbose=args.verbose, seen=seen):
                 print(redact(line))
     print(
         f"vvtui: saved to {saved}; runs in the next 7 days leave out probes an endpoint refused",

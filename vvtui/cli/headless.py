@@ -13,7 +13,14 @@ from typing import TextIO
 from vvtui.model import RunInfo, Snapshot
 from vvtui.redact import redact
 from vvtui.runner.core import RunPlan
-from vvtui.runner.events import ResultReady, RunEvent, RunFinished, RunStarted, StreamEvent
+from vvtui.runner.events import (
+    ConformanceReady,
+    ResultReady,
+    RunEvent,
+    RunFinished,
+    RunStarted,
+    StreamEvent,
+)
 
 
 class Progress:
@@ -57,6 +64,9 @@ class Progress:
             self.retries += 1
         elif isinstance(event, RunFinished):
             self._draw(final=True)
+        elif isinstance(event, ConformanceReady) and not self.quiet:
+            for line in conformance_summary(event):
+                self._print(line)
 
     def waiting_on(self) -> str:
         """Which endpoints the run still waits for, once some have finished, most requests left
@@ -106,6 +116,32 @@ class Progress:
             self._last_pct = pct
             self._drawn_done = self.done
             self._drawn_waiting = waiting
+
+
+def conformance_summary(event: ConformanceReady) -> list[str]:
+    """What the conformance checks found, for the progress log: a count, then one line per check
+    an endpoint fails that the reference passes."""
+    from vvtui.scoring.conformance import statuses
+
+    if event.note:
+        return [f"vvtui: {event.note}"]
+    records = event.records
+    if not records:
+        return []
+    requests = sum(int(r.get("requests", 0)) for r in records.values())
+    lines = [
+        f"vvtui: conformance checked on {len(records)} endpoints ({requests} requests, "
+        "cached a week for real endpoints; --no-conformance skips)"
+    ]
+    ref_name = event.reference
+    ref_status = statuses(records.get(ref_name))
+    for name, rec in records.items():
+        if name == ref_name:
+            continue
+        for check, outcome in (rec.get("checks") or {}).items():
+            if outcome.get("status") == "fail" and ref_status.get(check, "pass") == "pass":
+                lines.append(f"vvtui: {name} fails {check}: {redact(outcome.get('reason', ''))}")
+    return lines
 
 
 def run_headless(

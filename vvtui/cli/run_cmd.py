@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from vvtui.cli import conformance_opts
+
 T = TypeVar("T")
 
 RUN_EPILOG = """\
@@ -105,6 +107,7 @@ def register(sub: Any) -> None:
         "(default: the last `vvtui endpoints check` of each endpoint, if under 7 days old)",
     )
     _add_common(run)
+    conformance_opts.add_arguments(run)
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser(
@@ -128,6 +131,7 @@ def register(sub: Any) -> None:
         help="continue a partial demo run (pass its --fault options again to keep them)",
     )
     _add_common(demo)
+    conformance_opts.add_arguments(demo)
     demo.set_defaults(func=cmd_demo)
 
 
@@ -174,6 +178,8 @@ def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
         plan.capabilities = capabilities
         args.out = args.out or args.resume
         _check_keys(config, plan.reference.name)
+        if not any(e.conformance for e in partial.endpoints):
+            conformance_opts.for_plan(plan, args, info.seed)
         return config, plan, info, partial
     plan, info = build_plan(
         config,
@@ -185,6 +191,7 @@ def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     )
     plan.capabilities = capabilities
     _check_keys(config, plan.reference.name)
+    conformance_opts.for_plan(plan, args, info.seed)
     return config, plan, info, None
 
 
@@ -298,6 +305,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if isinstance(prepared, int):
             return prepared
         plan, info = prepared
+        conformance_opts.for_plan(plan, args, info.seed)
         return _launch(args, config, plan, info, resume_from=partial)
     finally:
         server.stop()

@@ -115,7 +115,7 @@ class Capabilities:
 # --------------------------------------------------------------------------------------------
 # The checks
 
-_WEATHER_TOOL = {
+WEATHER_TOOL = {
     "type": "function",
     "function": {
         "name": "get_weather",
@@ -133,6 +133,20 @@ _SCHEMA = {
     "required": ["answer"],
     "additionalProperties": False,
 }
+
+
+FORCED_TOOL_QUESTION = "What is the weather in Paris right now? Use the tool."
+
+
+def forced_tool_fields() -> dict[str, Any]:
+    """Probe fields of a forced `get_weather` call (shared with the conformance checks)."""
+    return {
+        "kind": "tool_call",
+        "tools": [WEATHER_TOOL],
+        "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+        "answer_tool_calls": [ExpectedToolCall("get_weather", {"city": "Paris"})],
+        "max_tokens": 64,
+    }
 
 
 def _ask(probe_id: str, text: str, **kw: Any) -> Probe:
@@ -213,15 +227,7 @@ class _Checker:
         return last or Support(ERROR, "no logprobs check ran"), None
 
     async def tools(self) -> Support:
-        probe = _ask(
-            "tools",
-            "What is the weather in Paris right now? Use the tool.",
-            kind="tool_call",
-            tools=[_WEATHER_TOOL],
-            tool_choice={"type": "function", "function": {"name": "get_weather"}},
-            answer_tool_calls=[ExpectedToolCall("get_weather", {"city": "Paris"})],
-            max_tokens=64,
-        )
+        probe = _ask("tools", FORCED_TOOL_QUESTION, **forced_tool_fields())
         result = await self.run(probe)
         failed = _failure(result)
         if failed is not None:
@@ -390,7 +396,7 @@ def save_cached(
 
     path = path or default_cache_path()
     stamp = time.time() if now is None else now
-    data = _read_cache(path)
+    data = read_cache(path)
     by_name = {e.name: e for e in endpoints}
     for caps in results:
         endpoint = by_name.get(caps.endpoint)
@@ -411,15 +417,16 @@ def load_cached(
     ttl_s: float = CACHE_TTL_S,
 ) -> dict[str, Capabilities]:
     """Fresh cached checks of `endpoints`, by endpoint name (missing or stale ones left out)."""
-    data = _read_cache(path or default_cache_path())
+    data = read_cache(path or default_cache_path())
     stamp = time.time() if now is None else now
     found: dict[str, Capabilities] = {}
     for endpoint in endpoints:
         entry = data.get(endpoint_identity(endpoint))
-        if not isinstance(entry, dict) or entry.get("version") != CACHE_VERSION:
-            continue
-        checked = entry.get("checked_at")
-        if not isinstance(checked, int | float) or not 0 <= stamp - checked <= ttl_s:
+        if (
+            not isinstance(entry, dict)
+            or entry.get("version") != CACHE_VERSION
+            or not is_fresh(entry, stamp, ttl_s)
+        ):
             continue
         try:
             found[endpoint.name] = Capabilities.from_dict(entry)
@@ -428,7 +435,13 @@ def load_cached(
     return found
 
 
-def _read_cache(path: Path) -> dict[str, Any]:
+def is_fresh(entry: Any, now: float, ttl_s: float) -> bool:
+    """A cache entry checked at most `ttl_s` ago (an entry from the future is not trusted)."""
+    checked = entry.get("checked_at") if isinstance(entry, dict) else None
+    return isinstance(checked, int | float) and 0 <= now - checked <= ttl_s
+
+
+def read_cache(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

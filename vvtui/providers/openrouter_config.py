@@ -122,6 +122,8 @@ def _endpoint_row(
             "quant": endpoint.quantization or "unknown",
             "via": "openrouter",
             "provider": endpoint.provider,
+            # The window the router advertises: the conformance context probe sizes by it.
+            "context_length": (str(endpoint.context_length) if endpoint.context_length else None),
         },
     }
 

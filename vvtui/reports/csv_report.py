@@ -109,6 +109,13 @@ SCORE_COLUMNS = (
     "cut_probes",
 )
 
+
+def conformance_text(score: dict[str, Any]) -> str:
+    from vvtui.reports.scoreboard import conformance_text as text
+
+    return text(score)
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -214,6 +221,8 @@ def endpoints_csv(data: ReportData) -> str:
         "not_measured",
         "gaps",
         "verdict_reasons",
+        "conformance",
+        "conformance_failed",
         *(f"part_{p}" for p in parts),
         "scores",
     ]
@@ -241,6 +250,8 @@ def endpoints_csv(data: ReportData) -> str:
             unmeasured,
             ";".join(f"{k}={n}" for k, n in sorted((s.get("gaps") or {}).items())),
             "; ".join(s.get("verdict_reasons") or []),
+            conformance_text(s) if s.get("conformance") else None,
+            ";".join((s.get("conformance") or {}).get("failed") or []),
             *part_values,
             "stored" if data.rescored is None else "recomputed",
         ]

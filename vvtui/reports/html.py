@@ -24,7 +24,7 @@ from vvtui.reports.data import (
     report_data,
 )
 from vvtui.reports.highlight import Side, call_lines, runs
-from vvtui.reports.scoreboard import COLUMNS, metadata, verdict_sentence
+from vvtui.reports.scoreboard import COLUMNS, conformance_table, metadata, verdict_sentence
 
 # Probe sections open on load (the worst ones); the rest are one click away.
 OPEN_PROBES = 10
@@ -318,6 +318,21 @@ def _verdicts(data: ReportData) -> list[str]:
         sentence = esc(verdict_sentence(data, e))
         out.append(f"<li>{verdict_badge(verdict)} <b>{esc(e.name)}</b>: {sentence}</li>")
     out.append("</ul></section>")
+    return out
+
+
+def _conformance(data: ReportData) -> list[str]:
+    headers, rows, notes = conformance_table(data)
+    if not rows:
+        return []
+    out = ['<section id="conformance"><h2>Conformance</h2><div class="scroll"><table><thead><tr>']
+    out.append("".join(f"<th>{esc(h)}</th>" for h in headers) + "</tr></thead><tbody>")
+    for row in rows:
+        out.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>")
+    out.append("</tbody></table></div>")
+    if notes:
+        out.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+    out.append("</section>")
     return out
 
 
@@ -624,6 +639,7 @@ def render_html_data(data: ReportData) -> str:
         _scoreboard(data),
         _charts(data),
         _verdicts(data),
+        _conformance(data),
         _endpoints(data),
         _matrix(data, anchors),
         _probes(data, anchors),

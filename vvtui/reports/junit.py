@@ -12,6 +12,9 @@ Layout, following the common (Ant/Jenkins) JUnit conventions:
         <testcase classname="vvtui.<endpoint>" name="min-fidelity"> one per gate set,
           <failure message= type="min-fidelity">  with a <failure> when the gate failed
         </testcase>
+        <testcase name="conformance">             when conformance was checked: a <failure>
+                                                  naming each check failed that the reference
+                                                  passes
         <system-out> the endpoint's summary and each gate's numbers
       </testsuite>
     </testsuites>
@@ -29,6 +32,7 @@ from vvtui.model import EndpointInfo, Snapshot
 from vvtui.redact import redact
 from vvtui.reports import fmt
 from vvtui.reports.gates import GateResult
+from vvtui.reports.scoreboard import conformance_text
 
 
 def _timestamp(iso: str | None) -> str:
@@ -98,6 +102,7 @@ def _endpoint_props(e: EndpointInfo, s: dict[str, Any]) -> list[tuple[str, str]]
         ("ttft_p50_ms", _num(None if s.get("ttft_p50") is None else s["ttft_p50"] * 1000, ".0f")),
         ("cost_usd", _num(s.get("cost_usd"), ".6f")),
         ("errors", str(s.get("errors") or 0)),
+        ("conformance", conformance_text(s) if s.get("conformance") else ""),
     ]
 
 
@@ -152,6 +157,17 @@ def junit_xml(snapshot: Snapshot, gate_results: list[GateResult]) -> str:
             if not g.passed:
                 failure = ET.SubElement(case, "failure", message=redact(g.message), type=g.gate)
                 failure.text = redact(g.message)
+        conformance = s.get("conformance") or {}
+        if conformance and not e.reference:
+            case = ET.SubElement(
+                suite, "testcase", classname=f"vvtui.{e.name}", name="conformance", time="0"
+            )
+            if conformance.get("failed"):
+                message = "; ".join(s.get("verdict_reasons") or conformance["failed"])
+                failure = ET.SubElement(
+                    case, "failure", message=redact(message), type="conformance"
+                )
+                failure.text = redact(message)
         # Passing gates say their numbers here: the Ant schema allows no output in a testcase.
         lines = [_summary(e, s)]
         lines += [

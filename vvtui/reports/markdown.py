@@ -22,7 +22,7 @@ from vvtui.reports.data import (
     strayed_from_reference,
 )
 from vvtui.reports.highlight import Side, call_lines, runs
-from vvtui.reports.scoreboard import COLUMNS, metadata, verdict_sentence
+from vvtui.reports.scoreboard import COLUMNS, conformance_table, metadata, verdict_sentence
 
 # Probes shown side by side, and candidates per probe (the worst ones).
 WORST_PROBES = 8
@@ -246,6 +246,17 @@ def render_markdown_data(data: ReportData, worst: int = WORST_PROBES) -> str:
     out += ["## Verdicts", ""]
     out += [f"- **{escape(e.name)}**: {escape(verdict_sentence(data, e))}" for e in snap.endpoints]
     out.append("")
+
+    headers, rows, notes = conformance_table(data)
+    if rows:
+        out += ["## Conformance", ""]
+        out += [_table(headers, [[escape(c) for c in r] for r in rows], {1, 2}), ""]
+        out += [f"- {escape(n)}" for n in notes] + ([""] if notes else [])
+        out += [
+            "Checks sent before the probes (docs/scoring.md#conformance): FAIL marks a check "
+            "this endpoint fails that the reference passes, which keeps it from `faithful`.",
+            "",
+        ]
 
     out += ["## Endpoints", ""]
     rows = [

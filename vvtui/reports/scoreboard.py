@@ -132,6 +132,14 @@ COLUMNS: tuple[Column, ...] = (
         title="conformance gaps: features this endpoint refused that the reference serves "
         "(probes not measured), and answers cut short (✂)",
     ),
+    Column(
+        "conformance",
+        "conformance",
+        lambda _e, s: ",".join((s.get("conformance") or {}).get("failed") or []) or None,
+        lambda _e, s: conformance_text(s),
+        numeric=False,
+        title="conformance checks: parameters honoured, usage billed, context kept",
+    ),
 )
 
 
@@ -147,6 +155,13 @@ def gap_text(score: Score) -> str:
     if score.get("cut_probes"):
         parts.append(f"✂ {score['cut_probes']} cut")
     return " · ".join(parts) or fmt.MISSING
+
+
+def conformance_text(score: Score) -> str:
+    from vvtui.scoring.conformance import summary_line
+
+    entry = score.get("conformance") or {}
+    return summary_line(entry) if entry else fmt.MISSING
 
 
 def metadata(data: ReportData) -> list[tuple[str, str]]:
@@ -222,3 +237,36 @@ def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
     if unmeasured and verdict != "reference":
         text += "; not measured: " + ", ".join(unmeasured)
     return redact(text)
+
+
+def conformance_table(data: ReportData) -> tuple[list[str], list[list[str]], list[str]]:
+    """Endpoints × conformance checks: headers, one row per checked endpoint (its cost, then
+    each check's status), and one note per check that did not pass, with its reason. Empty when
+    no endpoint was checked."""
+    from vvtui.scoring.conformance import CHECKS, FAIL, PASS, SHORT
+
+    snap = data.snapshot
+    checked = [e for e in snap.endpoints if data.endpoint_score(e.name).get("conformance")]
+    if not checked:
+        return [], [], []
+    headers = ["endpoint", "requests", "tokens in+out", *(SHORT[c] for c in CHECKS)]
+    rows, notes = [], []
+    for e in checked:
+        entry = data.endpoint_score(e.name)["conformance"]
+        failed = set(entry.get("failed") or [])
+        checks = entry.get("checks") or {}
+        cells = []
+        for name in CHECKS:
+            status = (checks.get(name) or {}).get("status")
+            if status == PASS:
+                cells.append("pass")
+            elif status == FAIL:
+                cells.append("FAIL" if name in failed else "fail (as ref)")
+            else:
+                cells.append(fmt.MISSING if status is None else "not measured")
+            reason = (checks.get(name) or {}).get("reason", "")
+            if status is not None and status != PASS:
+                notes.append(redact(f"{e.name} {name}: {status}: {reason}"))
+        tokens = f"{entry.get('prompt_tokens', 0)}+{entry.get('completion_tokens', 0)}"
+        rows.append([e.name, str(entry.get("requests", 0)), tokens, *cells])
+    return headers, [[redact(c) for c in r] for r in rows], notes

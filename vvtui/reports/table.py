@@ -20,6 +20,7 @@ TERMINAL_COLUMNS = (
     "cost_usd",
     "errors",
     "gaps",
+    "conformance",
 )
 
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from vvtui.clients.events import ClientEvent, Failed, ReasoningDelta, Retrying, TextDelta
 from vvtui.clients.events import ToolCallDelta as ToolCallDeltaEvent
 from vvtui.config import EndpointConfig
-from vvtui.model import ErrorInfo, Probe, Result
+from vvtui.model import EndpointInfo, ErrorInfo, Probe, Result
 from vvtui.providers.openrouter import provider_mismatch
 from vvtui.redact import redact
 from vvtui.runner.events import (
@@ -51,6 +51,20 @@ class RunPlan:
     # (vvtui.clients.capabilities): probes needing a feature an endpoint refused are recorded
     # as unsupported, not sent.
     capabilities: dict[str, Any] = field(default_factory=dict)
+    # Conformance records by endpoint name (vvtui.clients.conformance), carried into the snapshot.
+    conformance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # When set (and `conformance` is empty), the session sends the conformance requests before
+    # the probes: {"context_tokens": int, "usage_slack": int, "seed": int, "use_cache": bool}.
+    conformance_options: dict[str, Any] | None = None
+
+    def endpoint_infos(self) -> list[EndpointInfo]:
+        """The endpoints as snapshots and front ends record them, conformance included."""
+        infos = []
+        for e in self.endpoints:
+            info = e.info()
+            info.conformance = dict(self.conformance.get(e.name) or {})
+            infos.append(info)
+        return infos
 
     @property
     def reference(self) -> EndpointConfig:

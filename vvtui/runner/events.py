@@ -55,4 +55,15 @@ class RunFinished:
     total: int
 
 
-RunEvent = RunStarted | RequestStarted | StreamEvent | ResultReady | RunFinished
+@dataclass(slots=True)
+class ConformanceReady:
+    """The conformance checks sent before the probes have been judged: records by endpoint
+    (vvtui.scoring.conformance.record), plus the requests they took."""
+
+    records: dict[str, dict]
+    reference: str = ""
+    # Why there are none, when the checks could not run (one line).
+    note: str = ""
+
+
+RunEvent = RunStarted | RequestStarted | StreamEvent | ResultReady | RunFinished | ConformanceReady

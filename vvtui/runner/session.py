@@ -17,9 +17,9 @@ from typing import Any
 
 from vvtui import __version__
 from vvtui.errors import SnapshotError
-from vvtui.model import Result, RunInfo, Snapshot
+from vvtui.model import EndpointInfo, Result, RunInfo, Snapshot
 from vvtui.runner.core import Runner, RunPlan
-from vvtui.runner.events import RunEvent
+from vvtui.runner.events import ConformanceReady, RunEvent
 from vvtui.runner.wal import WriteAheadLog, wal_path_for
 from vvtui.storage import save_snapshot
 
@@ -72,10 +72,20 @@ class RunSession:
             vvtui_version=__version__,
             created_at=now_iso(),
             run=self.info,
-            endpoints=[e.info() for e in self.plan.endpoints],
+            endpoints=self._infos(),
             probes=list(self.plan.probes),
             results=results,
         )
+
+    def _infos(self) -> list[EndpointInfo]:
+        infos = self.plan.endpoint_infos()
+        if self.resume_from is not None:
+            # A resumed run keeps the conformance its first part measured.
+            old = {e.name: e for e in self.resume_from.endpoints}
+            for info in infos:
+                if not info.conformance and info.name in old:
+                    info.conformance = dict(old[info.name].conformance)
+        return infos
 
     async def run(self) -> Snapshot:
         skip = self._skip_keys()
@@ -88,6 +98,7 @@ class RunSession:
             wal = self._open_log(self.out)
             for result in self._kept:
                 wal.append(result)
+        await self._conformance()
         self.runner = Runner(
             self.plan,
             on_event=self.on_event,
@@ -114,6 +125,39 @@ class RunSession:
             raise asyncio.CancelledError
         assert self.snapshot is not None
         return self.snapshot
+
+    async def _conformance(self) -> None:
+        """The conformance checks, before the first probe (once: a resumed or repeated run keeps
+        what it has). A failure here costs the checks, never the run."""
+        options = self.plan.conformance_options
+        if options is None or self.plan.conformance:
+            return
+        from vvtui.clients.conformance import conformance_for_run, settings_for
+
+        seed = int(options.get("seed", 0))
+        settings = settings_for(
+            context_tokens=int(options.get("context_tokens", 6000)),
+            usage_slack=int(options.get("usage_slack", 2)),
+            seed=seed,
+        )
+        note = ""
+        try:
+            records = await conformance_for_run(
+                self.plan.endpoints,
+                settings,
+                seed=seed,
+                use_cache=bool(options.get("use_cache", True)),
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug in the checks must not cost the run
+            from vvtui.redact import redact
+
+            records = {}
+            note = redact(f"conformance checks failed: {type(exc).__name__}: {exc}")
+        self.plan.conformance = records
+        if self.on_event is not None:
+            self.on_event(ConformanceReady(records, self.plan.reference.name, note))
 
     def _open_log(self, out: Path) -> WriteAheadLog:
         """Fail before the first request, not after the last, when the results cannot be kept."""

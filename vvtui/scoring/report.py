@@ -74,6 +74,9 @@ class EndpointScore:
     gaps: dict[str, int] = field(default_factory=dict)
     # Deterministic probes whose answer was cut short where the reference's went on.
     cut_probes: int = 0
+    # Conformance checks (vvtui.scoring.conformance.score_entry): each check's status and reason,
+    # `failed` (checks failed that the reference passes), requests and tokens they cost.
+    conformance: dict[str, Any] = field(default_factory=dict)
     # Why the verdict is what it is beyond the interval, one line each (verdict_gates).
     verdict_reasons: list[str] = field(default_factory=list)
 
@@ -84,7 +87,7 @@ class EndpointScore:
     def from_dict(cls, data: dict[str, Any]) -> EndpointScore:
         names = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names}
-        for key in ("parts", "errors_by_kind", "measured", "gaps"):
+        for key in ("parts", "errors_by_kind", "measured", "gaps", "conformance"):
             kwargs[key] = dict(kwargs.get(key) or {})
         kwargs["verdict_reasons"] = [str(r) for r in kwargs.get("verdict_reasons") or []]
         return cls(**kwargs)

@@ -20,6 +20,7 @@ import numpy as np
 
 from vvtui.features import probe_features
 from vvtui.model import EndpointInfo, Probe, Result, Snapshot
+from vvtui.scoring import conformance
 from vvtui.scoring import damage as dmg
 from vvtui.scoring import tools as toolcalls
 from vvtui.scoring.compare import (
@@ -730,7 +731,14 @@ class Scorer:
             "latency": bool(perf.ttft),
             "cost": perf.priced,
         }
+        score.conformance = self._conformance(name)
         return score
+
+    def _conformance(self, name: str) -> dict[str, Any]:
+        info = self._endpoints.get(name)
+        ref = self._endpoints.get(self.reference or "")
+        against = None if ref is None or name == self.reference else ref.conformance
+        return conformance.score_entry(info.conformance if info else None, against)
 
     def _fill_reference(self, score: EndpointScore) -> None:
         score.verdict = "reference"

@@ -79,5 +79,11 @@ def cut_gate(cut_probes: int) -> Gate | None:
 
 def gates_for(score: EndpointScore) -> list[Gate | None]:
     """Every gate that applies to an endpoint's score record, in the order the verdict line
-    lists them."""
-    return [gap_gate(score.gaps, score.refused_probes), cut_gate(score.cut_probes)]
+    lists them: what could not be measured, what was cut, then failed conformance checks."""
+    from vvtui.scoring.conformance import conformance_gates  # it builds on Gate: import late
+
+    return [
+        gap_gate(score.gaps, score.refused_probes),
+        cut_gate(score.cut_probes),
+        *conformance_gates(score.conformance),
+    ]

@@ -18,6 +18,11 @@ import numpy as np
 from vvtui.sim import vocab
 from vvtui.sim.lm import Decoder, Weights, decide
 
+# Marks a message a simulated host injected (vvtui.sim.hosts): billed and read like any other,
+# but it does not make the conversation another prompt (the model keys its distributions by the
+# user's conversation; the host nudges it through its weights instead), so the shift stays a
+# shift.
+INJECTED = "_vvtui_injected"
 # A substituted model's own way of opening an answer.
 _PREAMBLES = ("Sure! ", "Certainly. ", "Of course! Here you go: ", "Great question! ")
 
@@ -37,6 +42,9 @@ class Ask:
     max_tokens: int | None = None
     stop: list[str] = field(default_factory=list)
     top_logprobs: int = 0
+    # The hint's `needs`: text the prompt must still hold for the model to know the answer (a
+    # retrieval question whose fact a host that truncates the context has cut away).
+    needs: str | None = None
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> Ask:
@@ -57,13 +65,25 @@ class Ask:
             max_tokens=max_tokens,
             stop=[stop] if isinstance(stop, str) else list(stop),
             top_logprobs=int(body.get("top_logprobs") or 0),
+            needs=hint.get("needs") if isinstance(hint.get("needs"), str) else None,
         )
+
+    def knows(self, text: str) -> bool:
+        """Whether `text` is anywhere in the conversation the model was given."""
+        for message in self.messages:
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, list):
+                content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+            if isinstance(content, str) and text in content:
+                return True
+        return False
 
     def prompt_key(self) -> int:
         """Identity of the prompt: every request with the same conversation sees the same model."""
-        text = json.dumps(
-            [self.messages, self.tools, self.json_mode], sort_keys=True, ensure_ascii=False
-        )
+        # A message a simulated host injected (vvtui.sim.hosts) nudges the model, it does not
+        # make this another prompt.
+        own = [m for m in self.messages if not (isinstance(m, dict) and m.get(INJECTED))]
+        text = json.dumps([own, self.tools, self.json_mode], sort_keys=True, ensure_ascii=False)
         return vocab.stable_hash("prompt", text)
 
     def prompt_tokens(self) -> int:
@@ -102,6 +122,8 @@ class Generation:
         self._noise_rng: np.random.Generator | None = None
         self._sample_rng: np.random.Generator | None = None
         self._prompt_tokens: int | None = None
+        # Prompt tokens a host bills beyond the prompt (vvtui.sim.hosts pad_prompt_tokens).
+        self.extra_prompt_tokens = 0
         self.finish_reason: str | None = None
         self.completion_tokens = 0
 
@@ -109,7 +131,7 @@ class Generation:
     def prompt_tokens(self) -> int:
         if self._prompt_tokens is None:
             self._prompt_tokens = self.ask.prompt_tokens()
-        return self._prompt_tokens
+        return self._prompt_tokens + self.extra_prompt_tokens
 
     @property
     def noise_rng(self) -> np.random.Generator:
@@ -179,7 +201,7 @@ class Generation:
 
     def _text_target(self) -> str:
         ask = self.ask
-        if ask.answer is not None:
+        if ask.answer is not None and (ask.needs is None or ask.knows(ask.needs)):
             text = str(ask.answer)
         elif ask.json_mode:
             text = json.dumps({"answer": vocab.pseudo_answer(self.prompt, (1, 2))})

@@ -41,6 +41,14 @@ FAULTS: dict[str, int] = {
     "echo_auth": 0,
     "echo_stream": 0,
     "keepalive_forever": 0,
+    # Hosts that tamper with the request or the bill (vvtui.sim.hosts).
+    "cap_max_tokens": 100,
+    "inject_system": 40,
+    "ignore_temperature": 0,
+    "force_greedy": 0,
+    "pad_prompt_tokens": 50,
+    "truncate_context": 2048,
+    "drop_stop": 0,
 }
 FAULT_HEADER = "x-vvtui-sim-fault"
 # A held-open socket (hang_headers, stall) is released after this long even if the client stays.

@@ -1,7 +1,9 @@
 """Simulated endpoint profiles: one synthetic model, served as many "providers" would serve it.
 
 The default ladder is the demo's cast: the bf16 reference, a noisy-kernel host, fp8 / int4 / int2
-quantizations, a host that quietly substitutes a weaker model, a slow one and an expensive one.
+quantizations, a host that quietly substitutes a weaker model, a slow one, an expensive one, and
+two hosts serving the right weights that short-change the request (one caps max_tokens, one
+prepends its own system prompt), which only the conformance checks catch.
 Noise scales are calibrated (benchmarks/sim_ladder.py) so the share of tokens whose top-1 flips
 against the reference lands near llama.cpp's measurements: ~97.7 % same top-1 for q8, ~92 % for
 q4, ~71 % for q2 (docs/sim.md).
@@ -173,6 +175,27 @@ def default_profiles(speed: float = 1.0) -> list[Profile]:
             tokens_per_s=80,
             price=_price(1.50, 6.00),
             label="bf16, premium price",
+        ),
+        # Right weights, short-changed requests: only conformance checks catch these two.
+        Profile(
+            "capped",
+            "bf16 weights, but the host silently lowers max_tokens to 100",
+            request_sigma=0.008,
+            ttft_s=0.3,
+            tokens_per_s=75,
+            price=_price(0.35, 1.40),
+            fault="cap_max_tokens:100",
+            label="bf16, capped output",
+        ),
+        Profile(
+            "injected",
+            "bf16 weights, but the host prepends its own system prompt",
+            request_sigma=0.008,
+            ttft_s=0.3,
+            tokens_per_s=75,
+            price=_price(0.30, 1.30),
+            fault="inject_system:40",
+            label="bf16, injected prompt",
         ),
     ]
     return [p.scaled(speed) for p in ladder] if speed != 1.0 else ladder

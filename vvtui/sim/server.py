@@ -74,6 +74,9 @@ Faults (profile `fault`, or the `x-vvtui-sim-fault` request header; spec `name` 
                      5-character tokens (the key split across deltas and logprob entries).
     keepalive_forever  HTTP 200, the role chunk, then `: keep-alive` every 50 ms and never a
                      token, until the client leaves (bytes keep coming, so no stall timer fires).
+    cap_max_tokens:n, inject_system:n, ignore_temperature, force_greedy, pad_prompt_tokens:n,
+    truncate_context:n, drop_stop
+                     a host that rewrites the request or pads the bill (vvtui.sim.hosts).
 Faults other than wrong_model, u2028, stall and drop leave non-streaming requests alone, apart from
 the ones that replace the whole response (refuse ... error_body, echo_auth).
 """
@@ -89,7 +92,7 @@ from typing import Any
 
 import numpy as np
 
-from vvtui.sim import stream
+from vvtui.sim import hosts, stream
 from vvtui.sim.answer import Ask, Generation
 from vvtui.sim.chunks import Envelope, error_body
 from vvtui.sim.faults import (
@@ -173,7 +176,7 @@ class SimServer:
             usage_mode = req.headers.get(USAGE_HEADER, profile.usage_mode)
             if usage_mode not in USAGE_MODES:
                 raise BadRequest(f"{USAGE_HEADER} must be one of {', '.join(USAGE_MODES)}")
-            body = _parse_body(req.body, profile)
+            body = hosts.tamper(fault, _parse_body(req.body, profile))
         except (BadRequest, ValueError) as exc:
             status = getattr(exc, "status", 400)
             param = getattr(exc, "param", None)
@@ -216,9 +219,11 @@ class SimServer:
         key = f"{hint['probe_id']}#{hint.get('sample', 0)}" if hint.get("probe_id") else env.id
         record = RequestRecord(key, profile.name, arrived, max(ttft, 0.0), tps)
         self.requests.append(record)
+        gen = Generation(hosts.host_weights(fault, profile.weights), Ask.from_body(body))
+        gen.extra_prompt_tokens = hosts.prompt_padding(fault)
         plan = stream.Plan(
             env=env,
-            gen=Generation(profile.weights, Ask.from_body(body)),
+            gen=gen,
             arrived=arrived,
             ttft_s=max(ttft, 0.0),
             tokens_per_s=tps,

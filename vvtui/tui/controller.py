@@ -90,7 +90,7 @@ class RunController:
             self.saved = True
         else:
             assert spec is not None
-            self.model = RunModel(list(spec.plan.probes), [e.info() for e in spec.plan.endpoints])
+            self.model = RunModel(list(spec.plan.probes), spec.plan.endpoint_infos())
 
     @property
     def replay(self) -> bool:
@@ -117,7 +117,7 @@ class RunController:
             # A re-run asks the same rendered probes again: same seed, same prompts.
             info = dataclasses.replace(spec.info, started_at=None, finished_at=None, complete=False)
             spec = RunSpec(spec.plan, info, None)
-            self.model = RunModel(list(spec.plan.probes), [e.info() for e in spec.plan.endpoints])
+            self.model = RunModel(list(spec.plan.probes), spec.plan.endpoint_infos())
         self.out_path = None if self.out is None else numbered(self.out, self.runs)
         self.snapshot = None
         self.saved = False

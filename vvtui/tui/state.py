@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from vvtui.model import EndpointInfo, Probe, Result, Snapshot
 from vvtui.redact import redact
 from vvtui.runner.events import (
+    ConformanceReady,
     RequestStarted,
     ResultReady,
     RunEvent,
@@ -142,6 +143,15 @@ class RunModel:
             self.start(event.total, event.per_endpoint)
             for result in event.resumed:
                 self._store(result)
+        elif isinstance(event, ConformanceReady):
+            # The same EndpointInfo objects the scorer and the panes hold: they see it at once.
+            for info in self.endpoints:
+                info.conformance = dict(event.records.get(info.name) or {})
+            if self.final is None:
+                # Once, before any result: cheap, and the verdicts may now be gated.
+                for name in self.endpoint_names:
+                    self.scores[name] = self.scorer.endpoint_score(name)
+            self.dirty_endpoints.update(self.endpoint_names)
         elif isinstance(event, RunFinished):
             self.phase = "cancelled" if event.cancelled else "scoring"
             for prog in self.progress.values():

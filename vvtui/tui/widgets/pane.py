@@ -19,6 +19,7 @@ from textual.widgets import Static
 from vvtui.model import EndpointInfo
 from vvtui.redact import redact
 from vvtui.scoring import EndpointScore
+from vvtui.scoring.conformance import summary_line
 from vvtui.tui import format as fmt
 from vvtui.tui.document import Doc, LiveText
 from vvtui.tui.state import SlotStatus
@@ -112,6 +113,10 @@ class EndpointPane(Vertical):
         yield self._answer
         yield Static("", classes="pane-line pane-stats", id="stats")
         yield Static("", classes="pane-line pane-stats", id="trend")
+        line = Static("", classes="pane-line pane-stats", id="conformance")
+        # Shown only when conformance was checked: otherwise the row goes to the answer.
+        line.display = bool(self.info.conformance)
+        yield line
 
     @property
     def answer(self) -> AnswerView:
@@ -218,6 +223,25 @@ class EndpointPane(Vertical):
             line = f"{ttft.replace(' ', '')} {tps}t/s {cost}"
         self._set_line("#stats", Content(line))
         self._set_line("#trend", self._fidelity_line(width))
+        if self.info.conformance:
+            line = self.query_one("#conformance", Static)
+            if not line.display:
+                line.display = True  # the checks arrived after the pane was built
+            self._set_line("#conformance", self._conformance_line(width))
+
+    def _conformance_line(self, width: int) -> Content:
+        """The conformance checks: how many passed, or which failed and why (the first reason,
+        as far as it fits)."""
+        entry = self._score.conformance if self._score is not None else {}
+        if not entry:
+            entry = self.info.conformance
+        failed = list(entry.get("failed") or [])
+        if failed:
+            reasons = self._score.verdict_reasons if self._score is not None else []
+            text = "✗ conformance: " + (reasons[0] if reasons else ", ".join(failed))
+            return Content.styled(fmt.truncate(redact(text), width), "$vv-mark-fail")
+        text = f"conformance {summary_line(entry)}"
+        return Content.styled(fmt.truncate(text, width), "dim")
 
     def _set_line(self, selector: str, content: Content) -> None:
         """Update one footer line, unless it would read the same (a repaint costs)."""

@@ -15,6 +15,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from vvtui.scoring import EndpointScore
+from vvtui.scoring.conformance import SHORT
 from vvtui.tui import format as fmt
 from vvtui.tui.themes import variable_colour
 
@@ -24,6 +25,19 @@ VERDICT_VARS = {
     "inconclusive": "vv-mark-diverged",
     "reference": "primary",
 }
+
+
+def _conformance(score: EndpointScore) -> str:
+    """`9/9 ✓`, `✗ not_cut` (checks failed that the reference passes) or `–`."""
+    entry = score.conformance or {}
+    if not entry:
+        return "–"
+    failed = entry.get("failed") or []
+    if failed:
+        return "✗ " + ",".join(SHORT.get(n, n) for n in failed)
+    checks = entry.get("checks") or {}
+    passed = sum(1 for c in checks.values() if c.get("status") == "pass")
+    return f"{passed}/{len(checks)} ✓"
 
 
 def _num(value: float | None, missing: float) -> float:
@@ -53,19 +67,28 @@ COLUMNS: list[tuple[str, str, Callable[[EndpointScore], str], Callable[[Endpoint
     ("tps", "tok/s p50", lambda s: fmt.rate(s.tps_p50), lambda s: -_num(s.tps_p50, -1)),
     ("cost", "cost", lambda s: fmt.cost(s.cost_usd), lambda s: _num(s.cost_usd, 1e9)),
     ("errors", "err", lambda s: str(s.errors), lambda s: s.errors),
-    # Conformance gaps (⊘ probes refused that the reference answered) and answers cut short (✂):
-    # what the fidelity could not see or counted apart; the pane says which features.
-    ("gaps", "gaps", lambda s: _gap_cell(s), lambda s: -(s.refused_probes + s.cut_probes)),
+    # Conformance in one cell: failed checks (✗), probes refused that the reference answered (⊘)
+    # and answers cut short (✂); the pane footer and the reports spell them out.
+    (
+        "conformance",
+        "conform.",
+        lambda s: _conformance_cell(s),
+        lambda s: (
+            -(10 * len((s.conformance or {}).get("failed") or []) + s.refused_probes + s.cut_probes)
+        ),
+    ),
 ]
 
 
-def _gap_cell(score: EndpointScore) -> str:
+def _conformance_cell(score: EndpointScore) -> str:
     cells = []
+    if (score.conformance or {}).get("failed") or not (score.refused_probes or score.cut_probes):
+        cells.append(_conformance(score))
     if score.refused_probes:
         cells.append(f"⊘{score.refused_probes}")
     if score.cut_probes:
         cells.append(f"✂{score.cut_probes}")
-    return " ".join(cells) or ("" if score.reference else "–")
+    return " ".join(cells)
 
 
 _BY_KEY = {c[0]: c for c in COLUMNS}
@@ -83,7 +106,7 @@ WIDTHS = {
     "tps": 9,
     "cost": 8,
     "errors": 3,
-    "gaps": 7,
+    "conformance": 14,
 }
 _RIGHT = {"fidelity", "accuracy", "tool_f1", "kl", "top1", "ttft", "tps", "cost", "errors"}
 # What the sort key cycles through.
@@ -143,6 +166,8 @@ class Scoreboard(DataTable):
                 text.stylize(self._var_style("primary"), len(score.name))
             elif key == "errors" and score.errors:
                 text.stylize(self._var_style("vv-mark-error", True))
+            elif key == "conformance" and (score.conformance or {}).get("failed"):
+                text.stylize(self._var_style("vv-mark-fail", True))
             cells.append(text)
         return cells
 
