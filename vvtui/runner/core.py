@@ -18,7 +18,9 @@ from vvtui.config import EndpointConfig
 from vvtui.model import ErrorInfo, Probe, Result
 from vvtui.providers.openrouter import provider_mismatch
 from vvtui.redact import redact
+from vvtui.runner.breaker import Breaker
 from vvtui.runner.events import (
+    EndpointState,
     JobKey,
     RequestStarted,
     ResultReady,
@@ -28,6 +30,8 @@ from vvtui.runner.events import (
     StreamEvent,
 )
 
+# How often a worker parked behind a down endpoint looks again when nothing wakes it.
+PARKED_POLL_S = 0.5
 # Client events worth forwarding to a live front end; the rest only feed the accumulator.
 _LIVE_EVENTS = (TextDelta, ReasoningDelta, ToolCallDeltaEvent, Retrying, Failed)
 
@@ -96,6 +100,11 @@ class Runner:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _done: int = field(default=0, init=False)
     _total: int = field(default=0, init=False)
+    _breakers: dict[str, Breaker] = field(default_factory=dict, init=False)
+    # Workers that may still send (not parked behind a down endpoint, not finished): when none
+    # are left, parked workers stop waiting for a trial and record their jobs as not sent.
+    _active: int = field(default=0, init=False)
+    _wake: asyncio.Condition | None = field(default=None, init=False)
 
     def _emit(self, event: RunEvent) -> None:
         if self.on_event is not None:
@@ -123,6 +132,11 @@ class Runner:
         )
         probes = {p.id: p for p in self.plan.probes}
         overall = asyncio.Semaphore(max(1, self.plan.max_concurrency))
+        self._wake = asyncio.Condition()
+        self._breakers = {
+            e.name: Breaker(down_after=e.down_after, retry_s=e.down_retry_s)
+            for e in self.plan.endpoints
+        }
         client_factory, http_factory = self.client_factory, self.http_factory
         if client_factory is None:
             from vvtui.clients import make_client
@@ -144,6 +158,7 @@ class Runner:
                 for job in queue:
                     pending.put_nowait(job)
                 for _ in range(min(endpoint.max_concurrency, len(queue))):
+                    self._active += 1
                     self._tasks.append(
                         asyncio.create_task(
                             self._worker(endpoint, client, pending, probes, overall),
@@ -175,42 +190,107 @@ class Runner:
         probes: dict[str, Probe],
         overall: asyncio.Semaphore,
     ) -> None:
-        while not self.cancelled:
-            try:
-                job = pending.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            async with overall:
+        try:
+            while not self.cancelled:
+                try:
+                    job = pending.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                probe = probes[job.probe_id]
+                admitted = await self._admit(endpoint)
                 if self.cancelled:
                     return
-                await self._execute(endpoint, client, job, probes[job.probe_id])
+                if admitted == "skip":
+                    breaker = self._breakers[endpoint.name]
+                    self._not_sent(endpoint, job, probe, breaker.not_sent_error())
+                    continue
+                async with overall:
+                    if self.cancelled:
+                        return
+                    result = await self._execute(endpoint, client, job, probe)
+                if result is not None:
+                    await self._judge(endpoint.name, result, trial=admitted == "trial")
+        finally:
+            self._active -= 1
+            await self._notify()
 
-    async def _execute(
-        self, endpoint: EndpointConfig, client: StreamingClient, job: JobKey, probe: Probe
+    async def _notify(self) -> None:
+        if self._wake is not None:
+            async with self._wake:
+                self._wake.notify_all()
+
+    async def _admit(self, endpoint: EndpointConfig) -> str:
+        """"send", "trial" (the half-open request of a down endpoint) or "skip" (down, and
+        nothing else in the run is left to wait for). Parks while the endpoint is down."""
+        breaker = self._breakers[endpoint.name]
+        wake = self._wake
+        assert wake is not None
+        parked = False
+        try:
+            while True:
+                now = time.monotonic()
+                admitted = breaker.admit(now)
+                if admitted != "wait":
+                    return admitted
+                if not parked:
+                    parked = True
+                    self._active -= 1
+                    await self._notify()
+                if self._active <= 0 or self.cancelled:
+                    # Only down endpoints are left: waiting for a trial would hold the run.
+                    return "skip"
+                timeout = min(PARKED_POLL_S, max(0.0, breaker.retry_at - now))
+                async with wake:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), timeout)
+        finally:
+            if parked:
+                self._active += 1
+
+    async def _judge(self, name: str, result: Result, *, trial: bool) -> None:
+        """Feed one outcome to the endpoint's breaker; announce it going down or coming back."""
+        breaker = self._breakers[name]
+        change = breaker.record(result.error, time.monotonic(), trial=trial)
+        if change is not None:
+            self._emit(EndpointState(name, down=change == "down", reason=breaker.reason))
+            await self._notify()
+        elif trial:
+            await self._notify()  # parked workers wait for the trial's outcome
+
+    def _not_sent(
+        self, endpoint: EndpointConfig, job: JobKey, probe: Probe, error: ErrorInfo
     ) -> None:
+        """Record a job that was never sent (declared unsupported, endpoint down)."""
         from vvtui.clients.accumulate import Accumulator
-        from vvtui.clients.capabilities import probe_features
 
         acc = Accumulator(
             endpoint, probe, sample=job.sample, repeat=job.repeat, count_tokens=self.count_tokens
         )
         started = time.time()
         self._emit(RequestStarted(job))
+        acc.feed(_failure(error.kind, error.message, acc))
+        result = acc.result()
+        result.started_at = started
+        self._record(result)
+
+    async def _execute(
+        self, endpoint: EndpointConfig, client: StreamingClient, job: JobKey, probe: Probe
+    ) -> Result | None:
+        """Send one job and record its result; None when it was not sent."""
+        from vvtui.clients.accumulate import Accumulator
+        from vvtui.clients.capabilities import probe_features
+
         caps = self.plan.capabilities.get(endpoint.name)
         if caps is not None and not caps.allows(probe):
             lacking = ", ".join(sorted(caps.missing() & probe_features(probe)))
-            acc.feed(
-                _failure(
-                    "unsupported",
-                    f"{endpoint.name} declared no {lacking} support (vvtui endpoints check); "
-                    "not sent",
-                    acc,
-                )
-            )
-            result = acc.result()
-            result.started_at = started
-            self._record(result)
-            return
+            message = f"{endpoint.name} declared no {lacking} support (vvtui endpoints check)"
+            self._not_sent(endpoint, job, probe, ErrorInfo("unsupported", f"{message}; not sent"))
+            return None
+        acc = Accumulator(
+            endpoint, probe, sample=job.sample, repeat=job.repeat, count_tokens=self.count_tokens
+        )
+        started = time.time()
+        self._emit(RequestStarted(job))
         live = self.on_event is not None
         cancelled = False
         try:
@@ -239,6 +319,7 @@ class Runner:
         self._record(result)
         if cancelled:
             raise asyncio.CancelledError
+        return result
 
     def _record(self, result: Result) -> None:
         self.results.append(result)

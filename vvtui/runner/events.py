@@ -49,10 +49,21 @@ class ResultReady:
 
 
 @dataclass(slots=True)
+class EndpointState:
+    """An endpoint's circuit breaker opened (`down`) or closed again (vvtui.runner.breaker)."""
+
+    endpoint: str
+    down: bool
+    reason: str  # "3 consecutive stalls"
+
+
+@dataclass(slots=True)
 class RunFinished:
     cancelled: bool
     done: int
     total: int
 
 
-RunEvent = RunStarted | RequestStarted | StreamEvent | ResultReady | RunFinished
+RunEvent = (
+    RunStarted | RequestStarted | StreamEvent | ResultReady | EndpointState | RunFinished
+)
