@@ -125,7 +125,9 @@ def run(script, *, n_probes=12, concurrency=1, retry_s=30.0, slow_reference=0.0)
     ]
     for e in eps:
         e.down_retry_s = retry_s
-    probes = [Probe(id=f"p{i}", messages=[{"role": "user", "content": "q"}]) for i in range(n_probes)]
+    probes = [
+        Probe(id=f"p{i}", messages=[{"role": "user", "content": "q"}]) for i in range(n_probes)
+    ]
     plan = RunPlan(eps, probes, reference_repeats=0)
     events: list[RunEvent] = []
     if slow_reference:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from vvtui.model import EndpointInfo
-from vvtui.redact import redact
 from vvtui.reports import fmt
 from vvtui.reports.data import ReportData
+from vvtui.untrusted import shown
 
 Score = dict[str, Any]
 
@@ -151,7 +151,7 @@ def metadata(data: ReportData) -> list[tuple[str, str]]:
         ("scores", data.score_note),
         ("tokenizers", ", ".join(data.scores.meta.get("tokenizers") or []) or fmt.MISSING),
     ]
-    return [(k, redact(v)) for k, v in items]
+    return [(k, shown(v)) for k, v in items]
 
 
 def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
@@ -187,4 +187,4 @@ def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
     unmeasured = [k for k, v in (s.get("measured") or {}).items() if not v]
     if unmeasured and verdict != "reference":
         text += "; not measured: " + ", ".join(unmeasured)
-    return redact(text)
+    return shown(text)

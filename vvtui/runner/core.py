@@ -220,7 +220,7 @@ class Runner:
                 self._wake.notify_all()
 
     async def _admit(self, endpoint: EndpointConfig) -> str:
-        """"send", "trial" (the half-open request of a down endpoint) or "skip" (down, and
+        """ "send", "trial" (the half-open request of a down endpoint) or "skip" (down, and
         nothing else in the run is left to wait for). Parks while the endpoint is down."""
         breaker = self._breakers[endpoint.name]
         wake = self._wake

@@ -64,6 +64,4 @@ class RunFinished:
     total: int
 
 
-RunEvent = (
-    RunStarted | RequestStarted | StreamEvent | ResultReady | EndpointState | RunFinished
-)
+RunEvent = RunStarted | RequestStarted | StreamEvent | ResultReady | EndpointState | RunFinished
