@@ -89,8 +89,13 @@ def config_text(root: str, breaker: bool) -> str:
 
 def summarise(snapshot: dict[str, Any]) -> dict[str, Any]:
     by_endpoint: dict[str, dict[str, Any]] = {}
+    starts = [r["started_at"] for r in snapshot["results"] if r.get("started_at")]
+    t0 = min(starts) if starts else 0.0
     for r in snapshot["results"]:
-        row = by_endpoint.setdefault(r["endpoint"], {"kinds": {}, "answers": []})
+        row = by_endpoint.setdefault(r["endpoint"], {"kinds": {}, "answers": [], "last": 0.0})
+        if r.get("started_at"):
+            end = r["started_at"] - t0 + (r.get("total_s") or 0.0)
+            row["last"] = max(row["last"], end)
         err = r.get("error")
         kind = err["kind"] if err else "ok"
         row["kinds"][kind] = row["kinds"].get(kind, 0) + 1
@@ -105,6 +110,7 @@ def summarise(snapshot: dict[str, Any]) -> dict[str, Any]:
             "verdict": scores.get(name, {}).get("verdict"),
             "fidelity": scores.get(name, {}).get("fidelity"),
             "answers": digest if name in HEALTHY else None,
+            "last_s": round(row["last"], 1),
         }
     return out
 
@@ -122,7 +128,10 @@ def run(breaker: bool = True, vvtui_root: str | None = None) -> dict[str, Any]:
             cmd = [sys.executable, "-m", "vvtui", "run", "--config", str(config)]
             cmd += ["--suite", "quick", "--seed", "1", "--headless", "--out", str(out)]
             started = time.monotonic()
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+            # cwd: not this checkout, or `-m vvtui` would import it whatever PYTHONPATH says.
+            proc = subprocess.run(
+                cmd, env=env, cwd=tmp, capture_output=True, text=True, timeout=900
+            )
             elapsed = time.monotonic() - started
             snapshot = json.loads(out.read_text(encoding="utf-8"))
     finally:
@@ -146,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         kinds = " ".join(f"{k}={n}" for k, n in row["kinds"].items())
         fid = "–" if row["fidelity"] is None else f"{row['fidelity']:.1f}"
         extra = f" answers {row['answers']}" if row["answers"] else ""
-        print(f"{name:16} {row['verdict'] or '–':13} {fid:>6}  {kinds}{extra}")
+        last = f"{row['last_s']:6.1f}s"
+        print(f"{name:16} {row['verdict'] or '–':13} {fid:>6} {last}  {kinds}{extra}")
     print(
         f"faults_s={report['seconds']:.1f} exit={report['exit']} "
         f"stderr_lines={report['stderr_lines']} breaker={args.breaker}"

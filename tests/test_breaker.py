@@ -172,3 +172,13 @@ def test_concurrent_workers_park_and_all_jobs_are_recorded():
     assert len(dead) == 20 and len({r.probe_id for r in dead}) == 20
     # The four in flight when the third failure came back may all have been sent.
     assert 3 <= Scripted.sent["dead"] <= 4 + 2
+
+
+def test_one_request_at_a_time_while_a_streak_runs():
+    b = Breaker(down_after=3)
+    assert [b.admit(0) for _ in range(3)] == ["send"] * 3  # healthy: as many as allowed
+    b.record(STALL, 0)
+    assert b.in_flight == 2 and b.admit(0) == "wait"
+    b.record(STALL, 0)
+    b.record(None, 0)  # an answer ends the streak
+    assert b.in_flight == 0 and b.admit(0) == "send" and b.admit(0) == "send"

@@ -12,6 +12,9 @@ own and stated in docs/reliability.md:
   (or any non-transport outcome) closes the breaker, a transport failure opens it again for
   another `retry_s`.
 - An answer that arrives while down (a request already in flight) closes it too.
+- While a streak is running (one transport failure or more, breaker still closed), one request
+  at a time is in flight: a dead host then costs `down_after` waits one after another at worst,
+  not a fresh round of `max_concurrency` requests started just before the streak was complete.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class Breaker:
     reason: str = ""
     retry_at: float = 0.0
     times_down: int = 0
+    in_flight: int = 0
 
     @property
     def down(self) -> bool:
@@ -70,15 +74,26 @@ class Breaker:
     def admit(self, now: float) -> str:
         """What the next request may do: "send", "trial" (the one half-open request) or "wait"."""
         if self.state == "closed":
+            if self.streak and self.in_flight:
+                return "wait"
+            self.in_flight += 1
             return "send"
         if self.state == "down" and now >= self.retry_at:
             self.state = "trial"
+            self.in_flight += 1
             return "trial"
         return "wait"
 
+    def release(self, *, trial: bool = False) -> None:
+        """An admitted request that was not sent after all (declared unsupported)."""
+        self.in_flight = max(0, self.in_flight - 1)
+        if trial and self.state == "trial":
+            self.state = "down"
+
     def record(self, error: ErrorInfo | None, now: float, *, trial: bool = False) -> str | None:
         """Take one finished request's outcome. Returns "down" when this outcome opened the
-        breaker, "up" when it closed it, else None."""
+        breaker, "up" when it closed it, else None. Every admitted request is recorded (or released) once."""
+        self.in_flight = max(0, self.in_flight - 1)
         kind = transport_kind(error)
         if kind is None:
             self.streak_kind, self.streak = None, 0

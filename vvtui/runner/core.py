@@ -210,6 +210,9 @@ class Runner:
                     result = await self._execute(endpoint, client, job, probe)
                 if result is not None:
                     await self._judge(endpoint.name, result, trial=admitted == "trial")
+                else:
+                    self._breakers[endpoint.name].release(trial=admitted == "trial")
+                    await self._notify()
         finally:
             self._active -= 1
             await self._notify()
@@ -221,7 +224,8 @@ class Runner:
 
     async def _admit(self, endpoint: EndpointConfig) -> str:
         """ "send", "trial" (the half-open request of a down endpoint) or "skip" (down, and
-        nothing else in the run is left to wait for). Parks while the endpoint is down."""
+        nothing else in the run is left to wait for). Parks while the endpoint is down, or while
+        the one request a failure streak allows is in flight."""
         breaker = self._breakers[endpoint.name]
         wake = self._wake
         assert wake is not None
@@ -236,10 +240,12 @@ class Runner:
                     parked = True
                     self._active -= 1
                     await self._notify()
-                if self._active <= 0 or self.cancelled:
+                if (self._active <= 0 and breaker.down) or self.cancelled:
                     # Only down endpoints are left: waiting for a trial would hold the run.
                     return "skip"
-                timeout = min(PARKED_POLL_S, max(0.0, breaker.retry_at - now))
+                timeout = PARKED_POLL_S
+                if breaker.state == "down":
+                    timeout = min(timeout, max(0.01, breaker.retry_at - now))
                 async with wake:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), timeout)
@@ -253,9 +259,8 @@ class Runner:
         change = breaker.record(result.error, time.monotonic(), trial=trial)
         if change is not None:
             self._emit(EndpointState(name, down=change == "down", reason=breaker.reason))
-            await self._notify()
-        elif trial:
-            await self._notify()  # parked workers wait for the trial's outcome
+        # Parked workers wait for this: a trial's outcome, or the one request of a streak.
+        await self._notify()
 
     def _not_sent(
         self, endpoint: EndpointConfig, job: JobKey, probe: Probe, error: ErrorInfo
