@@ -38,7 +38,7 @@ examples:
   vvtui report snap.json --format html -o report.html
   vvtui diff old.json new.json --max-fidelity-drop 5
 
-exit codes: 0 ok, 1 a gate failed, 2 usage or input error
+exit codes: 0 ok, 1 a gate failed, 2 usage or input error, 3 an endpoint answered nothing
 """
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from vvtui.model import EndpointInfo
 from vvtui.reports import fmt
 from vvtui.reports.data import ReportData
+from vvtui.scoring.report import NO_ANSWERS
 from vvtui.untrusted import shown
 
 Score = dict[str, Any]
@@ -166,6 +167,8 @@ def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
         floor = s.get("noise_floor")
         if floor is not None:
             text += f" (its own noise floor: damage {floor:.4f} against its repeats)"
+    elif verdict == NO_ANSWERS:
+        text = "no answers: not one request to it succeeded, so there is nothing to score"
     elif fid is None or lo is None or hi is None:
         text = "inconclusive: fidelity could not be measured"
     elif verdict == "faithful":

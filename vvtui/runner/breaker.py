@@ -92,7 +92,8 @@ class Breaker:
 
     def record(self, error: ErrorInfo | None, now: float, *, trial: bool = False) -> str | None:
         """Take one finished request's outcome. Returns "down" when this outcome opened the
-        breaker, "up" when it closed it, else None. Every admitted request is recorded (or released) once."""
+        breaker, "up" when it closed it, else None. Each admitted request is recorded (or
+        released) once."""
         self.in_flight = max(0, self.in_flight - 1)
         kind = transport_kind(error)
         if kind is None:

@@ -85,7 +85,7 @@ class FailureTally:
         return sorted(mine, key=lambda c: -c.count)
 
     def summary(self, endpoint: str, limit: int = 3) -> str:
-        """"DNS error ×50, timeout ×2" for one endpoint ("" when nothing failed)."""
+        """ "DNS error ×50, timeout ×2" for one endpoint ("" when nothing failed)."""
         return ", ".join(
             f"{c.label}{f' ×{c.count}' if c.count > 1 else ''}" for c in self.of(endpoint)[:limit]
         )
