@@ -96,6 +96,8 @@ class Scripted:
     requests, then answers."""
 
     sent: dict[str, int] = {}
+    # Endpoints whose requests after the scripted failures hang instead of answering.
+    hang: frozenset[str] = frozenset()
 
     def __init__(self, endpoint: EndpointConfig, script: dict[str, tuple[str, int, float]]):
         self.endpoint = endpoint
@@ -109,6 +111,8 @@ class Scripted:
         if n <= self.bad:
             yield Failed(time.perf_counter(), ErrorInfo(self.kind, f"{self.kind} failure"))
             return
+        if name in Scripted.hang:
+            await asyncio.sleep(60)
         yield ResponseHeaders(time.perf_counter(), 200)
         yield TextDelta(time.perf_counter(), "42")
         yield Finish(time.perf_counter(), "stop")
@@ -182,3 +186,19 @@ def test_one_request_at_a_time_while_a_streak_runs():
     b.record(STALL, 0)
     b.record(None, 0)  # an answer ends the streak
     assert b.in_flight == 0 and b.admit(0) == "send" and b.admit(0) == "send"
+
+
+def test_a_trial_that_outlives_the_rest_of_the_run_is_abandoned():
+    # Three quick failures, then the trial hangs a minute; the others finish in under a second
+    # (the 30 s wait_for in run() would fail the test if the trial held the run).
+    Scripted.hang = frozenset({"dead"})
+    try:
+        results, _ = run({"dead": ("timeout", 3, 0.01)}, retry_s=0.2, slow_reference=0.05)
+    finally:
+        Scripted.hang = frozenset()
+    dead = [r for r in results if r.endpoint == "dead"]
+    assert len(dead) == 12 and Scripted.sent["dead"] == 4
+    [abandoned] = [r for r in dead if r.error and "trial request" in r.error.message]
+    assert abandoned.error.kind == "down"
+    assert abandoned.error.message.startswith("endpoint down after 3 consecutive timeouts")
+    assert [r.error.kind for r in dead if r.error].count("down") == 9

@@ -84,11 +84,14 @@ class Breaker:
             return "trial"
         return "wait"
 
-    def release(self, *, trial: bool = False) -> None:
-        """An admitted request that was not sent after all (declared unsupported)."""
+    def release(self, *, trial: bool = False, now: float | None = None) -> None:
+        """An admitted request that brought no verdict: not sent after all (declared
+        unsupported), or a trial abandoned when the run ended (`now`: wait again from then)."""
         self.in_flight = max(0, self.in_flight - 1)
         if trial and self.state == "trial":
             self.state = "down"
+            if now is not None:
+                self.retry_at = now + self.retry_s
 
     def record(self, error: ErrorInfo | None, now: float, *, trial: bool = False) -> str | None:
         """Take one finished request's outcome. Returns "down" when this outcome opened the

@@ -105,6 +105,9 @@ class Runner:
     # are left, parked workers stop waiting for a trial and record their jobs as not sent.
     _active: int = field(default=0, init=False)
     _wake: asyncio.Condition | None = field(default=None, init=False)
+    # Half-open trial requests in flight, by endpoint: abandoned once nothing else is left.
+    _trials: dict[str, asyncio.Task[Result | None]] = field(default_factory=dict, init=False)
+    _abandoned: set[str] = field(default_factory=set, init=False)
 
     def _emit(self, event: RunEvent) -> None:
         if self.on_event is not None:
@@ -207,17 +210,49 @@ class Runner:
                 async with overall:
                     if self.cancelled:
                         return
-                    result = await self._execute(endpoint, client, job, probe)
-                if result is not None:
-                    await self._judge(endpoint.name, result, trial=admitted == "trial")
-                else:
-                    self._breakers[endpoint.name].release(trial=admitted == "trial")
+                    if admitted == "trial":
+                        result = await self._trial(endpoint, client, job, probe)
+                    else:
+                        result = await self._execute(endpoint, client, job, probe)
+                breaker = self._breakers[endpoint.name]
+                if result is None:
+                    breaker.release(trial=admitted == "trial")
                     await self._notify()
+                elif admitted == "trial" and endpoint.name in self._abandoned:
+                    self._abandoned.discard(endpoint.name)
+                    breaker.release(trial=True, now=time.monotonic())
+                else:
+                    await self._judge(endpoint.name, result, trial=admitted == "trial")
         finally:
             self._active -= 1
             await self._notify()
 
+    async def _trial(
+        self, endpoint: EndpointConfig, client: StreamingClient, job: JobKey, probe: Probe
+    ) -> Result | None:
+        """The half-open request of a down endpoint. It does not hold the run: once no other
+        worker may send, it is abandoned (and recorded as not answered, kind "down")."""
+        task = asyncio.create_task(self._execute(endpoint, client, job, probe))
+        # Let it start: a task cancelled before its first step would record nothing.
+        await asyncio.sleep(0)
+        self._trials[endpoint.name] = task
+        self._active -= 1
+        try:
+            await self._notify()
+            return await task
+        finally:
+            self._active += 1
+            self._trials.pop(endpoint.name, None)
+
+    def _abandon_trials(self) -> None:
+        for name, task in self._trials.items():
+            if not task.done() and name not in self._abandoned:
+                self._abandoned.add(name)
+                task.cancel()
+
     async def _notify(self) -> None:
+        if self._active <= 0 and not self.cancelled:
+            self._abandon_trials()
         if self._wake is not None:
             async with self._wake:
                 self._wake.notify_all()
@@ -233,6 +268,10 @@ class Runner:
         try:
             while True:
                 now = time.monotonic()
+                others = self._active - (0 if parked else 1)
+                if breaker.down and others <= 0:
+                    # Only down endpoints are left: a trial now would hold the run.
+                    return "skip"
                 admitted = breaker.admit(now)
                 if admitted != "wait":
                     return admitted
@@ -240,9 +279,10 @@ class Runner:
                     parked = True
                     self._active -= 1
                     await self._notify()
-                if (self._active <= 0 and breaker.down) or self.cancelled:
-                    # Only down endpoints are left: waiting for a trial would hold the run.
+                if self.cancelled:
                     return "skip"
+                if breaker.down and self._active <= 0:
+                    continue  # the check above, now that this worker is parked
                 timeout = PARKED_POLL_S
                 if breaker.state == "down":
                     timeout = min(timeout, max(0.01, breaker.retry_at - now))
@@ -311,8 +351,17 @@ class Runner:
                     with contextlib.suppress(Exception):
                         await aclose()
         except asyncio.CancelledError:
-            cancelled = True
-            acc.feed(_failure("cancelled", "run cancelled before this answer finished", acc))
+            if not self.cancelled and endpoint.name in self._abandoned:
+                # A trial that outlived the rest of the run: the endpoint stays down.
+                reason = self._breakers[endpoint.name].reason
+                message = (
+                    f"endpoint down after {reason}; this trial request had no answer when the "
+                    "rest of the run was done"
+                )
+                acc.feed(_failure("down", message, acc))
+            else:
+                cancelled = True
+                acc.feed(_failure("cancelled", "run cancelled before this answer finished", acc))
         except Exception as exc:  # a bug in a client must cost one result, not the run
             acc.feed(_failure("internal", f"{type(exc).__name__}: {exc}", acc))
         result = acc.result()
