@@ -25,7 +25,7 @@ KIND_LABELS = {
     "unsupported": "unsupported",
     "cancelled": "cancelled",
     "config": "missing key",
-    "down": "not sent, endpoint down",
+    "down": "not sent",
     "internal": "vvtui bug",
 }
 
@@ -69,7 +69,9 @@ class FailureTally:
         label = cause_label(error)
         cause = self.causes.get((name, label))
         if cause is None:
-            cause = self.causes[(name, label)] = Cause(name, label, shown(error.message))
+            # "not sent: endpoint down after ..." reads "NAME: not sent ×9: endpoint down after".
+            message = error.message.removeprefix(f"{label}: ")
+            cause = self.causes[(name, label)] = Cause(name, label, shown(message))
         cause.count += 1
         return cause
 
