@@ -117,7 +117,18 @@ def summarise(snapshot: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def run(breaker: bool = True, vvtui_root: str | None = None) -> dict[str, Any]:
+def requests_done_s(stderr: str) -> float | None:
+    """When the last request finished, from the progress lines ("[N/N] 100%  41.2s ...")."""
+    import re
+
+    found = re.findall(r"\[(\d+)/(\d+)\]\s+\d+%\s+([\d.]+)s", stderr)
+    done = [float(t) for a, b, t in found if a == b]
+    return done[-1] if done else None
+
+
+def run(
+    breaker: bool = True, vvtui_root: str | None = None, keep: str | None = None
+) -> dict[str, Any]:
     server = start_sim(profiles())
     try:
         with tempfile.TemporaryDirectory(prefix="vvtui-faults-") as tmp:
@@ -136,10 +147,14 @@ def run(breaker: bool = True, vvtui_root: str | None = None) -> dict[str, Any]:
             )
             elapsed = time.monotonic() - started
             snapshot = json.loads(out.read_text(encoding="utf-8"))
+            if keep:
+                Path(keep).write_bytes(out.read_bytes())
     finally:
         server.stop()
     return {
         "seconds": elapsed,
+        # The rest of `seconds` is start-up, scoring and writing the snapshot.
+        "requests_s": requests_done_s(proc.stderr),
         "exit": proc.returncode,
         "stderr_lines": len(proc.stderr.splitlines()),
         "endpoints": summarise(snapshot),
@@ -151,16 +166,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--breaker", choices=("on", "off"), default="on")
     parser.add_argument("--vvtui", metavar="DIR", help="run the vvtui package found in DIR")
     parser.add_argument("--json", metavar="FILE", help="also write the summary here")
+    parser.add_argument("--keep", metavar="SNAP.json", help="keep the run's snapshot here")
     args = parser.parse_args(argv)
-    report = run(args.breaker == "on", args.vvtui)
+    report = run(args.breaker == "on", args.vvtui, args.keep)
     for name, row in report["endpoints"].items():
         kinds = " ".join(f"{k}={n}" for k, n in row["kinds"].items())
         fid = "–" if row["fidelity"] is None else f"{row['fidelity']:.1f}"
         extra = f" answers {row['answers']}" if row["answers"] else ""
         last = f"{row['last_s']:6.1f}s"
         print(f"{name:16} {row['verdict'] or '–':13} {fid:>6} {last}  {kinds}{extra}")
+    requests = report["requests_s"]
     print(
-        f"faults_s={report['seconds']:.1f} exit={report['exit']} "
+        f"faults_s={report['seconds']:.1f} "
+        f"requests_s={'–' if requests is None else f'{requests:.1f}'} exit={report['exit']} "
         f"stderr_lines={report['stderr_lines']} breaker={args.breaker}"
     )
     if args.json:

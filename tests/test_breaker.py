@@ -50,11 +50,12 @@ def test_another_kind_or_an_answer_breaks_the_streak():
     assert b.streak == 0
 
 
-def test_zero_never_opens():
+def test_zero_never_opens_nor_limits():
     b = Breaker(down_after=0)
     for _ in range(20):
+        assert b.admit(0) == "send"
         assert b.record(STALL, 0) is None
-    assert b.admit(0) == "send"
+    assert [b.admit(0) for _ in range(4)] == ["send"] * 4
 
 
 def test_half_open_trial_brings_it_back_or_keeps_it_down():

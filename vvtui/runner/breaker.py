@@ -6,7 +6,8 @@ own and stated in docs/reliability.md:
 
 - Only transport failures count (`TRANSPORT_KINDS`, plus `http`/`api` answers with a 5xx status,
   which the client already retried): a host that answers with a 4xx or a bad answer is alive.
-- `down_after` consecutive failures *of one kind* open the breaker (0: never). Any other outcome
+- `down_after` consecutive failures *of one kind* open the breaker (0: never, and none of the
+  rules here apply). Any other outcome
   breaks the streak: an answer, a non-transport error, a transport failure of another kind.
 - While down, nothing is sent. After `retry_s` one trial request may go (half-open); an answer
   (or any non-transport outcome) closes the breaker, a transport failure opens it again for
@@ -74,7 +75,7 @@ class Breaker:
     def admit(self, now: float) -> str:
         """What the next request may do: "send", "trial" (the one half-open request) or "wait"."""
         if self.state == "closed":
-            if self.streak and self.in_flight:
+            if self.streak and self.in_flight and self.down_after > 0:
                 return "wait"
             self.in_flight += 1
             return "send"
