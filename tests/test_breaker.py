@@ -201,5 +201,7 @@ def test_a_trial_that_outlives_the_rest_of_the_run_is_abandoned():
     assert len(dead) == 12 and Scripted.sent["dead"] == 4
     [abandoned] = [r for r in dead if r.error and "trial request" in r.error.message]
     assert abandoned.error.kind == "down"
-    assert abandoned.error.message.startswith("endpoint down after 3 consecutive timeouts")
+    assert abandoned.error.message.startswith(
+        "trial abandoned: endpoint down after 3 consecutive timeouts"
+    )
     assert [r.error.kind for r in dead if r.error].count("down") == 9

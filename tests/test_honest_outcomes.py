@@ -147,4 +147,19 @@ def test_demo_timeouts_follow_speed():
     fast = ladder_config("http://127.0.0.1:1", default_profiles(10.0), speed=10.0).endpoints[0]
     assert (slow.stall_timeout_s, slow.timeout_s, slow.down_retry_s) == (3.0, 10.0, 30.0)
     # Scaled, down to floors a loaded machine can live with.
-    assert (fast.stall_timeout_s, fast.timeout_s, fast.down_retry_s) == (1.0, 2.0, 3.0)
+    assert (fast.stall_timeout_s, fast.timeout_s, fast.down_retry_s) == (1.0, 5.0, 3.0)
+
+
+def test_cause_labels():
+    from vvtui.runner.tally import FailureTally, cause_label
+
+    assert cause_label(ErrorInfo("http", "x", 502)) == "HTTP error 502"
+    assert cause_label(DNS) == "DNS error"
+    down = ErrorInfo("down", "not sent: endpoint down after 3 consecutive stalls")
+    abandoned = ErrorInfo("down", "trial abandoned: endpoint down after 3 consecutive stalls, …")
+    assert cause_label(down) == "not sent" and cause_label(abandoned) == "trial abandoned"
+    tally = FailureTally()
+    for _ in range(2):
+        tally.add(Result("e", "p", error=down))
+    [cause] = tally.of("e")
+    assert cause.line() == "e: not sent ×2: endpoint down after 3 consecutive stalls"

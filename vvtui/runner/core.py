@@ -355,8 +355,8 @@ class Runner:
                 # A trial that outlived the rest of the run: the endpoint stays down.
                 reason = self._breakers[endpoint.name].reason
                 message = (
-                    f"endpoint down after {reason}; this trial request had no answer when the "
-                    "rest of the run was done"
+                    f"trial abandoned: endpoint down after {reason}, and this trial request had "
+                    "no answer when the rest of the run was done"
                 )
                 acc.feed(_failure("down", message, acc))
             else:

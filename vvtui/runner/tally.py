@@ -31,6 +31,8 @@ KIND_LABELS = {
 
 
 def cause_label(error: ErrorInfo) -> str:
+    if error.kind == "down" and error.message.startswith("trial abandoned"):
+        return "trial abandoned"  # sent, unlike the rest of its kind
     label = KIND_LABELS.get(error.kind, error.kind)
     if error.status is not None and error.kind in ("http", "api", "rate_limited"):
         label += f" {error.status}"

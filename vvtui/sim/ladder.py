@@ -26,7 +26,7 @@ def _label(profile: Profile) -> str:
 STALL_FLOOR_S = 3.0
 MIN_STALL_S = 1.0
 HEADERS_TIMEOUT_S = 10.0
-MIN_HEADERS_TIMEOUT_S = 2.0
+MIN_HEADERS_TIMEOUT_S = 5.0
 DOWN_RETRY_S = 30.0
 
 
