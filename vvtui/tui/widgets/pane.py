@@ -259,6 +259,8 @@ class EndpointPane(Vertical):
             if room >= SPARK_MIN or reserve == 0:
                 break
         spark = fmt.sparkline(self._stats.history, room) if room >= SPARK_MIN else ""
+        if score is not None and score.verdict == NO_ANSWERS:
+            spark = ""  # the live scores of errors alone: a trend of nothing measured
         return Content.assemble(head, " ", (spark, style))
 
     @staticmethod
