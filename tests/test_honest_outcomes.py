@@ -163,3 +163,23 @@ def test_cause_labels():
         tally.add(Result("e", "p", error=down))
     [cause] = tally.of("e")
     assert cause.line() == "e: not sent ×2: endpoint down after 3 consecutive stalls"
+
+
+def test_reports_say_down_and_why():
+    from vvtui.reports.html import render_html
+    from vvtui.reports.markdown import render_markdown
+
+    eps = [EndpointInfo("ref", "m", "http://x", reference=True), EndpointInfo("b", "m", "http://y")]
+    probes = [Probe(id=f"p{i}", messages=[{"role": "user", "content": "q"}]) for i in range(6)]
+    results = []
+    for i, p in enumerate(probes):
+        results.append(make_result("ref", p.id, ["fine"]))
+        if i < 3:
+            results.append(Result("b", p.id, error=ErrorInfo("stall", "no bytes for 30 s")))
+        else:
+            down = ErrorInfo("down", "not sent: endpoint down after 3 consecutive stalls")
+            results.append(Result("b", p.id, error=down))
+    snap = Snapshot("0.1.0", "2025-01-01", RunInfo(seed=1, suites=["x"]), eps, probes, results)
+    snap.scores = score_snapshot(snap).to_dict()
+    for text in (render_markdown(snap), render_html(snap)):
+        assert "marked down: endpoint down after 3 consecutive stalls" in text

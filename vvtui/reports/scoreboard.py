@@ -187,6 +187,18 @@ def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
     if errors:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted((s.get("errors_by_kind") or {}).items()))
         text += f"; {errors} failed requests ({kinds})"
+    down = next(
+        (
+            r.error.message
+            for r in data.snapshot.results
+            if r.endpoint == endpoint.name and r.error is not None and r.error.kind == "down"
+        ),
+        None,
+    )
+    if down is not None:
+        # Say why its circuit breaker opened: "endpoint down after 3 consecutive stalls".
+        why = down.removeprefix("not sent: ").removeprefix("trial abandoned: ")
+        text += f"; marked down: {why.split(',')[0]}"
     unmeasured = [k for k, v in (s.get("measured") or {}).items() if not v]
     if unmeasured and verdict != "reference":
         text += "; not measured: " + ", ".join(unmeasured)
