@@ -249,11 +249,22 @@ def test_faulty_endpoint_is_reported_as_it_should_be(fault_run: Run, name: str):
             assert ECHO_KEY not in message
 
 
-def test_each_failure_is_reported_per_endpoint_on_one_line(fault_run: Run):
+def test_each_failure_cause_is_reported_once_per_endpoint_with_its_count(fault_run: Run):
+    from vvtui.runner.tally import cause_label
+
     lines = fault_run.progress.splitlines()
+    causes: dict[tuple[str, str], list[Result]] = {}
     for r in fault_run.snapshot.results:
         if r.error is not None:
-            assert f"vvtui: {r.endpoint} / {r.probe_id}: {r.error.message}" in lines
+            causes.setdefault((r.endpoint, cause_label(r.error)), []).append(r)
+    for (endpoint, label), failed in causes.items():
+        first = f"vvtui: {endpoint}: {label}: {failed[0].error.message}"
+        # The first line as it happened (whichever request failed first), then the count.
+        said = [ln for ln in lines if ln.startswith(f"vvtui: {endpoint}: {label}: ")]
+        assert len(said) == 1, (first, said)
+        if len(failed) > 1:
+            counted = [ln for ln in lines if ln.startswith(f"vvtui: {endpoint}: {label} ×")]
+            assert counted == [counted[0]] and f" ×{len(failed)}: " in counted[0], counted
     assert ECHO_KEY not in fault_run.progress
 
 

@@ -185,7 +185,8 @@ class _Capture:
 
 def test_the_run_really_sent_and_echoed_the_keys(outputs: Outputs):
     a, b, c = KEYS.values()
-    assert outputs.texts["run exit code"] == "0", outputs.texts["run stderr"]
+    # 3: some endpoints of the fault matrix answered nothing (each named on stderr).
+    assert outputs.texts["run exit code"] == "3", outputs.texts["run stderr"]
     got = outputs.received
     assert any(h.get("authorization") == f"Bearer {a}" for h in got["echo-auth"])
     assert any(h.get("x-team-token") == b for h in got["echo-auth"])

@@ -81,7 +81,10 @@ def test_a_gated_verdict_whose_interval_clears_the_line_says_but():
         "verdict_reasons": ["✂ 1 answer cut short"],
     }
     data = SimpleNamespace(
-        threshold=90.0, scores=SimpleNamespace(meta={}), endpoint_score=lambda _name: score
+        threshold=90.0,
+        scores=SimpleNamespace(meta={}),
+        endpoint_score=lambda _name: score,
+        snapshot=SimpleNamespace(results=[]),
     )
     sentence = verdict_sentence(data, EndpointInfo("capped", "m", "u"))  # type: ignore[arg-type]
     assert sentence == (

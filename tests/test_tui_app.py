@@ -351,3 +351,24 @@ async def test_a_scoreboard_update_repaints_the_new_value(tmp_path: Path) -> Non
         assert "12.5 [3.0–30.0]" in line() and "73.1" not in line()
         # Other rows keep what they showed.
         assert "100.0 [100–100]" in "".join(seg.text for seg in board.render_line(y - row))
+
+
+async def test_a_dead_endpoint_is_shown_down_with_its_counts(
+    sim_server_factory, tmp_path: Path
+) -> None:
+    profiles = pick("reference", "fp8", "int4")
+    profiles[2] = dataclasses.replace(profiles[2], fault="refuse")
+    server = sim_server_factory(profiles)
+    app = sim_app(server, profiles, tmp_path, suites=[MINI])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: finished(app), timeout=60)
+        await pilot.pause(0.3)
+        # The why first; the counts follow where the pane has room (here it has not).
+        stats = pane(app, "int4")._lines["#stats"][0]
+        assert stats.startswith("⏻ down after 3 consecutive failed")
+        trouble, down = app.controller.model.trouble("int4")
+        assert down and "connection failed ×" in trouble and "not sent ×" in trouble
+        assert app.controller.model.scores["int4"].verdict == "no answers"
+        assert "∅ no answers" in pane(app, "int4")._lines["#trend"][0]
+        assert not pane(app, "fp8")._lines["#stats"][0].startswith("⏻")
+        (tmp_path / "down.svg").write_text(app.export_screenshot())

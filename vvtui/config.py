@@ -38,6 +38,8 @@ _ENDPOINT_KEYS = {
     "stall_timeout_s": "seconds without a byte mid-stream before the stream counts as stalled",
     "request_timeout_s": "seconds one answer may take from request to last byte",
     "max_retries": "retries for 408/409/429/5xx before any token arrived",
+    "down_after": "consecutive transport failures of one kind before it counts as down (0: never)",
+    "down_retry_s": "seconds an endpoint stays down before one trial request may bring it back",
     "max_output_bytes": "cap on one answer's size",
     "logprobs": "ask for logprobs (false for servers that reject them)",
     "simulated": "true for vvtui's own simulated endpoints",
@@ -69,6 +71,9 @@ class EndpointConfig:
     # server sending only those would hold a request (and the run) forever.
     request_timeout_s: float = 600.0
     max_retries: int = 2
+    # The circuit breaker (vvtui.runner.breaker): a dead host must not cost a timeout per probe.
+    down_after: int = 3
+    down_retry_s: float = 30.0
     max_output_bytes: int = 1_000_000
     logprobs: bool = True
     simulated: bool = False
@@ -451,13 +456,18 @@ def _parse_endpoint(raw: Any, i: int, fail: Any) -> EndpointConfig:
                 "written to snapshots and reports",
                 'send keys with api_key_env, or headers = { Name = "${ENV_VAR}" }',
             )
-    for key, minimum in (("max_concurrency", 1), ("max_retries", 0), ("max_output_bytes", 1)):
+    for key, minimum in (
+        ("max_concurrency", 1),
+        ("max_retries", 0),
+        ("max_output_bytes", 1),
+        ("down_after", 0),
+    ):
         if key in raw:
             value = want(key, (int,), "an integer")
             if value < minimum:
                 fail("endpoint", i, key, f"endpoint {label}: {key} must be at least {minimum}")
             setattr(ep, key, value)
-    for key in ("timeout_s", "stall_timeout_s", "request_timeout_s"):
+    for key in ("timeout_s", "stall_timeout_s", "request_timeout_s", "down_retry_s"):
         if key in raw:
             value = want(key, (int, float), "a number of seconds")
             # nan and inf parse as TOML floats; neither bounds a wait.

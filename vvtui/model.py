@@ -634,6 +634,7 @@ ERROR_KINDS = (
     "unsupported",  # the endpoint declares it lacks a feature the probe needs
     "cancelled",  # the user cancelled the run
     "config",  # not sent: the config needs what the environment lacks (an unset key variable)
+    "down",  # not sent: the endpoint's circuit breaker was open (repeated transport failures)
     "internal",  # a bug in vvtui; reported, never silently dropped
 )
 

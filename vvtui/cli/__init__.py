@@ -40,8 +40,8 @@ examples:
   vvtui diff old.json new.json --max-fidelity-drop 5
 
 Every command has --help with examples (`vvtui run --help`, `vvtui config check --help`...).
-exit codes: 0 ok, 1 a gate failed, 2 usage or input error, 130 interrupted (Ctrl-C, SIGTERM:
-the snapshot is written, marked incomplete)
+exit codes: 0 ok, 1 a gate failed, 2 usage or input error, 3 an endpoint answered nothing,
+130 interrupted (Ctrl-C, SIGTERM: the snapshot is written, marked incomplete)
 """
 
 

@@ -5,27 +5,39 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
 
 from vvtui.model import RunInfo, Snapshot
-from vvtui.redact import redact
+from vvtui.reports.fmt import clip
 from vvtui.runner.core import RunPlan
 from vvtui.runner.events import (
     ConformanceReady,
+    EndpointState,
     ResultReady,
     RunEvent,
     RunFinished,
     RunStarted,
     StreamEvent,
 )
+from vvtui.runner.tally import Cause, FailureTally
+from vvtui.untrusted import shown
+
+# Exit codes beside 0 (ok), 1 (a gate failed), 2 (usage or input error) and 130 (cancelled).
+EXIT_NO_ANSWERS = 3
 
 
 class Progress:
     """One updating line on a terminal; a line every ~10% (or 5 s) when stderr is a file or a
-    CI log, so logs stay short but a stuck run is visible."""
+    CI log, so logs stay short but a stuck run is visible.
+
+    Failures print one line per endpoint and cause (vvtui.runner.tally), not one per request: on
+    a terminal that line's count updates in place ("or-groq: DNS error ×50"); in a log the
+    first one is printed as it happens and the counts once the run ends. An endpoint marked
+    down (vvtui.runner.breaker) gets a line saying why, and the progress line lists it."""
 
     def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
         # sys.stderr as it is now, not as it was at import (tests and callers may redirect it).
@@ -37,11 +49,16 @@ class Progress:
         self.errors = 0
         self.retries = 0
         self.started = time.monotonic()
+        self.tally = FailureTally()
         self._last_draw = 0.0
         self._last_pct = -1
         self._drawn_done = -1
         self._drawn_waiting = ""
+        self._drawn_down = ""
         self._per_endpoint: dict[str, list[int]] = {}
+        # Terminal only: lines printed so far, and the line each cause was printed on.
+        self._lines = 0
+        self._cause_line: dict[tuple[str, str], int] = {}
 
     def __call__(self, event: RunEvent) -> None:
         if isinstance(event, RunStarted):
@@ -55,15 +72,35 @@ class Progress:
             self.done = event.done
             r = event.result
             self._per_endpoint.setdefault(r.endpoint, [0, 0])[0] += 1
-            if r.error is not None:
+            cause = self.tally.add(r)
+            if cause is not None:
                 self.errors += 1
                 if not self.quiet:
-                    self._print(f"vvtui: {r.endpoint} / {r.probe_id}: {redact(r.error.message)}")
+                    self._show_cause(cause)
+            self._draw()
+        elif isinstance(event, EndpointState):
+            self.tally.set_down(event.endpoint, event.reason if event.down else None)
+            if not self.quiet:
+                name = shown(event.endpoint)
+                if event.down:
+                    left = self._left(event.endpoint)
+                    self._print(
+                        f"vvtui: {name}: down after {event.reason}; its {left} remaining "
+                        "requests are not sent (unless a trial request later brings it back)"
+                    )
+                else:
+                    self._print(f"vvtui: {name}: back up (a trial request was answered)")
             self._draw()
         elif isinstance(event, StreamEvent) and type(event.event).__name__ == "Retrying":
             self.retries += 1
         elif isinstance(event, RunFinished):
             self._draw(final=True)
+            if not self.quiet and not self.tty:
+                # The log got each cause's first line as it happened; now the counts.
+                for cause in self.tally.causes.values():
+                    if cause.count > 1:
+                        self._print(f"vvtui: {cause.line()}")
+
         elif isinstance(event, ConformanceReady) and not self.quiet:
             for line in conformance_summary(event):
                 self._print(line)
@@ -76,14 +113,44 @@ class Progress:
         pending = sorted((n for n in left if left[n] > 0), key=lambda n: -left[n])
         if not pending or len(pending) == len(self._per_endpoint):
             return ""
-        shown = ", ".join(f"{n} ({left[n]} left)" for n in pending[:3])
+        names = ", ".join(f"{n} ({left[n]} left)" for n in pending[:3])
         more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""
-        return f"  waiting on {shown}{more}"
+        return f"  waiting on {names}{more}"
+
+    def _left(self, endpoint: str) -> int:
+        done, total = self._per_endpoint.get(endpoint, [0, 0])
+        return max(0, total - done)
+
+    def _show_cause(self, cause: Cause) -> None:
+        key = (cause.endpoint, cause.label)
+        text = f"vvtui: {cause.line()}"
+        if cause.count == 1:
+            self._print(text)
+            self._cause_line[key] = self._lines - 1
+        elif self.tty:
+            self._rewrite(self._cause_line.get(key), text)
+
+    def _width(self) -> int:
+        return max(20, shutil.get_terminal_size((100, 24)).columns - 1)
 
     def _print(self, text: str) -> None:
         if self.tty:
+            # One terminal row per line, so a cause line can be found again to update it.
+            text = clip(text, self._width())
             self.stream.write("\r\x1b[2K")
         self.stream.write(text + "\n")
+        self.stream.flush()
+        self._lines += 1
+
+    def _rewrite(self, line: int | None, text: str) -> None:
+        """Update a line printed earlier, in place, if it is still on screen."""
+        if line is None:
+            return
+        up = self._lines - line
+        if up >= shutil.get_terminal_size((100, 24)).lines - 1:
+            return  # scrolled away: the final table and the snapshot hold the counts
+        text = clip(text, self._width())
+        self.stream.write(f"\r\x1b[{up}A\x1b[2K{text}\x1b[{up}B\r")
         self.stream.flush()
 
     def _draw(self, final: bool = False) -> None:
@@ -97,12 +164,19 @@ class Progress:
         )
         waiting = "" if final else self.waiting_on()
         text += waiting
+        down = ""
+        if self.tally.down:
+            down = "  down: " + ", ".join(
+                f"{shown(name)} ({why})" for name, why in self.tally.down.items()
+            )
+        text += down
         if self.tty:
             if final or now - self._last_draw > 0.1:
+                text = clip(text, self._width())
                 self.stream.write("\r\x1b[2K" + text + ("\n" if final else ""))
                 self.stream.flush()
                 self._last_draw = now
-        elif (final and self._drawn_done != self.done) or (
+        elif (final and (self._drawn_done != self.done or down != self._drawn_down)) or (
             not final
             and (
                 pct // 10 > self._last_pct // 10
@@ -116,6 +190,7 @@ class Progress:
             self._last_pct = pct
             self._drawn_done = self.done
             self._drawn_waiting = waiting
+            self._drawn_down = down
 
 
 def conformance_summary(event: ConformanceReady) -> list[str]:
@@ -140,7 +215,7 @@ def conformance_summary(event: ConformanceReady) -> list[str]:
             continue
         for check, outcome in (rec.get("checks") or {}).items():
             if outcome.get("status") == "fail" and ref_status.get(check, "pass") == "pass":
-                lines.append(f"vvtui: {name} fails {check}: {redact(outcome.get('reason', ''))}")
+                lines.append(f"vvtui: {name} fails {check}: {shown(outcome.get('reason', ''))}")
     return lines
 
 
@@ -190,6 +265,33 @@ def run_headless(
 
         write_atomic(args.junit, junit_xml(snapshot, results))
         print(f"junit: {args.junit}", file=sys.stderr)
+    silent = answered_nothing(snapshot)
+    for line in silent:
+        print(f"vvtui: {line}", file=sys.stderr)
     if cancelled or not snapshot.run.complete:
         return 130
+    if silent:
+        return EXIT_NO_ANSWERS
     return 1 if failed else 0
+
+
+def answered_nothing(snapshot: Snapshot) -> list[str]:
+    """One line per endpoint that answered nothing (verdict "no answers"), saying why, the
+    reference first: without its answers no endpoint could be compared."""
+    from vvtui.runner.tally import KIND_LABELS
+    from vvtui.scoring.report import NO_ANSWERS
+
+    scores = (snapshot.scores or {}).get("endpoints", {})
+    lines = []
+    for e in sorted(snapshot.endpoints, key=lambda e: not e.reference):
+        s = scores.get(e.name) or {}
+        if s.get("verdict") != NO_ANSWERS:
+            continue
+        kinds = sorted((s.get("errors_by_kind") or {}).items(), key=lambda kv: -kv[1])
+        why = ", ".join(f"{KIND_LABELS.get(k, k)} ×{n}" for k, n in kinds)
+        who = f"the reference {shown(e.name)}" if e.reference else shown(e.name)
+        line = f"{who} answered nothing ({why})"
+        if e.reference:
+            line += ": no endpoint could be compared with it"
+        lines.append(line)
+    return lines

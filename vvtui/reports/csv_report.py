@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vvtui.model import Snapshot
-from vvtui.redact import redact
 from vvtui.reports.data import ReportData, report_data
+from vvtui.untrusted import shown
 
 LEVELS = ("results", "endpoints")
 
@@ -120,10 +120,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _text(value: str | None) -> str:
-    """Untrusted text for a cell: redacted, and never a spreadsheet formula."""
+    """Untrusted text for a cell: redacted, control characters shown as `\\xNN` (a cell is
+    also read with `cat` and `less -R`), and never a spreadsheet formula."""
     if not value:
         return ""
-    value = redact(value)
+    value = shown(value)
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 

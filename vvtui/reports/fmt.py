@@ -9,7 +9,7 @@ import json
 import math
 
 from vvtui.model import EndpointInfo, ErrorInfo, Result
-from vvtui.redact import redact
+from vvtui.untrusted import shown
 
 MISSING = "–"
 
@@ -105,18 +105,18 @@ def answer_text(result: Result | None) -> str:
         parts.append(f"→ {call.name}({call.arguments})")
     if result.error is not None:
         parts.append(error_text(result.error))
-    return redact("\n".join(parts))
+    return shown("\n".join(parts))
 
 
 def error_text(error: ErrorInfo) -> str:
     status = f" {error.status}" if error.status else ""
-    return redact(f"[error {error.kind}{status}: {error.message}]")
+    return shown(f"[error {error.kind}{status}: {error.message}]")
 
 
 def tool_calls_text(result: Result | None) -> str:
     if result is None:
         return ""
-    return redact("\n".join(f"→ {c.name}({c.arguments})" for c in result.tool_calls))
+    return shown("\n".join(f"→ {c.name}({c.arguments})" for c in result.tool_calls))
 
 
 def compact_json(value: object) -> str:

@@ -25,6 +25,7 @@ from vvtui.reports.data import (
 )
 from vvtui.reports.highlight import Side, call_lines, runs
 from vvtui.reports.scoreboard import COLUMNS, conformance_table, metadata, verdict_sentence
+from vvtui.untrusted import neutralise, shown
 
 # Probe sections open on load (the worst ones); the rest are one click away.
 OPEN_PROBES = 10
@@ -32,7 +33,7 @@ TEXT_LIMIT = 20_000
 
 
 def esc(value: object) -> str:
-    return html.escape(redact(str(value)), quote=True)
+    return html.escape(shown(str(value)), quote=True)
 
 
 def _anchor(index: int, probe_id: str) -> str:
@@ -398,11 +399,12 @@ def highlighted(text: str, comparison: object, side: Side) -> str:
             )
             parts.append(f'<span class="d-gap{first}" title="{what}"></span>')
         elif run.tag == "equal":
-            parts.append(html.escape(piece, quote=True))
+            parts.append(html.escape(neutralise(piece), quote=True))
         else:
             title = ' title="first divergence"' if run.first else ""
             parts.append(
-                f'<span class="d-{run.tag}{first}"{title}>{html.escape(piece, quote=True)}</span>'
+                f'<span class="d-{run.tag}{first}"{title}>'
+                f"{html.escape(neutralise(piece), quote=True)}</span>"
             )
     return "".join(parts)
 

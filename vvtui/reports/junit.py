@@ -19,7 +19,8 @@ Layout, following the common (Ant/Jenkins) JUnit conventions:
       </testsuite>
     </testsuites>
 
-No key or header value is written; every string passes `redact`.
+No key or header value is written; every string passes `untrusted.shown` (redacted, control
+characters made visible: XML 1.0 cannot even hold most of them).
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from vvtui.model import EndpointInfo, Snapshot
-from vvtui.redact import redact
 from vvtui.reports import fmt
 from vvtui.reports.gates import GateResult
 from vvtui.reports.scoreboard import conformance_text
+from vvtui.untrusted import shown
 
 
 def _timestamp(iso: str | None) -> str:
@@ -76,7 +77,7 @@ def _suite(
 def _props(suite: ET.Element, items: list[tuple[str, str]]) -> None:
     props = ET.SubElement(suite, "properties")
     for key, value in items:
-        ET.SubElement(props, "property", name=key, value=redact(value))
+        ET.SubElement(props, "property", name=key, value=shown(value))
 
 
 def _count(suite: ET.Element) -> tuple[int, int, int]:
@@ -155,8 +156,8 @@ def junit_xml(snapshot: Snapshot, gate_results: list[GateResult]) -> str:
                 suite, "testcase", classname=f"vvtui.{e.name}", name=g.gate, time="0"
             )
             if not g.passed:
-                failure = ET.SubElement(case, "failure", message=redact(g.message), type=g.gate)
-                failure.text = redact(g.message)
+                failure = ET.SubElement(case, "failure", message=shown(g.message), type=g.gate)
+                failure.text = shown(g.message)
         conformance = s.get("conformance") or {}
         if conformance and not e.reference:
             case = ET.SubElement(
@@ -164,16 +165,14 @@ def junit_xml(snapshot: Snapshot, gate_results: list[GateResult]) -> str:
             )
             if conformance.get("failed"):
                 message = "; ".join(s.get("verdict_reasons") or conformance["failed"])
-                failure = ET.SubElement(
-                    case, "failure", message=redact(message), type="conformance"
-                )
-                failure.text = redact(message)
+                failure = ET.SubElement(case, "failure", message=shown(message), type="conformance")
+                failure.text = shown(message)
         # Passing gates say their numbers here: the Ant schema allows no output in a testcase.
         lines = [_summary(e, s)]
         lines += [
             f"{'PASS' if g.passed else 'FAIL'} {g.message}" for g in by_endpoint.get(e.name, [])
         ]
-        ET.SubElement(suite, "system-out").text = redact("\n".join(lines))
+        ET.SubElement(suite, "system-out").text = shown("\n".join(lines))
 
     totals = [0, 0, 0]
     for suite in root.findall("testsuite"):

@@ -23,6 +23,7 @@ from vvtui.reports.data import (
 )
 from vvtui.reports.highlight import Side, call_lines, runs
 from vvtui.reports.scoreboard import COLUMNS, conformance_table, metadata, verdict_sentence
+from vvtui.untrusted import neutralise
 
 # Probes shown side by side, and candidates per probe (the worst ones).
 WORST_PROBES = 8
@@ -43,12 +44,13 @@ def escape(text: str) -> str:
         ch = m.group(1)
         return _ENTITIES.get(ch, "\\" + ch)
 
-    escaped = _SPECIAL.sub(sub, text)
-    return escaped.replace("\r\n", "\n").replace("\n", "<br>")
+    text = neutralise(text.replace("\r\n", "\n"))
+    return _SPECIAL.sub(sub, text).replace("\n", "<br>")
 
 
 def fence(text: str) -> str:
     """A fenced code block that no backtick run in `text` can close early."""
+    text = neutralise(text)
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     bar = "`" * max(3, longest + 1)
     return f"{bar}text\n{text}\n{bar}"

@@ -12,6 +12,7 @@ VERDICT = {
     "degraded": ("#cf222e", "#ffebe9"),
     "inconclusive": ("#9a6700", "#fff8c5"),
     "reference": ("#0969da", "#ddf4ff"),
+    "no answers": ("#ffffff", "#6e7781"),
 }
 UNKNOWN = ("#57606a", "#f6f8fa")
 

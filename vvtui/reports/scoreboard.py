@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from vvtui.model import EndpointInfo
-from vvtui.redact import redact
 from vvtui.reports import fmt
 from vvtui.reports.data import ReportData
+from vvtui.scoring.report import NO_ANSWERS
+from vvtui.untrusted import shown
 
 Score = dict[str, Any]
 
@@ -193,7 +194,7 @@ def metadata(data: ReportData) -> list[tuple[str, str]]:
         ("scores", data.score_note),
         ("tokenizers", ", ".join(data.scores.meta.get("tokenizers") or []) or fmt.MISSING),
     ]
-    return [(k, redact(v)) for k, v in items]
+    return [(k, shown(v)) for k, v in items]
 
 
 def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
@@ -210,6 +211,8 @@ def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
         floor = s.get("noise_floor")
         if floor is not None:
             text += f" (its own noise floor: damage {floor:.4f} against its repeats)"
+    elif verdict == NO_ANSWERS:
+        text = "no answers: not one request to it succeeded, so there is nothing to score"
     elif fid is None or lo is None or hi is None:
         text = "inconclusive: fidelity could not be measured"
     elif reasons and lo >= t and verdict != "faithful":
@@ -233,10 +236,22 @@ def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
         text += f"; {errors} failed requests ({kinds})"
     if reasons:
         text += "; " + "; ".join(reasons)
+    down = next(
+        (
+            r.error.message
+            for r in data.snapshot.results
+            if r.endpoint == endpoint.name and r.error is not None and r.error.kind == "down"
+        ),
+        None,
+    )
+    if down is not None:
+        # Say why its circuit breaker opened: "endpoint down after 3 consecutive stalls".
+        why = down.removeprefix("not sent: ").removeprefix("trial abandoned: ")
+        text += f"; marked down: {why.split(',')[0]}"
     unmeasured = [k for k, v in (s.get("measured") or {}).items() if not v]
     if unmeasured and verdict != "reference":
         text += "; not measured: " + ", ".join(unmeasured)
-    return redact(text)
+    return shown(text)
 
 
 def conformance_table(data: ReportData) -> tuple[list[str], list[list[str]], list[str]]:
@@ -266,7 +281,7 @@ def conformance_table(data: ReportData) -> tuple[list[str], list[list[str]], lis
                 cells.append(fmt.MISSING if status is None else "not measured")
             reason = (checks.get(name) or {}).get("reason", "")
             if status is not None and status != PASS:
-                notes.append(redact(f"{e.name} {name}: {status}: {reason}"))
+                notes.append(shown(f"{e.name} {name}: {status}: {reason}"))
         tokens = f"{entry.get('prompt_tokens', 0)}+{entry.get('completion_tokens', 0)}"
         rows.append([e.name, str(entry.get("requests", 0)), tokens, *cells])
-    return headers, [[redact(c) for c in r] for r in rows], notes
+    return headers, [[shown(c) for c in r] for r in rows], notes

@@ -14,13 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vvtui.reports import fmt, palette
+from vvtui.untrusted import neutralise
 
 WIDTH = 640
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif"
 
 
 def esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(neutralise(str(value)), quote=True)
 
 
 def _f(x: float) -> str:

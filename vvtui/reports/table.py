@@ -29,11 +29,12 @@ def endpoint_rows(
 ) -> tuple[list[str], list[list[str]], frozenset[int]]:
     """Headers, rows and right-aligned column indices of the terminal scoreboard."""
     from vvtui.reports.scoreboard import COLUMNS
+    from vvtui.untrusted import shown
 
     by_key = {c.key: c for c in COLUMNS}
     columns = [by_key[k] for k in keys]
     scores = snapshot.scores.get("endpoints", {})
-    rows = [[c.text(e, scores.get(e.name, {})) for c in columns] for e in snapshot.endpoints]
+    rows = [[shown(c.text(e, scores.get(e.name, {}))) for c in columns] for e in snapshot.endpoints]
     right = frozenset(i for i, c in enumerate(columns) if c.numeric)
     return [c.label for c in columns], rows, right
 

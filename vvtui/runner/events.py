@@ -49,6 +49,15 @@ class ResultReady:
 
 
 @dataclass(slots=True)
+class EndpointState:
+    """An endpoint's circuit breaker opened (`down`) or closed again (vvtui.runner.breaker)."""
+
+    endpoint: str
+    down: bool
+    reason: str  # "3 consecutive stalls"
+
+
+@dataclass(slots=True)
 class RunFinished:
     cancelled: bool
     done: int
@@ -66,4 +75,12 @@ class ConformanceReady:
     note: str = ""
 
 
-RunEvent = RunStarted | RequestStarted | StreamEvent | ResultReady | RunFinished | ConformanceReady
+RunEvent = (
+    RunStarted
+    | RequestStarted
+    | StreamEvent
+    | ResultReady
+    | EndpointState
+    | RunFinished
+    | ConformanceReady
+)

@@ -10,7 +10,12 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 REPORT_VERSION = 1
-VERDICTS = ("faithful", "degraded", "inconclusive", "reference")
+# "no answers": requests went out and not one came back answered (offline, DNS, a dead host, an
+# unset key): neither 100 nor 0, since nothing was measured.
+NO_ANSWERS = "no answers"
+VERDICTS = ("faithful", "degraded", "inconclusive", "reference", NO_ANSWERS)
+# Error kinds that are not an endpoint's doing: only these, and it was not measured, not silent.
+NOT_ITS_DOING = frozenset({"unsupported", "cancelled"})
 
 
 @dataclass(slots=True)
@@ -79,6 +84,23 @@ class EndpointScore:
     conformance: dict[str, Any] = field(default_factory=dict)
     # Why the verdict is what it is beyond the interval, one line each (verdict_gates).
     verdict_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def answered_nothing(self) -> bool:
+        """Every request failed, and not only because a feature was declared missing or the
+        run was stopped."""
+        return (
+            self.n_results > 0
+            and self.errors >= self.n_results
+            and any(kind not in NOT_ITS_DOING for kind in self.errors_by_kind)
+        )
+
+    def mark_no_answers(self) -> None:
+        """Nothing to score: no fidelity, interval or share, rather than a 100 or a 0."""
+        self.verdict = NO_ANSWERS
+        self.fidelity = self.ci_low = self.ci_high = self.damage = None
+        self.accuracy = self.tool_precision = self.tool_recall = self.tool_f1 = None
+        self.schema_accuracy = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

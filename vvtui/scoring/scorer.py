@@ -643,11 +643,15 @@ class Scorer:
 
     def _live_fidelity(self, name: str) -> float | None:
         if name == self.reference:
-            return 100.0 if self._evals[name] else None
+            return 100.0 if self._reference_answered() else None
         agg = self._aggs[name]
         if agg.n <= 0:
             return None
         return dmg.fidelity(_clip01(agg.sum_d / agg.n), agg.floor_mean())
+
+    def _reference_answered(self) -> bool:
+        evals = self._evals.get(self.reference or "", {})
+        return any(ev.mark not in ("error", "pending") for ev in evals.values())
 
     def history(self, name: str) -> list[float]:
         """Fidelity after each result that changed this endpoint's score (for a sparkline)."""
@@ -677,6 +681,8 @@ class Scorer:
             # Live: Bonferroni-adjusted smallest per-probe p-value (the joint test runs at the end).
             score.mmd_p = min(1.0, min(m.p_value for m in mmd) * len(mmd))
             score.mmd_probes = len(mmd)
+        if score.answered_nothing:
+            score.mark_no_answers()
         return score
 
     def endpoint_scores(self) -> dict[str, EndpointScore]:
@@ -742,8 +748,8 @@ class Scorer:
 
     def _fill_reference(self, score: EndpointScore) -> None:
         score.verdict = "reference"
-        evals = self._evals[score.name]
-        if evals:
+        if self._reference_answered():
+            # 100 over the probes it answered; a probe it failed scores nothing, not 100.
             score.fidelity = score.ci_low = score.ci_high = 100.0
         floors = [v for v in self._floor.values() if v is not None]
         score.noise_floor = math.fsum(floors) / len(floors) if floors else None
@@ -861,6 +867,8 @@ class Scorer:
                 score.verdict, score.verdict_reasons = gated_verdict(
                     score.verdict, gates_for(score)
                 )
+            if score.answered_nothing:
+                score.mark_no_answers()
             report.endpoints[name] = score
         for pid in pids:
             row = {

@@ -63,4 +63,4 @@ def demo_setup(
         from vvtui.sim.process import start_sim_process
 
         server = start_sim_process(profiles)
-    return server, ladder_config(server.url, profiles)
+    return server, ladder_config(server.url, profiles, speed)

@@ -20,18 +20,25 @@ def _label(profile: Profile) -> str:
 
 # A simulated endpoint's longest silence is its time to first token; four times that (never less
 # than STALL_FLOOR_S, for a busy machine) is a stall. Real endpoints keep the 30 s default, but a
-# demo with `--fault int4=stall` should not wait 30 s per request.
+# demo with `--fault int4=stall` should not wait 30 s per request. The floors, the header timeout
+# and the breaker's wait scale with `--speed` like the simulated delays, down to the MIN_ values
+# (a loaded machine can pause a healthy simulator for a moment).
 STALL_FLOOR_S = 3.0
+MIN_STALL_S = 1.0
 HEADERS_TIMEOUT_S = 10.0
+MIN_HEADERS_TIMEOUT_S = 5.0
+DOWN_RETRY_S = 30.0
 
 
-def stall_timeout(profile: Profile) -> float:
+def stall_timeout(profile: Profile, speed: float = 1.0) -> float:
     gap = profile.ttft_s * (1.0 + profile.jitter) + 1.0 / profile.tokens_per_s
-    return round(max(STALL_FLOOR_S, 4.0 * gap), 2)
+    floor = max(MIN_STALL_S, STALL_FLOOR_S / speed)
+    return round(max(floor, 4.0 * gap), 2)
 
 
-def ladder_config(base_url_root: str, profiles: Sequence[Profile]) -> Config:
-    """One simulated endpoint per profile; `reference` (or else the first) is the reference."""
+def ladder_config(base_url_root: str, profiles: Sequence[Profile], speed: float = 1.0) -> Config:
+    """One simulated endpoint per profile; `reference` (or else the first) is the reference.
+    `speed`: what the profiles' delays were divided by (`vvtui demo --speed`)."""
     names = [p.name for p in profiles]
     ref = "reference" if "reference" in names else names[0]
     endpoints = [
@@ -42,8 +49,9 @@ def ladder_config(base_url_root: str, profiles: Sequence[Profile]) -> Config:
             reference=p.name == ref,
             price=p.price,
             max_concurrency=4,
-            timeout_s=HEADERS_TIMEOUT_S,
-            stall_timeout_s=stall_timeout(p),
+            timeout_s=max(MIN_HEADERS_TIMEOUT_S, HEADERS_TIMEOUT_S / speed),
+            stall_timeout_s=stall_timeout(p, speed),
+            down_retry_s=DOWN_RETRY_S / speed,
             simulated=True,
             labels={"simulated": _label(p)},
         )

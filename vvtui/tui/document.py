@@ -17,6 +17,7 @@ from vvtui.clients.events import ToolCallDelta as ToolCallDeltaEvent
 from vvtui.model import ErrorInfo, Result
 from vvtui.redact import redact
 from vvtui.scoring.compare import ProbeComparison
+from vvtui.untrusted import neutralise, shown
 
 # Style classes a document uses; the pane maps each to a component class (themable).
 STYLE_CLASSES = ("replace", "insert", "missing", "tool", "error", "muted")
@@ -118,11 +119,11 @@ class LiveText:
         if self._pending:
             self._raw += "".join(self._pending)
             self._pending.clear()
-            shown = redact(self._raw)
-            if not shown.startswith(self._text):
+            scrubbed = redact(self._raw)
+            if not scrubbed.startswith(self._text):
                 # Something already drawn changed (a key completed): redraw from scratch.
                 self.generation = next_generation()
-            self._text = shown
+            self._text = scrubbed
         return self._text
 
     def answer(self) -> str:
@@ -150,7 +151,7 @@ class LiveText:
                 # Text after a tool call (rare): keep it on its own line.
                 self._append(")\n", "tool")
                 self._tool_open = None
-            self._append(event.text)
+            self._append(neutralise(event.text))
             self._answer_pending.append(event.text)
             self.tokens += len(event.tokens) if event.tokens else 1
             self.retry = None
@@ -159,14 +160,15 @@ class LiveText:
                 if self._tool_open is not None:
                     self._append(")", "tool")
                 lead = "\n" if self.length else ""
-                self._append(f"{lead}{TOOL_GLYPH} {event.name or 'tool'}(", "tool")
+                name = neutralise(event.name or "tool")
+                self._append(f"{lead}{TOOL_GLYPH} {name}(", "tool")
                 self._tool_open = event.index
-            self._append(event.arguments, "tool")
+            self._append(neutralise(event.arguments), "tool")
             self.tokens += 1
         elif isinstance(event, ReasoningDelta):
             self.reasoning_chars += len(event.text)
         elif isinstance(event, Retrying):
-            self.retry = f"retry {event.attempt} in {event.delay_s:.1f}s: {redact(event.reason)}"
+            self.retry = f"retry {event.attempt} in {event.delay_s:.1f}s: {shown(event.reason)}"
         elif isinstance(event, Failed):
             self.failed = event.error
         self.version += 1
@@ -231,6 +233,8 @@ def build_result_doc(
         nonlocal pos
         if not chunk:
             return
+        # Control characters drawn as \xNN: a pane is a terminal, and so is a screenshot's source.
+        chunk = neutralise(chunk)
         out.append(chunk)
         if cls is not None:
             add_run(runs, pos, pos + len(chunk), cls)
@@ -264,7 +268,7 @@ def build_result_doc(
             while j < n and classes[j] == classes[i] and j not in missing_at:
                 j += 1
             if first_char is not None and mark is None and i <= first_char < j:
-                mark = pos + (first_char - i)
+                mark = pos + len(neutralise(text[i:first_char]))
             emit(text[i:j], classes[i])
             i = j
         if first_char is not None and mark is None:
@@ -280,7 +284,7 @@ def build_result_doc(
         emit(f"{lead}{TOOL_GLYPH} {call.name}({_format_arguments(call.arguments)})", tool_cls)
     if result.error is not None:
         lead = "\n" if pos else ""
-        emit(f"{lead}{ERROR_GLYPH} {result.error.kind}: {redact(result.error.message)}", "error")
+        emit(f"{lead}{ERROR_GLYPH} {result.error.kind}: {shown(result.error.message)}", "error")
     elif result.truncated:
         emit(("\n" if pos else "") + "[answer cut short]", "muted")
     return Doc("".join(out), runs, mark)

@@ -17,7 +17,13 @@ MARK_GLYPHS = {
     "error": "!",
     "pending": "·",
 }
-VERDICT_GLYPHS = {"faithful": "✓", "degraded": "✗", "inconclusive": "?", "reference": "★"}
+VERDICT_GLYPHS = {
+    "faithful": "✓",
+    "degraded": "✗",
+    "inconclusive": "?",
+    "reference": "★",
+    "no answers": "∅",
+}
 
 
 def fidelity(score: EndpointScore) -> str:

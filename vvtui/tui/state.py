@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass, field
 
 from vvtui.model import EndpointInfo, Probe, Result, Snapshot
-from vvtui.redact import redact
 from vvtui.runner.events import (
     ConformanceReady,
+    EndpointState,
     RequestStarted,
     ResultReady,
     RunEvent,
@@ -22,8 +22,10 @@ from vvtui.runner.events import (
     RunStarted,
     StreamEvent,
 )
+from vvtui.runner.tally import FailureTally
 from vvtui.scoring import EndpointScore, ProbeComparison, Scorer, ScoreReport
 from vvtui.tui.document import LiveText
+from vvtui.untrusted import shown
 
 # (endpoint, probe id, sample): one answer a pane can show. Reference repeats are scored, not shown.
 Slot = tuple[str, str, int]
@@ -45,7 +47,8 @@ class EndpointProgress:
     total: int = 0
     errors: int = 0
     in_flight: int = 0
-    last_error: str | None = None
+    # Why the endpoint is down (its circuit breaker is open), or None.
+    down: str | None = None
 
 
 @dataclass
@@ -75,6 +78,8 @@ class RunModel:
     # Results added since the last time they were saved or exported.
     unsaved: int = 0
     error: str | None = None
+    # Failures per endpoint and cause, with counts (what a pane shows instead of one per request).
+    tally: FailureTally = field(default_factory=FailureTally)
 
     def __post_init__(self) -> None:
         self.scorer = Scorer(self.probes, self.endpoints)
@@ -139,6 +144,12 @@ class RunModel:
             self._store(result)
             self.done = event.done
             self.total = max(self.total, event.total)
+        elif isinstance(event, EndpointState):
+            prog = self.progress.get(event.endpoint)
+            if prog is not None:
+                prog.down = event.reason if event.down else None
+            self.tally.set_down(event.endpoint, event.reason if event.down else None)
+            self.dirty_endpoints.add(event.endpoint)
         elif isinstance(event, RunStarted):
             self.start(event.total, event.per_endpoint)
             for result in event.resumed:
@@ -175,7 +186,8 @@ class RunModel:
             prog.done += 1
             if result.error is not None:
                 prog.errors += 1
-                prog.last_error = redact(f"{result.error.kind}: {result.error.message}")
+        if self.tally.add(result) is not None:
+            self.dirty_endpoints.add(result.endpoint)
         if result.repeat:
             return
         slot = (result.endpoint, result.probe_id, result.sample)
@@ -243,6 +255,15 @@ class RunModel:
                 return None
         return self.scorer.comparison(endpoint, probe_id, sample)
 
+    def trouble(self, endpoint: str) -> tuple[str, bool] | None:
+        """What went wrong on this endpoint, one short line ("down after 3 consecutive stalls ·
+        stall ×3, not sent ×9" or "DNS error ×50"), and whether it is down; None if nothing."""
+        summary = self.tally.summary(endpoint)
+        prog = self.progress.get(endpoint)
+        if prog is not None and prog.down:
+            return (f"down after {prog.down}" + (f" · {summary}" if summary else ""), True)
+        return (summary, False) if summary else None
+
     def history(self, endpoint: str) -> list[float]:
         return self.scorer.history(endpoint)
 
@@ -250,13 +271,13 @@ class RunModel:
         result = self.results.get(slot)
         if result is not None:
             if result.error is not None:
-                return SlotStatus("error", redact(f"{result.error.kind}: {result.error.message}"))
+                return SlotStatus("error", shown(f"{result.error.kind}: {result.error.message}"))
             return SlotStatus("done")
         stream = self.streams.get(slot)
         if stream is not None:
             if stream.failed is not None:
                 err = stream.failed
-                return SlotStatus("error", redact(f"{err.kind}: {err.message}"))
+                return SlotStatus("error", shown(f"{err.kind}: {err.message}"))
             if stream.retry:
                 return SlotStatus("retrying", stream.retry)
             if stream.tokens == 0:

@@ -17,13 +17,14 @@ from textual.content import Content
 from textual.widgets import Static
 
 from vvtui.model import EndpointInfo
-from vvtui.redact import redact
 from vvtui.scoring import EndpointScore
 from vvtui.scoring.conformance import summary_line
+from vvtui.scoring.report import NO_ANSWERS
 from vvtui.tui import format as fmt
 from vvtui.tui.document import Doc, LiveText
 from vvtui.tui.state import SlotStatus
 from vvtui.tui.widgets.answer import AnswerView
+from vvtui.untrusted import shown
 
 STATE_STYLES = {
     "waiting": "dim",
@@ -50,6 +51,7 @@ VERDICT_STYLES = {
     "degraded": "$vv-mark-fail",
     "inconclusive": "$vv-mark-diverged",
     "reference": "$primary",
+    NO_ANSWERS: "$error",
 }
 
 
@@ -97,6 +99,7 @@ class EndpointPane(Vertical):
         self.info = info
         self.reference = reference
         self._stats = PaneStats()
+        self._trouble: tuple[str, bool] | None = None
         self._score: EndpointScore | None = None
         self._status_key: tuple[str, str, str] | None = None
         self._status_at = 0.0
@@ -143,7 +146,7 @@ class EndpointPane(Vertical):
         if lacks:
             parts.append("no " + "/".join(sorted(lacks)))
         # Labels and router names come from config and servers: scrub them like any shown text.
-        return redact(" · ".join(parts))
+        return shown(" · ".join(parts))
 
     def _inner_width(self) -> int:
         return max(8, self.size.width - 4)
@@ -200,13 +203,21 @@ class EndpointPane(Vertical):
         line = header_line(self._model_line(), self._status, self._inner_width())
         self.query_one("#header", Static).update(line, layout=False)
 
-    def set_stats(self, score: EndpointScore | None, history: list[float]) -> None:
+    def set_stats(
+        self,
+        score: EndpointScore | None,
+        history: list[float],
+        trouble: tuple[str, bool] | None = None,
+    ) -> None:
+        """The run so far; `trouble` is what went wrong (RunModel.trouble): failures with their
+        counts, and whether the endpoint is down."""
         gaps = None if self._score is None else self._score.gaps
         self._score = score
         if score is not None:
             self._stats = PaneStats(score.ttft_p50, score.tps_p50, score.cost_usd, tuple(history))
             if score.gaps != gaps:
                 self._render_header()
+        self._trouble = trouble
         self._render_stats()
 
     def on_resize(self) -> None:
@@ -221,7 +232,22 @@ class EndpointPane(Vertical):
         line = f"TTFT {ttft} · {tps} tok/s · {cost}"
         if len(line) > width:
             line = f"{ttft.replace(' ', '')} {tps}t/s {cost}"
-        self._set_line("#stats", Content(line))
+        content = Content(line)
+        if self._trouble is not None:
+            text, down = self._trouble
+            if down:
+                # Down says it all: the numbers of a host that stopped answering are stale.
+                content = Content.styled(fmt.truncate(f"⏻ {text}", width), "b $error")
+            else:
+                room = width - len(line) - 3
+                failures = f"✗ {text}"
+                if room >= 12:
+                    content = Content.assemble(
+                        line, " · ", (fmt.truncate(failures, room), "$error")
+                    )
+                else:
+                    content = Content.styled(fmt.truncate(failures, width), "$error")
+        self._set_line("#stats", content)
         self._set_line("#trend", self._fidelity_line(width))
         if self.info.conformance:
             line = self.query_one("#conformance", Static)
@@ -239,7 +265,7 @@ class EndpointPane(Vertical):
         if failed:
             reasons = self._score.verdict_reasons if self._score is not None else []
             text = "✗ conformance: " + (reasons[0] if reasons else ", ".join(failed))
-            return Content.styled(fmt.truncate(redact(text), width), "$vv-mark-fail")
+            return Content.styled(fmt.truncate(shown(text), width), "$vv-mark-fail")
         text = f"conformance {summary_line(entry)}"
         return Content.styled(fmt.truncate(text, width), "dim")
 
@@ -269,11 +295,15 @@ class EndpointPane(Vertical):
             text = fmt.truncate("· " + "; ".join(reasons), room)
             return Content.assemble(head, " ", (text, style))
         spark = fmt.sparkline(self._stats.history, room) if room >= SPARK_MIN else ""
+        if score is not None and score.verdict == NO_ANSWERS:
+            spark = ""  # the live scores of errors alone: a trend of nothing measured
         return Content.assemble(head, " ", (spark, style))
 
     @staticmethod
     def _subtitle(score: EndpointScore | None, style: str, room: int) -> Content:
         """Fidelity, interval and verdict, shortened to fit the border."""
+        if score is not None and score.verdict == NO_ANSWERS:
+            return Content.styled("∅ no answers", f"b {VERDICT_STYLES[NO_ANSWERS]}")
         if score is None or (score.fidelity is None and score.verdict != "reference"):
             return Content.styled("fidelity –", "dim")
         glyph = fmt.VERDICT_GLYPHS.get(score.verdict, "")

@@ -24,6 +24,7 @@ VERDICT_VARS = {
     "degraded": "vv-mark-fail",
     "inconclusive": "vv-mark-diverged",
     "reference": "primary",
+    "no answers": "vv-mark-error",
 }
 
 
