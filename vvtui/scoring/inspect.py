@@ -23,7 +23,7 @@ from vvtui.scoring.tokenize import PROVIDER
 
 # What each damage part measures, in the words of docs/scoring.md (for a legend beside values).
 PART_MEANINGS = {
-    "errors": "the request failed",
+    "errors": "1 when the request failed",
     "tokens": f"share of the opening {dmg.TOKEN_WINDOW} tokens after the first divergence",
     "checks": "share of checks whose verdict differs from the reference's",
     "kl": f"1 − exp(−KL per position / {dmg.KL_SCALE})",

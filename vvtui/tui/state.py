@@ -22,6 +22,7 @@ from vvtui.runner.events import (
     StreamEvent,
 )
 from vvtui.scoring import EndpointScore, ProbeComparison, Scorer, ScoreReport
+from vvtui.scoring.inspect import Inspection, inspect_comparison
 from vvtui.tui.document import LiveText
 
 # (endpoint, probe id, sample): one answer a pane can show. Reference repeats are scored, not shown.
@@ -73,6 +74,8 @@ class RunModel:
     frontier: str | None = None
     # Results added since the last time they were saved or exported.
     unsaved: int = 0
+    # Every result received, reference repeats included: what a snapshot of the run holds.
+    gathered: int = 0
     error: str | None = None
 
     def __post_init__(self) -> None:
@@ -160,6 +163,7 @@ class RunModel:
         self.unscored.append(result)
         self._unscored_keys.add(result.key)
         self.unsaved += 1
+        self.gathered += 1
         prog = self.progress.get(result.endpoint)
         if prog is not None:
             prog.done += 1
@@ -232,6 +236,29 @@ class RunModel:
             if result is not None and result.key in self._unscored_keys:
                 return None
         return self.scorer.comparison(endpoint, probe_id, sample)
+
+    def inspection(self, endpoint: str, probe_id: str, sample: int = 0) -> Inspection | None:
+        """The scoring core's breakdown of this answer against the reference's, for the
+        inspector; None until it is scored. The per-probe row is the final report's once the
+        run is scored (the numbers the snapshot holds), the live Scorer's before."""
+        comparison = self.comparison(endpoint, probe_id, sample)
+        result = self.results.get((endpoint, probe_id, sample))
+        if comparison is None or result is None:
+            return None
+        summary = None
+        if self.final is not None:
+            summary = self.final.probes.get(probe_id, {}).get(endpoint)
+        if summary is None:
+            summary = self.scorer.probe_summary(endpoint, probe_id)
+        probe = self.probe_by_id[probe_id]
+        return inspect_comparison(
+            comparison,
+            self.results.get((self.reference, probe_id, sample)),
+            result,
+            summary=summary,
+            noise_floor=self.scorer.noise_floor(probe_id),
+            samples=max(1, probe.n_samples),
+        )
 
     def history(self, endpoint: str) -> list[float]:
         return self.scorer.history(endpoint)
