@@ -247,7 +247,7 @@ class MainScreen(Screen[None]):
             grid.styles.grid_size_rows = rows
         selected = self.selected_endpoint()
         for pane in self._panes():
-            visible = pane.info.name in shown
+            visible = pane.info.name in shown or pane is self.maximized
             if pane.display != visible:
                 pane.display = visible
                 if visible:
@@ -405,7 +405,8 @@ class MainScreen(Screen[None]):
         model = self.model
         probe = model.probe_by_id.get(self.probe_id)
         index = model.probe_ids.index(self.probe_id) + 1 if probe else 0
-        key = (self.probe_id, model.phase, model.done, model.total, self.follow, self.diff)
+        paging = (self.page, len(self.pages), self.compare)
+        key = (self.probe_id, model.phase, model.done, model.total, self.follow, self.diff, paging)
         if key == self._runbar_key:
             return
         self._runbar_key = key
@@ -419,6 +420,7 @@ class MainScreen(Screen[None]):
             (kind, "dim"),
             ("   ", ""),
             (f"{mode} · diff {'on' if self.diff else 'off'}   ", "dim"),
+            (self._paging_note(), "$accent"),
             (f"{model.done}/{model.total} ", ""),
             (progress_bar(model.done, model.total), "$accent"),
             ("  ", ""),
@@ -436,6 +438,13 @@ class MainScreen(Screen[None]):
         self.query_one("#prompt", Static).update(
             Content(f"› {fmt.truncate(prompt, 400)}"), layout=False
         )
+
+    def _paging_note(self) -> str:
+        if self.compare:
+            return "compare · x leaves   "
+        if len(self.pages) > 1:
+            return f"panes {self.page + 1}/{len(self.pages)} ]   "
+        return ""
 
     def _show_probe(self, probe_id: str, force: bool = False) -> None:
         if probe_id not in self.model.probe_by_id:
@@ -590,7 +599,7 @@ class MainScreen(Screen[None]):
         if 0 <= index < len(names):
             self._select(names[index])
             if self.maximized is not None:
-                self.action_maximize_pane()
+                self._maximize(names[index])
 
     def action_inspect(self) -> None:
         name = self.selected_endpoint()
@@ -601,17 +610,23 @@ class MainScreen(Screen[None]):
         self.app.push_screen(InspectorScreen(self.model, name, self.probe_id, self.sample))
 
     def action_maximize_pane(self) -> None:
-        name = self.selected_endpoint()
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self._maximize(self.selected_endpoint())
+
+    def _maximize(self, name: str) -> None:
         pane = next((p for p in self._panes() if p.info.name == name), None)
         if pane is None:
             return
-        if self.maximized is pane:
-            self.minimize()
-            return
-        pane.display = True
+        pane.display = True  # it may be on another page
         self.maximize(pane, container=False)
         self._draw_pane(pane)
         pane.sync()
+
+    def minimize(self) -> None:
+        super().minimize()
+        self._apply_sidebar()  # a pane maximized from another page goes back to it
 
     def action_compare(self) -> None:
         self.compare = not self.compare
