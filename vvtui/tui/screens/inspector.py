@@ -73,9 +73,10 @@ def alternatives_chart(
         lines.append(
             Content.assemble(
                 (fmt.token(alt.token, tok_w).ljust(tok_w), style),
-                " ",
-                (fmt.bar(alt.prob, bar_w), style or "$text-muted"),
                 f" {alt.prob:5.3f} ",
+                # The tag right after the bar, where the eye already is.
+                (fmt.bar(alt.prob, bar_w).rstrip(), style or "$text-muted"),
+                " ",
                 (fmt.truncate(tag, max(0, width - tok_w - bar_w - 8)), style),
             )
         )
@@ -226,7 +227,11 @@ def damage_section(breakdown: DamageBreakdown, width: int) -> Content:
     for name, value in breakdown.parts:
         meaning = PART_MEANINGS.get(name, "")
         if value is None:
-            lines.append(Content.assemble(f"  {name:<8} ", ("not measured", "dim"), f"  {meaning}"))
+            lines.append(
+                Content.assemble(
+                    f"  {name:<8} ", ("not measured".ljust(bar_w + 6), "dim"), f"  {meaning}"
+                )
+            )
             continue
         style = "$vv-mark-fail" if value >= 0.5 else ("$vv-mark-diverged" if value else "dim")
         lines.append(

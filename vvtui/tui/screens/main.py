@@ -629,13 +629,8 @@ class MainScreen(Screen[None]):
         self._apply_sidebar()  # a pane maximized from another page goes back to it
 
     def action_compare(self) -> None:
+        # The run bar says so ("compare · x leaves"): no toast over the panes compared.
         self.compare = not self.compare
-        if self.compare:
-            self.notify(
-                f"comparing {self.model.reference} and {self.selected_endpoint()} "
-                "(digits pick another, x to leave)",
-                timeout=3,
-            )
         self.page = 0
         self._apply_sidebar()
 
@@ -643,7 +638,6 @@ class MainScreen(Screen[None]):
         if len(self.pages) > 1:
             self.page = (self.page + delta) % len(self.pages)
             self._apply_sidebar()
-            self.notify(f"panes, page {self.page + 1}/{len(self.pages)}", timeout=2)
 
     def action_board(self) -> None:
         i = BOARD_MODES.index(self.board_mode)
