@@ -31,6 +31,7 @@ from vvtui.scoring.inspect import (
 )
 from vvtui.tui import format as fmt
 from vvtui.tui.document import Doc, build_result_doc
+from vvtui.tui.keymap import pane_digit_bindings
 from vvtui.tui.widgets.answer import AnswerView
 
 if TYPE_CHECKING:
@@ -99,7 +100,9 @@ def divergence_section(ins: Inspection, ref_name: str, width: int) -> Content:
     point = ins.divergence
     if point is None:
         if ins.first_divergence is None and ins.agreement is not None:
-            return Content.styled("Same tokens as the reference: no divergence.", "$vv-mark-pass")
+            return Content.styled(
+                "The text has the same tokens as the reference's: no divergence.", "$vv-mark-pass"
+            )
         return Content.styled("No token alignment for this answer.", "dim")
     head = Content.assemble(
         ("First divergence", "b"),
@@ -275,17 +278,7 @@ class InspectorScreen(Screen[None]):
         Binding("n", "step(1)", "Next", id="inspect-next", tooltip="Next probe"),
         Binding("p", "step(-1)", "Prev", id="inspect-prev", tooltip="Previous probe"),
         Binding("d", "toggle_diff", "Diff", id="inspect-diff", tooltip="Toggle highlights"),
-        *[
-            Binding(
-                str(k),
-                f"pick({k - 1})",
-                f"Endpoint {k}",
-                id=f"inspect-{k}",
-                show=False,
-                tooltip=f"Inspect pane {k}'s answer",
-            )
-            for k in range(1, 10)
-        ],
+        *pane_digit_bindings("pick", "Endpoint", "inspect", "Inspect that pane's answer"),
     ]
 
     DEFAULT_CSS = """

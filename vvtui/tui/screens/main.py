@@ -22,6 +22,7 @@ from textual.widgets import Footer, Static
 from vvtui.tui import format as fmt
 from vvtui.tui.document import LiveText, build_result_doc
 from vvtui.tui.format import prompt_line
+from vvtui.tui.keymap import pane_digit_bindings
 from vvtui.tui.layout import (
     SIDEBAR_WIDTH,
     grid_shape,
@@ -114,17 +115,12 @@ class MainScreen(Screen[None]):
             show=False,
             tooltip="Scoreboard: full, one line per endpoint, hidden (remembered)",
         ),
-        *[
-            Binding(
-                str(k),
-                f"select_pane({k - 1})",
-                f"Select pane {k}",
-                id=f"select-{k}",
-                show=False,
-                tooltip="1-9 select the pane `i`, `m`, `x` act on (or click it)",
-            )
-            for k in range(1, 10)
-        ],
+        *pane_digit_bindings(
+            "select_pane",
+            "Select pane",
+            "select",
+            "1-9 select the pane `i`, `m`, `x` act on (or click it)",
+        ),
     ]
 
     DEFAULT_CSS = """
