@@ -247,10 +247,15 @@ class MainScreen(Screen[None]):
             if pane.display != visible:
                 pane.display = visible
                 if visible:
-                    self._draw_pane(pane)
-                    pane.sync()
+                    # Once laid out: a pane that was hidden has no width to wrap its answer to.
+                    self.call_after_refresh(self._redraw_pane, pane)
             pane.set_selected(pane.info.name == selected and len(model.endpoints) > 1)
         self.refresh_bindings()
+
+    def _redraw_pane(self, pane: EndpointPane) -> None:
+        self._draw_pane(pane)
+        pane.answer.sync(force=True)
+        pane.on_resize()
 
     def _pane_priority(self) -> list[str]:
         """Panes in the order they earn a place on a small screen: the reference, the selected
