@@ -407,7 +407,10 @@ class MainScreen(Screen[None]):
         probe = model.probe_by_id.get(self.probe_id)
         index = model.probe_ids.index(self.probe_id) + 1 if probe else 0
         paging = (self.page, len(self.pages), self.compare)
-        key = (self.probe_id, model.phase, model.done, model.total, self.follow, self.diff, paging)
+        # Below 100 columns the progress would be cut off: the mode words give way to it.
+        narrow = (self.size.width or self.app.size.width) < 100
+        key = (self.probe_id, model.phase, model.done, model.total, self.follow, self.diff)
+        key += (paging, narrow)
         if key == self._runbar_key:
             return
         self._runbar_key = key
@@ -420,10 +423,10 @@ class MainScreen(Screen[None]):
             (self.probe_id, "b"),
             (kind, "dim"),
             ("   ", ""),
-            (f"{mode} · diff {'on' if self.diff else 'off'}   ", "dim"),
+            ("" if narrow else f"{mode} · diff {'on' if self.diff else 'off'}   ", "dim"),
             (self._paging_note(), "$accent"),
             (f"{model.done}/{model.total} ", ""),
-            (progress_bar(model.done, model.total), "$accent"),
+            (progress_bar(model.done, model.total, 6 if narrow else 12), "$accent"),
             ("  ", ""),
             (phase, style),
         ]
