@@ -162,9 +162,10 @@ async def test_small_terminal_pages_through_panes_with_answers(tmp_path: Path) -
         assert seen == set(model.endpoint_names)
 
 
-async def test_maximize_and_compare(tmp_path: Path) -> None:
+@pytest.mark.parametrize("width", [120, 200])
+async def test_maximize_and_compare(tmp_path: Path, width: int) -> None:
     app = logprob_app(tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(width, 36)) as pilot:
         screen = await open_probe(pilot, DIVERGING)
         names = app.controller.model.endpoint_names
         await pilot.press(str(names.index("int4") + 1), "m")
@@ -176,7 +177,7 @@ async def test_maximize_and_compare(tmp_path: Path) -> None:
         shown = shown_panes(app)
         assert [p.info.name for p in shown] == ["reference", "int4"]
         await pilot.pause()
-        assert all(p.size.width >= 120 // 2 - 4 for p in shown), [p.size for p in shown]
+        assert all(p.size.width >= width // 2 - 4 for p in shown), [p.size for p in shown]
         await pilot.press(str(names.index("int2") + 1))
         await pilot.pause()
         assert [p.info.name for p in shown_panes(app)] == ["reference", "int2"]

@@ -217,6 +217,8 @@ class MainScreen(Screen[None]):
         show = self._sidebar_choice
         if show is None:
             show = sidebar_by_default(self.size.width or self.app.size.width)
+        # Compare mode gives the two answers the whole width (n/p still step probes).
+        show = show and not self.compare
         self.query_one("#sidebar").set_class(not show, "-hidden")
         self._layout_grid(show)
 
