@@ -157,3 +157,22 @@ def test_without_logprobs_the_divergence_shows_tokens_only() -> None:
     assert ins.divergence is not None
     assert (ins.divergence.ref_token, ins.divergence.cand_token) == ("b", "c")
     assert ins.divergence.ref_alternatives == [] and ins.kl_positions == []
+
+
+def test_a_sampled_probe_shows_the_probes_parts(scored) -> None:
+    snap, scorer, by_key = scored
+    probe = next(p for p in snap.probes if p.kind == "sampled")
+    comp = scorer.comparison("substituted", probe.id)
+    assert comp is not None and comp.damage is None  # samples are compared as distributions
+    summary = scorer.probe_summary("substituted", probe.id)
+    ins = inspect_comparison(
+        comp,
+        by_key[("reference", probe.id, 0)],
+        by_key[("substituted", probe.id, 0)],
+        summary=summary,
+        samples=probe.n_samples,
+        sampled=True,
+    )
+    assert ins.sampled and dict(ins.damage.measured) == summary["parts"]
+    assert "mmd" in summary["parts"]
+    assert ins.damage.probe_damage == summary["damage"]

@@ -118,6 +118,8 @@ class Inspection:
     cand_tool_calls: list[ToolCall]
     tool_match: str | None
     damage: DamageBreakdown
+    # A sampled probe: its answers are compared as distributions (MMD), not token by token.
+    sampled: bool = False
 
 
 def _prob(logprob: float) -> float | None:
@@ -224,6 +226,7 @@ def inspect_comparison(
     summary: Mapping[str, Any] | None = None,
     noise_floor: float | None = None,
     samples: int = 1,
+    sampled: bool = False,
 ) -> Inspection:
     """Everything the divergence inspector shows for one answer, from the Scorer's comparison of
     it (`comp`), the two results it compared, and the Scorer's per-probe row (`summary`)."""
@@ -247,5 +250,18 @@ def inspect_comparison(
         ref_tool_calls=list(ref.tool_calls) if ref is not None else [],
         cand_tool_calls=list(cand.tool_calls),
         tool_match=comp.tool_match,
-        damage=damage_breakdown(comp.parts, summary, noise_floor, samples),
+        damage=damage_breakdown(_probe_parts(comp, summary), summary, noise_floor, samples),
+        sampled=sampled,
     )
+
+
+def _probe_parts(
+    comp: ProbeComparison, summary: Mapping[str, Any] | None
+) -> Mapping[str, float | None]:
+    """The parts that made the damage: the pair's, or for a sampled probe (whose pairs carry no
+    damage: its samples are compared as distributions) the probe's, MMD included."""
+    if comp.damage is None and summary is not None:
+        parts = summary.get("parts")
+        if isinstance(parts, dict) and parts:
+            return parts
+    return comp.parts

@@ -22,6 +22,7 @@ from vvtui.runner.events import (
     StreamEvent,
 )
 from vvtui.scoring import EndpointScore, ProbeComparison, Scorer, ScoreReport
+from vvtui.scoring.compare import is_sampled
 from vvtui.scoring.inspect import Inspection, inspect_comparison
 from vvtui.tui.document import LiveText
 
@@ -258,6 +259,7 @@ class RunModel:
             summary=summary,
             noise_floor=self.scorer.noise_floor(probe_id),
             samples=max(1, probe.n_samples),
+            sampled=is_sampled(probe),
         )
 
     def history(self, endpoint: str) -> list[float]:

@@ -129,7 +129,16 @@ def divergence_section(ins: Inspection, ref_name: str, width: int) -> Content:
             col,
         )
         parts.append(side_by_side(left, right, col))
-    parts.append(_margin_line(point, ins, ref_name))
+    if ins.sampled:
+        parts.append(
+            Content.styled(
+                "A sampled probe: its answers are compared as distributions (the mmd part "
+                "below), so where one sample parts from another is not counted.",
+                "$text-muted",
+            )
+        )
+    else:
+        parts.append(_margin_line(point, ins, ref_name))
     if point.kl is not None:
         parts.append(Content(f"KL there: {fmt.kl(point.kl)} nats"))
     return Content("\n").join(parts)
@@ -257,7 +266,7 @@ def damage_section(breakdown: DamageBreakdown, width: int) -> Content:
             )
         )
     if breakdown.probe_damage is not None:
-        samples = "" if breakdown.samples <= 1 else f" (mean over {breakdown.samples} samples)"
+        samples = "" if breakdown.samples <= 1 else f" ({breakdown.samples} samples)"
         floor = breakdown.noise_floor or 0.0
         lines.append(
             Content.assemble(
