@@ -257,7 +257,7 @@ async def test_unknown_theme_and_keymap_entries_are_reported(tmp_path: Path) -> 
     from tests.tuitools import replay_app
 
     app = replay_app(
-        tmp_path, config_theme="no-such-theme", keymap={"rerun": "ctrl+r", "nope": "x"}
+        tmp_path, config_theme="no-such-theme", keymap={"inspect": "ctrl+r", "nope": "x"}
     )
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await pilot.pause(0.1)
@@ -268,7 +268,9 @@ async def test_unknown_theme_and_keymap_entries_are_reported(tmp_path: Path) -> 
         await pilot.press("question_mark")
         await pilot.pause(0.2)
         help_text = app.screen.query_one("Markdown")._markdown  # type: ignore[attr-defined]
-        assert "`ctrl+r` | Re-run (`rerun`)" in help_text
+        assert "`ctrl+r` | Inspect (`inspect`)" in help_text
+        # A saved run: no key in the help that could only answer "not here".
+        assert "(`rerun`)" not in help_text and "(`cancel`)" not in help_text
 
 
 @pytest.mark.parametrize("size", [(120, 36), (200, 50)])
@@ -291,9 +293,9 @@ async def test_palette_and_keys_reach_the_same_actions(tmp_path: Path) -> None:
         await pilot.pause()
         screen = main_screen(app)
         titles = [c.title for c in app.get_system_commands(screen)]
+        # A saved run: nothing to restart or cancel (test_tui_inspect checks the keys).
+        assert not any(t.startswith("run:") for t in titles)
         for title in (
-            "run: restart",
-            "run: cancel",
             "export: snapshot",
             "export: screenshot",
             "view: toggle diff highlighting",

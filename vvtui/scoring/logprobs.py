@@ -340,3 +340,30 @@ def position_kl(ref: TopList, cand: TopList) -> tuple[float, bool, bool] | None:
     if not usable[0]:
         return None
     return float(kl[0]), bool(same[0]), bool(uncertain[0])
+
+
+def kl_by_position(
+    ref_top: Sequence[TopList], cand_top: Sequence[TopList], upto: int
+) -> list[float | None]:
+    """KL(ref || cand) at each position [0, upto) of two top-k columns, with the estimator
+    `run_kl_jobs` sums (None where either side lists no usable alternative). Their sum over the
+    usable positions is that job's `kl_sum`: the per-position view of the same number."""
+    m = min(upto, len(ref_top), len(cand_top))
+    if m <= 0:
+        return []
+    vocab: dict[Hashable, int] = {}
+    pi, pp, pt = rows_to_arrays(ref_top[:m], vocab)
+    qi, qp, qt = rows_to_arrays(cand_top[:m], vocab)
+    k = max(pi.shape[1], qi.shape[1])
+    if k == 0:
+        return [None] * m
+
+    def pad(x: np.ndarray, fill: float) -> np.ndarray:
+        out = np.full((m, k), fill, dtype=x.dtype)
+        out[:, : x.shape[1]] = x
+        return out
+
+    kl, _same, _uncertain, usable = _kl_arrays(
+        pad(pi, -1), pad(pp, 0.0), pt, pad(qi, -1), pad(qp, 0.0), qt
+    )
+    return [float(v) if u else None for v, u in zip(kl.tolist(), usable.tolist(), strict=True)]

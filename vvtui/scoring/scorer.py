@@ -791,6 +791,16 @@ class Scorer:
             cache[key] = cached
         return cached
 
+    def probe_summary(self, endpoint: str, probe_id: str) -> dict[str, Any] | None:
+        """The per-probe row the report would hold for this endpoint (damage, its parts, mark),
+        as scored so far; None before the endpoint answered it."""
+        ev = self._evals.get(endpoint, {}).get(probe_id)
+        return None if ev is None else ev.summary()
+
+    def noise_floor(self, probe_id: str) -> float | None:
+        """The reference's own damage on this probe (its repeats against its main answer)."""
+        return self._floor.get(probe_id)
+
     def probe_marks(self, probe_id: str) -> dict[str, str]:
         """Endpoint -> mark ("pass", "fail", "diverged", "error", "pending") for one probe."""
         out = {}

@@ -49,8 +49,10 @@ def run_app(
     )
     app = VvtuiApp(controller, app_options(config, export_dir))
     code = app.run()
-    keep_results(app, controller)
+    written = keep_results(app, controller)
+    print_saved(app, written)
     # A crash (Textual prints its traceback) leaves return_code set; keep_results ran anyway.
+    # Ctrl-C leaves with 130, like headless.
     return int(app.return_code or code or 0)
 
 
@@ -67,12 +69,22 @@ def view_snapshot(snapshot: Snapshot, *, config: Any, export_dir: Path) -> int:
     controller = RunController(snapshot=snapshot, export_dir=export_dir)
     app = VvtuiApp(controller, app_options(config, export_dir))
     code = app.run()
+    print_saved(app, None)
     return int(app.return_code or code or 0)
 
 
-def keep_results(app: Any, controller: RunController) -> None:
+def print_saved(app: Any, already: Path | None) -> None:
+    """Every file the session wrote (run snapshots, exports, screenshots), on the terminal once
+    the app has closed: the toasts that named them are gone with the screen."""
+    for path in dict.fromkeys(getattr(app, "saved_paths", [])):
+        if path != already:
+            print(f"vvtui: saved {path}", file=sys.stderr)
+
+
+def keep_results(app: Any, controller: RunController) -> Path | None:
     """After the app closed: whatever was gathered and not saved goes to disk, scored — to
-    `--out` when given, else to the export folder, unless the user chose to drop it."""
+    `--out` when given, else to the export folder, unless the user chose to drop it. Returns
+    the path written."""
     from vvtui.runner.session import default_snapshot_path
 
     target: Path | None = None
@@ -81,7 +93,7 @@ def keep_results(app: Any, controller: RunController) -> None:
     elif controller.unsaved and not getattr(app, "discarded", False):
         target = default_snapshot_path(controller.export_dir)
     if target is None:
-        return
+        return None
     print("vvtui: scoring and saving what was gathered…", file=sys.stderr)
     written = controller.save_after_exit(target)
     if written is not None:
@@ -89,6 +101,7 @@ def keep_results(app: Any, controller: RunController) -> None:
         n = len(snap.results) if snap is not None else 0
         state = "complete" if snap is not None and snap.run.complete else "incomplete"
         print(f"vvtui: snapshot: {written} ({n} results, {state})", file=sys.stderr)
+    return written
 
 
 def show_error(error: VvtuiError) -> int:

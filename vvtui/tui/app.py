@@ -4,6 +4,7 @@ and the run controller do the rest."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,9 +23,13 @@ from vvtui.tui.controller import RunController
 from vvtui.tui.keymap import binding_ids, check_keymap, keys_for
 from vvtui.tui.prefs import Prefs, initial_theme, load_prefs, save_prefs
 from vvtui.tui.screens.help import HelpFacts, HelpScreen, key_rows
+from vvtui.tui.screens.inspector import InspectorScreen
 from vvtui.tui.screens.main import MainScreen
 from vvtui.tui.screens.unsaved import DISCARD, SAVE, UnsavedScreen
 from vvtui.tui.themes import VARIABLE_DEFAULTS, load_themes, resolve_theme
+
+# Digit keys past the first say the same thing in the help (its row reads "1-9").
+DIGIT_REPEATS = {f"select-{k}" for k in range(2, 10)} | {f"inspect-{k}" for k in range(1, 10)}
 
 
 @dataclass
@@ -68,6 +73,17 @@ class VvtuiApp(App[int]):
         Binding("e", "export", "Export", id="export", tooltip="Write snapshot JSON + Markdown"),
         Binding("s", "screenshot", "Screenshot", id="screenshot", tooltip="Save an SVG"),
         Binding("t", "pick_theme", "Theme", id="theme", tooltip="Pick a theme"),
+        # Like headless: cancel, keep what was gathered (written once the app has closed),
+        # exit 130. Replaces Textual's "press ctrl+q to quit" notice.
+        Binding(
+            "ctrl+c",
+            "interrupt",
+            "Interrupt",
+            id="interrupt",
+            show=False,
+            priority=True,
+            tooltip="Cancel the run, save what was gathered, exit 130",
+        ),
     ]
 
     def __init__(self, controller: RunController, options: AppOptions) -> None:
@@ -80,6 +96,8 @@ class VvtuiApp(App[int]):
         self._quitting = False
         self._rerun_pending = False
         self._discarded = False
+        # Files written while the app ran (exports, screenshots): printed once it has closed.
+        self.saved_paths: list[Path] = []
         self.main_screen: MainScreen | None = None
         self._crash: BaseException | None = None
 
@@ -147,15 +165,22 @@ class VvtuiApp(App[int]):
         if theme.name == self._persisted_theme:
             return
         self._persisted_theme = theme.name
+        self.remember("theme", theme=theme.name, config_theme=self.options.config_theme)
+
+    def remember(self, what: str, **changes: str | None) -> None:
+        """Update the remembered prefs (the others kept as they are on disk)."""
+        path = self.options.state_path
         try:
-            save_prefs(
-                self.options.state_path, Prefs(theme.name, config_theme=self.options.config_theme)
-            )
+            save_prefs(path, dataclasses.replace(load_prefs(path), **changes))
         except OSError as exc:
-            self.notify(f"could not remember the theme: {exc}", severity="warning")
+            self.notify(f"could not remember the {what}: {exc}", severity="warning")
+
+    @property
+    def prefs(self) -> Prefs:
+        return load_prefs(self.options.state_path)
 
     def _setup_keymap(self) -> None:
-        known = binding_ids([self.BINDINGS, MainScreen.BINDINGS])
+        known = binding_ids([self.BINDINGS, MainScreen.BINDINGS, InspectorScreen.BINDINGS])
         good, problems = check_keymap(self.options.keymap, known)
         self.keymap_overrides = good
         if good:
@@ -169,8 +194,9 @@ class VvtuiApp(App[int]):
         return partial(self.run_action, action)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield SystemCommand("run: restart", "Run the same probes again", self._action("rerun"))
-        yield SystemCommand("run: cancel", "Stop the run, keep results", self._action("cancel"))
+        if not self.controller.replay:  # a saved run is neither re-run nor cancelled here
+            yield SystemCommand("run: restart", "Run the same probes again", self._action("rerun"))
+            yield SystemCommand("run: cancel", "Stop the run, keep results", self._action("cancel"))
         yield SystemCommand(
             "export: snapshot", "Write snapshot JSON + Markdown", self._action("export")
         )
@@ -189,6 +215,10 @@ class VvtuiApp(App[int]):
                 ),
                 ("view: probe list", "Show or hide the probe list", "toggle_probes"),
                 ("view: sort scoreboard", "Cycle the scoreboard's order", "sort"),
+                ("view: inspect the selected answer", "Divergence, KL, checks", "inspect"),
+                ("view: maximize the selected pane", "Fill the screen with it", "maximize_pane"),
+                ("view: compare with the reference", "Two panes, full width", "compare"),
+                ("view: scoreboard size", "Full, one line per endpoint, hidden", "board"),
             ):
                 yield SystemCommand(title, help_text, partial(main.run_action, action))
         yield SystemCommand("view: help", "Keys, marks and where files go", self._action("help"))
@@ -216,7 +246,12 @@ class VvtuiApp(App[int]):
         self.push_screen(HelpScreen(facts))
 
     def _all_bindings(self) -> list[Binding]:
-        return [b for b in [*self.BINDINGS, *MainScreen.BINDINGS] if isinstance(b, Binding)]
+        hidden = {"rerun", "cancel"} if self.controller.replay else set()
+        return [
+            b
+            for b in [*self.BINDINGS, *MainScreen.BINDINGS, *InspectorScreen.BINDINGS]
+            if isinstance(b, Binding) and b.id not in hidden and b.id not in DIGIT_REPEATS
+        ]
 
     def action_pick_theme(self) -> None:
         self.search_themes()
@@ -240,6 +275,7 @@ class VvtuiApp(App[int]):
             return
         from vvtui.tui.controller import markdown_renderer
 
+        self.saved_paths += paths
         note = "" if markdown_renderer() else "\n(Markdown report: not in this build yet)"
         self.notify("\n".join(str(p) for p in paths) + note, title="exported", timeout=10)
 
@@ -252,7 +288,12 @@ class VvtuiApp(App[int]):
         except OSError as exc:
             self.notify(redact(str(exc)), title="screenshot failed", severity="error")
             return
+        self.saved_paths.append(Path(path))
         self.notify(path, title="screenshot saved", timeout=10)
+
+    def action_interrupt(self) -> None:
+        self.controller.cancel()
+        self.exit(130, return_code=130)
 
     async def action_quit(self) -> None:
         controller = self.controller
@@ -271,7 +312,9 @@ class VvtuiApp(App[int]):
         if not controller.unsaved:
             self.exit(0)
             return
-        n = len(controller.model.results)
+        # Every result since the last save, the reference's repeats included: what the file
+        # would hold (the panes show one answer per endpoint and probe, fewer).
+        n = controller.model.unsaved
         question = (
             f"{n} answers of this run are not saved in any file.\n"
             f"Save the snapshot (and report) to {self.options.export_dir} before quitting?"
@@ -342,6 +385,8 @@ class VvtuiApp(App[int]):
             self.notify(model.error or "the run failed", title="run failed", severity="error")
         if not final:
             return
+        if phase in ("finished", "cancelled") and controller.saved and controller.out_path:
+            self.saved_paths.append(controller.out_path)
         if phase in ("finished", "cancelled"):
             where = (
                 f"\nsnapshot: {controller.out_path}"
@@ -349,7 +394,7 @@ class VvtuiApp(App[int]):
                 else "\nnot saved yet: e exports it"
             )
             self.notify(
-                f"{len(model.results)} answers, scored{where}",
+                f"{model.gathered} answers, scored{where}",
                 title=f"run {phase}",
                 severity="information" if phase == "finished" else "warning",
                 timeout=8,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from vvtui.model import Probe
 from vvtui.reports.fmt import interval
 from vvtui.scoring import EndpointScore
 
@@ -86,3 +87,41 @@ def truncate(text: str, width: int) -> str:
     if width <= 0:
         return ""
     return line if len(line) <= width else line[: max(0, width - 1)] + "…"
+
+
+BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def bar(value: float, width: int) -> str:
+    """`value` in [0, 1] as a horizontal bar of `width` cells, in eighths of a cell."""
+    if width <= 0:
+        return ""
+    eighths = round(min(1.0, max(0.0, value)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    out = "█" * full + (BAR_EIGHTHS[rest] if rest else "")
+    return out.ljust(width)
+
+
+def token(text: str | None, width: int = 14) -> str:
+    """A token as it reads on screen: quoted, whitespace and control characters made visible
+    (a token that is a space or a newline must not look like nothing)."""
+    if text is None:
+        return "(end)"
+    shown = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    shown = shown.replace(" ", "␣")
+    if len(shown) > width - 2:
+        shown = shown[: max(1, width - 3)] + "…"
+    return f"'{shown}'"
+
+
+def prompt_line(probe: Probe) -> str:
+    """The last user message of a probe, on one line (what the endpoints were asked)."""
+    for message in reversed(probe.messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):
+                content = " ".join(
+                    str(part.get("text", "")) for part in content if isinstance(part, dict)
+                )
+            return " ".join(str(content or "").split())
+    return ""

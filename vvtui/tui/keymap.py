@@ -42,3 +42,20 @@ def keys_for(binding: Binding, keymap: Mapping[str, str]) -> str:
     keys = keymap.get(binding.id or "", binding.key) if binding.id else binding.key
     display = {"question_mark": "?", "escape": "esc"}
     return " / ".join(display.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
+def pane_digit_bindings(
+    action: str, description: str, id_prefix: str, tooltip: str
+) -> list[Binding]:
+    """`1`-`9` calling `action(i)` with the pane's index (0-8): the digits of the panes' titles."""
+    return [
+        Binding(
+            str(k),
+            f"{action}({k - 1})",
+            f"{description} {k}",
+            id=f"{id_prefix}-{k}",
+            show=False,
+            tooltip=tooltip,
+        )
+        for k in range(1, 10)
+    ]

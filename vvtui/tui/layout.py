@@ -35,3 +35,30 @@ def grid_shape(n: int, width: int, height: int) -> tuple[int, int]:
 
 def sidebar_by_default(screen_width: int) -> bool:
     return screen_width >= SIDEBAR_MIN_SCREEN
+
+
+# A pane shows at least this many lines of answer; below that, fewer panes are shown at once
+# and the rest are paged through. Its frame: border (2), header (1), footer (2).
+MIN_ANSWER_LINES = 6
+PANE_FRAME = 5
+
+
+def panes_that_fit(n: int, width: int, height: int) -> int:
+    """How many of `n` panes fit in `width` × `height` cells keeping MIN_ANSWER_LINES of answer
+    and MIN_PANE_WIDTH each (at least one: a screen too small still shows something)."""
+    cols = max(1, width // MIN_PANE_WIDTH)
+    rows = max(1, height // (MIN_ANSWER_LINES + PANE_FRAME))
+    return max(1, min(n, cols * rows))
+
+
+def pane_pages(priority: list[str], per_page: int) -> list[list[str]]:
+    """Pages of pane names in `priority` order, `per_page` to a page. The first name (the
+    reference) is on every page when a page holds more than one: the others are read against
+    it."""
+    if per_page >= len(priority):
+        return [list(priority)]
+    if per_page <= 1:
+        return [[name] for name in priority]
+    head, rest = priority[0], priority[1:]
+    step = per_page - 1
+    return [[head, *rest[i : i + step]] for i in range(0, len(rest), step)]

@@ -1,4 +1,5 @@
-"""What the TUI remembers between sessions (the chosen theme), in a small JSON state file.
+"""What the TUI remembers between sessions (the chosen theme, how the scoreboard is shown), in a
+small JSON state file.
 
 The config's `[ui] theme` is the default; a theme picked in the TUI is remembered and wins over
 it, until the config's value is changed again (an edit to the config is a newer decision than a
@@ -20,11 +21,16 @@ def default_state_path() -> Path:
     return user_state_path("vvtui", appauthor=False) / "tui.json"
 
 
+BOARD_MODES = ("full", "compact", "hidden")
+
+
 @dataclass
 class Prefs:
     theme: str | None = None
     # The config's [ui] theme when `theme` was picked.
     config_theme: str | None = None
+    # The scoreboard: "full" (a table), "compact" (one line per endpoint) or "hidden".
+    board: str | None = None
 
 
 def load_prefs(path: Path | None) -> Prefs:
@@ -38,9 +44,11 @@ def load_prefs(path: Path | None) -> Prefs:
     if not isinstance(data, dict):
         return Prefs()
     theme, config_theme = data.get("theme"), data.get("config_theme")
+    board = data.get("board")
     return Prefs(
         theme=theme if isinstance(theme, str) else None,
         config_theme=config_theme if isinstance(config_theme, str) else None,
+        board=board if board in BOARD_MODES else None,
     )
 
 

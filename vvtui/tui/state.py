@@ -24,6 +24,8 @@ from vvtui.runner.events import (
 )
 from vvtui.runner.tally import FailureTally
 from vvtui.scoring import EndpointScore, ProbeComparison, Scorer, ScoreReport
+from vvtui.scoring.compare import is_sampled
+from vvtui.scoring.inspect import Inspection, inspect_comparison
 from vvtui.tui.document import LiveText
 from vvtui.untrusted import shown
 
@@ -77,6 +79,8 @@ class RunModel:
     frontier: str | None = None
     # Results added since the last time they were saved or exported.
     unsaved: int = 0
+    # Every result received, reference repeats included: what a snapshot of the run holds.
+    gathered: int = 0
     error: str | None = None
     # Failures per endpoint and cause, with counts (what a pane shows instead of one per request).
     tally: FailureTally = field(default_factory=FailureTally)
@@ -181,6 +185,7 @@ class RunModel:
         self.unscored.append(result)
         self._unscored_keys.add(result.key)
         self.unsaved += 1
+        self.gathered += 1
         prog = self.progress.get(result.endpoint)
         if prog is not None:
             prog.done += 1
@@ -263,6 +268,30 @@ class RunModel:
         if prog is not None and prog.down:
             return (f"down after {prog.down}" + (f" · {summary}" if summary else ""), True)
         return (summary, False) if summary else None
+
+    def inspection(self, endpoint: str, probe_id: str, sample: int = 0) -> Inspection | None:
+        """The scoring core's breakdown of this answer against the reference's, for the
+        inspector; None until it is scored. The per-probe row is the final report's once the
+        run is scored (the numbers the snapshot holds), the live Scorer's before."""
+        comparison = self.comparison(endpoint, probe_id, sample)
+        result = self.results.get((endpoint, probe_id, sample))
+        if comparison is None or result is None:
+            return None
+        summary = None
+        if self.final is not None:
+            summary = self.final.probes.get(probe_id, {}).get(endpoint)
+        if summary is None:
+            summary = self.scorer.probe_summary(endpoint, probe_id)
+        probe = self.probe_by_id[probe_id]
+        return inspect_comparison(
+            comparison,
+            self.results.get((self.reference, probe_id, sample)),
+            result,
+            summary=summary,
+            noise_floor=self.scorer.noise_floor(probe_id),
+            samples=max(1, probe.n_samples),
+            sampled=is_sampled(probe),
+        )
 
     def history(self, endpoint: str) -> list[float]:
         return self.scorer.history(endpoint)

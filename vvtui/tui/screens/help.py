@@ -89,8 +89,19 @@ Rebind a key by its id (in brackets above) in the config's `[keymap]` section, e
 - **Quit** (`q`) cancels a running run the same way. With `--out` the snapshot is written there;
   without it, when results are not saved yet, vvtui asks whether to save them to the export
   folder first. Nothing gathered is dropped without asking.
+- **Ctrl-C** does what it does headless: cancels the run, writes what was gathered (marked
+  incomplete) to `--out` or the export folder, and exits with code 130. Whatever way you
+  leave, the files the session wrote are listed on the terminal.
 - **Export** (`e`) writes the snapshot JSON and the Markdown report (when this build has the
   report module) to the export folder; **screenshot** (`s`) saves an SVG there.
+
+## Looking closely
+
+Select a pane with its digit (or a click). **Inspect** (`i`) takes its answer apart against the
+reference's: both sides' alternatives at the first divergence, the near-tie margin, KL along the
+shared prefix, every check, the tool calls and the damage parts. **Maximize** (`m`) fills the
+screen with it; **compare** (`x`) sets it beside the reference. On a small screen `]` pages
+through the panes and `B` folds the scoreboard (remembered).
 
 ## Where files go
 

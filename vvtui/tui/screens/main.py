@@ -19,12 +19,22 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from vvtui.model import Probe
 from vvtui.tui import format as fmt
 from vvtui.tui.document import LiveText, build_result_doc
-from vvtui.tui.layout import SIDEBAR_WIDTH, grid_shape, sidebar_by_default
+from vvtui.tui.format import prompt_line
+from vvtui.tui.keymap import pane_digit_bindings
+from vvtui.tui.layout import (
+    SIDEBAR_WIDTH,
+    grid_shape,
+    pane_pages,
+    panes_that_fit,
+    sidebar_by_default,
+)
 from vvtui.tui.messages import ResultsArrived, RunPhaseChanged
-from vvtui.tui.widgets.navigator import ProbeNavigator
+from vvtui.tui.prefs import BOARD_MODES
+from vvtui.tui.screens.inspector import InspectorScreen
+from vvtui.tui.widgets.compact_board import CompactBoard
+from vvtui.tui.widgets.navigator import ProbeNavigator, departs
 from vvtui.tui.widgets.pane import EndpointPane
 from vvtui.tui.widgets.scoreboard import Scoreboard
 
@@ -48,19 +58,6 @@ PHASE_TEXT = {
     "cancelled": ("cancelled", "$warning"),
     "failed": ("failed", "b $error"),
 }
-
-
-def prompt_line(probe: Probe) -> str:
-    """The last user message of a probe, on one line (what the endpoints were asked)."""
-    for message in reversed(probe.messages):
-        if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, list):
-                content = " ".join(
-                    str(part.get("text", "")) for part in content if isinstance(part, dict)
-                )
-            return " ".join(str(content or "").split())
-    return ""
 
 
 def progress_bar(done: int, total: int, width: int = 12) -> str:
@@ -90,6 +87,40 @@ class MainScreen(Screen[None]):
             "b", "toggle_probes", "Probes", id="probe-list", show=False, tooltip="Show/hide probes"
         ),
         Binding("S", "sort", "Sort", id="sort", show=False, tooltip="Cycle the scoreboard's order"),
+        Binding("i", "inspect", "Inspect", id="inspect", tooltip="Take the selected answer apart"),
+        Binding("m", "maximize_pane", "Max", id="maximize", tooltip="Fill the screen with a pane"),
+        Binding("x", "compare", "Compare", id="compare", tooltip="Reference + selected, wide"),
+        Binding(
+            "right_square_bracket",
+            "page(1)",
+            "More panes",
+            id="next-panes",
+            key_display="]",
+            tooltip="Show the next page of panes",
+        ),
+        Binding(
+            "left_square_bracket",
+            "page(-1)",
+            "",
+            id="prev-panes",
+            key_display="[",
+            show=False,
+            tooltip="Show the previous page of panes",
+        ),
+        Binding(
+            "B",
+            "board",
+            "Board",
+            id="board",
+            show=False,
+            tooltip="Scoreboard: full, one line per endpoint, hidden (remembered)",
+        ),
+        *pane_digit_bindings(
+            "select_pane",
+            "Select pane",
+            "select",
+            "1-9 select the pane `i`, `m`, `x` act on (or click it)",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -103,6 +134,7 @@ class MainScreen(Screen[None]):
     #navigator { padding: 0 1; }
     #main { width: 1fr; }
     #panes { height: 1fr; grid-gutter: 0 0; }
+    #scoreboard.-hidden, #board-compact.-hidden { display: none; }
     """.replace("SIDEBAR", str(SIDEBAR_WIDTH))
 
     def __init__(self, controller: RunController, *, follow_dwell_s: float = 1.5) -> None:
@@ -126,6 +158,14 @@ class MainScreen(Screen[None]):
         self._marks_due: set[str] = set()
         self._tick = 0
         self._board_next = 0
+        # The pane `i`, `m` and `x` act on (None: the first that disagrees on the probe shown).
+        self.selected: str | None = None
+        # Two panes side by side at full width: the reference and the selected one.
+        self.compare = False
+        # When not every pane fits with room for its answer: the pages and the one shown.
+        self.pages: list[list[str]] = [list(model.endpoint_names)]
+        self.page = 0
+        self.board_mode = "full"
 
     @property
     def model(self) -> RunModel:
@@ -150,11 +190,16 @@ class MainScreen(Screen[None]):
                     for i, info in enumerate(model.endpoints):
                         yield EndpointPane(info, reference=info.name == model.reference, index=i)
                 yield Scoreboard(model.endpoint_names, id="scoreboard")
+                yield CompactBoard(model.endpoint_names, id="board-compact")
         yield Footer()
 
     def on_mount(self) -> None:
         self.set_interval(FRAME_S, self._frame, name="frame")
         self.set_interval(SCORE_TICK_S, self._score_tick, name="score")
+        remembered = getattr(self.app, "prefs", None)
+        if remembered is not None and remembered.board in BOARD_MODES:
+            self.board_mode = remembered.board
+        self._apply_board()
         self._apply_sidebar()
         self._reset_view()
         if not self.controller.replay and not self.controller.runs:
@@ -172,20 +217,77 @@ class MainScreen(Screen[None]):
         show = self._sidebar_choice
         if show is None:
             show = sidebar_by_default(self.size.width or self.app.size.width)
+        # Compare mode gives the two answers the whole width (n/p still step probes).
+        show = show and not self.compare
         self.query_one("#sidebar").set_class(not show, "-hidden")
         self._layout_grid(show)
 
     def _layout_grid(self, sidebar: bool) -> None:
         size = self.size if self.size.width else self.app.size
-        n = len(self.model.endpoints)
+        model = self.model
+        n = len(model.endpoints)
         width = size.width - (SIDEBAR_WIDTH if sidebar else 0)
         # What is left for the panes: the screen less run bar, prompt, footer and scoreboard.
-        height = size.height - 3 - (n + 1)
-        cols, rows = grid_shape(n, width, height)
+        board = {"full": n + 1, "compact": n, "hidden": 0}[self.board_mode]
+        height = size.height - 3 - board
+        if self.compare:
+            self.pages = [[model.reference, self.selected_endpoint()]]
+        else:
+            self.pages = pane_pages(self._pane_priority(), panes_that_fit(n, width, height))
+        self.page = min(self.page, len(self.pages) - 1)
+        shown = set(self.pages[self.page])
+        cols, rows = grid_shape(len(shown), width, height)
+        if self.compare:
+            cols, rows = 2, 1
         grid = self.query_one("#panes", Grid)
         if (grid.styles.grid_size_columns, grid.styles.grid_size_rows) != (cols, rows):
             grid.styles.grid_size_columns = cols
             grid.styles.grid_size_rows = rows
+        selected = self.selected_endpoint()
+        for pane in self._panes():
+            visible = pane.info.name in shown or pane is self.maximized
+            if pane.display != visible:
+                pane.display = visible
+                if visible:
+                    # Once laid out: a pane that was hidden has no width to wrap its answer to.
+                    self.call_after_refresh(self._redraw_pane, pane)
+            pane.set_selected(pane.info.name == selected and len(model.endpoints) > 1)
+        self.refresh_bindings()
+
+    def _redraw_pane(self, pane: EndpointPane) -> None:
+        self._draw_pane(pane)
+        pane.answer.sync(force=True)
+        pane.on_resize()
+
+    def _pane_priority(self) -> list[str]:
+        """Panes in the order they earn a place on a small screen: the reference, the selected
+        one, those that disagree on the probe shown, then the rest."""
+        model = self.model
+        marks = model.marks(self.probe_id) if self.probe_id else {}
+        order = [model.reference, self.selected_endpoint()]
+        order += [n for n in model.endpoint_names if departs(marks, n, model.reference)]
+        order += model.endpoint_names
+        return list(dict.fromkeys(n for n in order if n))
+
+    def selected_endpoint(self) -> str:
+        """The selected pane's endpoint, or the first that disagrees with the reference on
+        the probe shown (the one worth a look), or the first that is not the reference."""
+        model = self.model
+        if self.selected in model.endpoint_names:
+            return self.selected
+        others = [n for n in model.endpoint_names if n != model.reference]
+        marks = model.marks(self.probe_id) if self.probe_id else {}
+        for name in others:
+            if departs(marks, name, model.reference):
+                return name
+        return others[0] if others else model.reference
+
+    def _apply_board(self) -> None:
+        self.query_one(Scoreboard).set_class(self.board_mode != "full", "-hidden")
+        compact = self.query_one(CompactBoard)
+        compact.set_class(self.board_mode != "compact", "-hidden")
+        if self.board_mode == "compact":
+            compact.update_scores(dict(self.model.scores))
 
     def _reset_view(self) -> None:
         """Show the current model from scratch (first mount, or after a re-run)."""
@@ -225,6 +327,8 @@ class MainScreen(Screen[None]):
         self._frame_no += 1
         later: set[Slot] = set()
         for k, pane in enumerate(panes):
+            if not pane.display:
+                continue  # paged out: drawn when it is shown again
             slot = (pane.info.name, self.probe_id, self.sample)
             if stagger and streaming[k] and (k + self._frame_no) % 2:
                 if slot in model.dirty_slots:
@@ -310,7 +414,11 @@ class MainScreen(Screen[None]):
         model = self.model
         probe = model.probe_by_id.get(self.probe_id)
         index = model.probe_ids.index(self.probe_id) + 1 if probe else 0
+        paging = (self.page, len(self.pages), self.compare)
+        # Below 100 columns the progress would be cut off: the mode words give way to it.
+        narrow = (self.size.width or self.app.size.width) < 100
         key = (self.probe_id, model.phase, model.done, model.total, self.follow, self.diff)
+        key += (paging, narrow)
         if key == self._runbar_key:
             return
         self._runbar_key = key
@@ -323,9 +431,10 @@ class MainScreen(Screen[None]):
             (self.probe_id, "b"),
             (kind, "dim"),
             ("   ", ""),
-            (f"{mode} · diff {'on' if self.diff else 'off'}   ", "dim"),
+            ("" if narrow else f"{mode} · diff {'on' if self.diff else 'off'}   ", "dim"),
+            (self._paging_note(), "$accent"),
             (f"{model.done}/{model.total} ", ""),
-            (progress_bar(model.done, model.total), "$accent"),
+            (progress_bar(model.done, model.total, 6 if narrow else 12), "$accent"),
             ("  ", ""),
             (phase, style),
         ]
@@ -342,6 +451,13 @@ class MainScreen(Screen[None]):
             Content(f"› {fmt.truncate(prompt, 400)}"), layout=False
         )
 
+    def _paging_note(self) -> str:
+        if self.compare:
+            return "compare · x leaves   "
+        if len(self.pages) > 1:
+            return f"panes {self.page + 1}/{len(self.pages)} ]   "
+        return ""
+
     def _show_probe(self, probe_id: str, force: bool = False) -> None:
         if probe_id not in self.model.probe_by_id:
             return
@@ -352,6 +468,8 @@ class MainScreen(Screen[None]):
         self._switched_at = time.monotonic()
         self._shown_docs.clear()
         self.query_one(ProbeNavigator).show_probe(probe_id)
+        self.page = 0
+        self._layout_grid(not self.query_one("#sidebar").has_class("-hidden"))
         for pane in self._panes():
             self._draw_pane(pane)
             pane.sync()
@@ -392,8 +510,12 @@ class MainScreen(Screen[None]):
                 self._board_next = all_names.index(names[-1]) + 1
             board = {n: model.scores[n] for n in names if n in model.scores}
             self.query_one(Scoreboard).update_scores(board)
+            self.query_one(CompactBoard).update_scores(board)
             self._board_due.difference_update(names)
         if self._marks_due and (everything or turn == 1):
+            if self.probe_id in self._marks_due and len(self.pages) > 1 and not self.compare:
+                # Who disagrees on the probe shown changed: the first page is chosen by that.
+                self._apply_sidebar()
             navigator = self.query_one(ProbeNavigator)
             navigator.update_marks({pid: model.marks(pid) for pid in self._marks_due})
             self._marks_due.clear()
@@ -411,6 +533,10 @@ class MainScreen(Screen[None]):
             self._draw_pane(pane)
         self._draw_runbar()
         self.vv_app.run_phase_changed(event.phase, event.final)
+
+    @on(EndpointPane.Selected)
+    def _pane_clicked(self, event: EndpointPane.Selected) -> None:
+        self._select(event.name)
 
     @on(ProbeNavigator.Picked)
     def _picked(self, event: ProbeNavigator.Picked) -> None:
@@ -464,6 +590,76 @@ class MainScreen(Screen[None]):
     def action_sort(self) -> None:
         order = self.query_one(Scoreboard).cycle_sort()
         self.notify(f"scoreboard sorted by {order}", timeout=2)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A saved run cannot be re-run or cancelled from here: no keys that only say so.
+        if action in ("rerun", "cancel_run") and self.controller.replay:
+            return False
+        if action == "page":
+            return len(self.pages) > 1
+        return True
+
+    def _select(self, name: str) -> None:
+        self.selected = name
+        screen = self.app.screen
+        if isinstance(screen, InspectorScreen):
+            screen.show_endpoint(name)
+        self._apply_sidebar()
+
+    def action_select_pane(self, index: int) -> None:
+        names = self.model.endpoint_names
+        if 0 <= index < len(names):
+            self._select(names[index])
+            if self.maximized is not None:
+                self._maximize(names[index])
+
+    def action_inspect(self) -> None:
+        name = self.selected_endpoint()
+        if name == self.model.reference:
+            self.notify("select an endpoint to compare with the reference (1-9)", timeout=3)
+            return
+        self.follow = False
+        self.app.push_screen(InspectorScreen(self.model, name, self.probe_id, self.sample))
+
+    def action_maximize_pane(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self._maximize(self.selected_endpoint())
+
+    def _maximize(self, name: str) -> None:
+        pane = next((p for p in self._panes() if p.info.name == name), None)
+        if pane is None:
+            return
+        pane.display = True  # it may be on another page
+        self.maximize(pane, container=False)
+        self._draw_pane(pane)
+        pane.sync()
+
+    def minimize(self) -> None:
+        super().minimize()
+        self._apply_sidebar()  # a pane maximized from another page goes back to it
+
+    def action_compare(self) -> None:
+        # The run bar says so ("compare · x leaves"): no toast over the panes compared.
+        self.compare = not self.compare
+        self.page = 0
+        self._apply_sidebar()
+
+    def action_page(self, delta: int) -> None:
+        if len(self.pages) > 1:
+            self.page = (self.page + delta) % len(self.pages)
+            self._apply_sidebar()
+
+    def action_board(self) -> None:
+        i = BOARD_MODES.index(self.board_mode)
+        self.board_mode = BOARD_MODES[(i + 1) % len(BOARD_MODES)]
+        self._apply_board()
+        self._apply_sidebar()
+        remember = getattr(self.app, "remember", None)
+        if remember is not None:
+            remember("scoreboard", board=self.board_mode)
+        self.notify(f"scoreboard: {self.board_mode}", timeout=2)
 
     def action_rerun(self) -> None:
         self.vv_app.request_rerun()

@@ -33,6 +33,13 @@ def disagree(marks: Mapping[str, str]) -> bool:
     return "diverged" in seen or len(seen) > 1
 
 
+def departs(marks: Mapping[str, str], name: str, reference: str) -> bool:
+    """This endpoint's answer departs from the reference's on a probe: it diverged, or its
+    outcome (fail, error) is not the reference's."""
+    mark = marks.get(name, "pending")
+    return mark == "diverged" or (mark in ("fail", "error") and mark != marks.get(reference))
+
+
 class ProbeNavigator(ScrollView, can_focus=True):
     BINDINGS: ClassVar = [
         Binding("up", "cursor(-1)", "Up", show=False, id="probes-up", tooltip="Previous probe"),

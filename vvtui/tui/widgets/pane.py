@@ -11,9 +11,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Static
 
 from vvtui.model import EndpointInfo
@@ -77,6 +79,16 @@ def header_line(model: str, status: Content, width: int) -> Content:
 
 
 class EndpointPane(Vertical):
+    # `m` fills the screen with the selected pane (Textual's maximize; escape restores).
+    ALLOW_MAXIMIZE = True
+
+    class Selected(Message):
+        """The pane was clicked: it becomes the one `i`, `m` and `x` act on."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
     DEFAULT_CSS = """
     EndpointPane {
         border: round $foreground 22%;
@@ -89,6 +101,7 @@ class EndpointPane(Vertical):
     }
     EndpointPane.-reference { border: round $primary 60%; }
     EndpointPane.-error { border: round $error; }
+    EndpointPane.-selected { border: heavy $accent; }
     EndpointPane > .pane-line { height: 1; padding: 0 1; text-wrap: nowrap; }
     EndpointPane > .pane-stats { color: $text-muted; }
     """
@@ -125,6 +138,12 @@ class EndpointPane(Vertical):
     def answer(self) -> AnswerView:
         # Held, not queried: the frame timer asks every pane for it 15 times a second.
         return self._answer
+
+    def on_click(self, event: events.Click) -> None:
+        self.post_message(self.Selected(self.info.name))
+
+    def set_selected(self, selected: bool) -> None:
+        self.set_class(selected, "-selected")
 
     @property
     def status_text(self) -> str:
