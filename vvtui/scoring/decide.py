@@ -1,0 +1,202 @@
+"""`--until-decided`: the order probes are sent in, when an endpoint has seen enough, and what its
+verdict cost. Pure functions over plain data; the runner asks, the scorer answers
+(docs/scoring.md#until-decided).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from vvtui.model import Probe
+from vvtui.scoring import confseq
+from vvtui.scoring import damage as dmg
+
+RULE_NAME = "confidence-sequence"
+
+# Why an endpoint received no more probes.
+DECIDED = "decided"  # its confidence sequence cleared the threshold
+FUTILE = "futile"  # no outcome of the probes left in its budget could decide it
+MAX_PROBES = "max_probes"
+MAX_COST = "max_cost"
+MAX_TOTAL_COST = "max_total_cost"
+EXHAUSTED = "suite_exhausted"  # it was sent every probe: a full run for this endpoint
+BUDGET_REASONS = (MAX_PROBES, MAX_COST, MAX_TOTAL_COST)
+
+
+@dataclass(slots=True)
+class StoppingRule:
+    """What `--until-decided` stops on; recorded in the snapshot so a re-score repeats it."""
+
+    threshold: float = dmg.THRESHOLD
+    alpha: float = confseq.ALPHA
+    truncation: float = confseq.TRUNCATION
+    min_probes: int = dmg.MIN_PROBES_FOR_VERDICT
+    max_probes: int | None = None
+    max_cost_usd: float | None = None
+    max_total_cost_usd: float | None = None
+    # Cheap probes tend to come first (a sampled probe costs n_samples requests).
+    cost_weighted_order: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": RULE_NAME, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StoppingRule:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def probe_requests(probe: Probe) -> int:
+    return max(1, probe.n_samples)
+
+
+def probe_order(probes: Sequence[Probe], seed: int, *, cost_weighted: bool = True) -> list[str]:
+    """A seeded random order of probe ids mixing suites and kinds. Cost-weighted, each probe
+    draws the key u^(requests) (weighted sampling without replacement, Efraimidis–Spirakis, with
+    weight 1/requests): a 10-sample probe lands before a one-request probe 1 time in 11, so cheap
+    evidence comes first while every kind still appears throughout."""
+    rng = np.random.default_rng([seed, 0x5EED])
+    u = rng.random(len(probes))
+    if cost_weighted:
+        cost = np.array([probe_requests(p) for p in probes], dtype=float)
+        keys = np.log(u) * cost  # log of u**cost, exact for tiny values
+    else:
+        keys = np.log(u)
+    # Stable on ties: suite order breaks them.
+    order = sorted(range(len(probes)), key=lambda i: (-keys[i], i))
+    return [probes[i].id for i in order]
+
+
+@dataclass(slots=True)
+class Decision:
+    """Where one endpoint's sequence stands."""
+
+    verdict: str = "inconclusive"  # faithful / degraded / inconclusive
+    # Probes (in the order sent) whose damage fed the sequence, and the interval after them.
+    n: int = 0
+    low: float | None = None  # fidelity, 0-100
+    high: float | None = None
+    # Probes the sequence needed to clear the threshold (None: it has not).
+    decided_after: int | None = None
+    futile: bool = False
+
+    @property
+    def decided(self) -> bool:
+        return self.decided_after is not None
+
+
+def decide(
+    damage: Sequence[float], floor: Sequence[float], rule: StoppingRule, remaining: int = 0
+) -> Decision:
+    """The confidence sequence over an endpoint's probes in the order sent, the first probe
+    count at which it cleared the threshold, and, when it has not, whether `remaining` more
+    probes could still make it (`futile` when not)."""
+    cs = confseq.FidelitySequence(alpha=rule.alpha, truncation=rule.truncation)
+    out = Decision()
+    t = rule.threshold
+    for d, d0 in zip(damage, floor, strict=True):
+        cs.update(d, d0)
+        b = cs.bounds()
+        out.n, out.low, out.high = b.n, 100.0 * b.low, 100.0 * b.high
+        if out.decided_after is None:
+            verdict = dmg.verdict(out.low, out.high, b.n, threshold=t, min_probes=rule.min_probes)
+            if verdict != "inconclusive":
+                out.decided_after = b.n
+                out.verdict = verdict
+    if out.decided_after is None and out.n > 0:
+        # The interval only narrows, so the first clearing is the verdict; a later one is only
+        # possible while probes remain.
+        out.futile = not confseq.can_still_clear(cs, t / 100.0, remaining)
+    return out
+
+
+@dataclass(slots=True)
+class VerdictCost:
+    """What an endpoint's own requests cost up to its verdict (the reference's are the run's)."""
+
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    usd: float | None = None
+    probes: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VerdictCost:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(slots=True)
+class CostLine:
+    """One request's share of a verdict's cost."""
+
+    probe_id: str
+    input_tokens: int | None
+    output_tokens: int | None
+    usd: float | None
+
+
+def verdict_cost(lines: Sequence[CostLine], probes: Sequence[str] | None) -> VerdictCost:
+    """Sum the requests of `probes` (all of the endpoint's requests when None)."""
+    keep = None if probes is None else set(probes)
+    out = VerdictCost(probes=0 if keep is None else len(keep))
+    usd: list[float] = []
+    seen: set[str] = set()
+    priced = False
+    for line in lines:
+        if keep is not None and line.probe_id not in keep:
+            continue
+        seen.add(line.probe_id)
+        out.requests += 1
+        out.input_tokens += line.input_tokens or 0
+        out.output_tokens += line.output_tokens or 0
+        if line.usd is not None:
+            priced = True
+            usd.append(line.usd)
+    if keep is None:
+        out.probes = len(seen)
+    out.usd = math.fsum(usd) if priced else None
+    return out
+
+
+@dataclass(slots=True)
+class Stopped:
+    """Why an endpoint received no more probes, as the run saw it (recorded in the snapshot)."""
+
+    reason: str
+    after_probes: int
+    requests: int
+    cost_usd: float | None = None
+    verdict: str = "inconclusive"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class StoppingRecord:
+    """`run.stopping` in a snapshot: the rule, the order probes were sent in, and per endpoint
+    why it stopped."""
+
+    rule: StoppingRule = field(default_factory=StoppingRule)
+    order: list[str] = field(default_factory=list)
+    stopped: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule.to_dict(), "order": list(self.order), "stopped": self.stopped}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StoppingRecord:
+        return cls(
+            rule=StoppingRule.from_dict(data.get("rule") or {}),
+            order=[str(x) for x in data.get("order") or []],
+            stopped={str(k): dict(v) for k, v in (data.get("stopped") or {}).items()},
+        )
