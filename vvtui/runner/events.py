@@ -55,4 +55,16 @@ class RunFinished:
     total: int
 
 
-RunEvent = RunStarted | RequestStarted | StreamEvent | ResultReady | RunFinished
+@dataclass(slots=True)
+class EndpointStopped:
+    """--until-decided: the endpoint receives no more probes (vvtui.scoring.decide reasons)."""
+
+    endpoint: str
+    reason: str
+    after_probes: int
+    requests: int
+    cost_usd: float | None
+    verdict: str
+
+
+RunEvent = RunStarted | RequestStarted | StreamEvent | ResultReady | RunFinished | EndpointStopped

@@ -89,6 +89,12 @@ class Decision:
     def decided(self) -> bool:
         return self.decided_after is not None
 
+    @property
+    def verdict_probe_index(self) -> int:
+        """Index in the sequence of the probe that decided it."""
+        assert self.decided_after is not None
+        return self.decided_after - 1
+
 
 def decide(
     damage: Sequence[float], floor: Sequence[float], rule: StoppingRule, remaining: int = 0

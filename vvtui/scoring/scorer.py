@@ -20,6 +20,7 @@ import numpy as np
 
 from vvtui.model import EndpointInfo, Probe, Result, Snapshot
 from vvtui.scoring import damage as dmg
+from vvtui.scoring import decide as stopping
 from vvtui.scoring import tools as toolcalls
 from vvtui.scoring.compare import (
     PendingKL,
@@ -32,7 +33,7 @@ from vvtui.scoring.compare import (
     worst_mark,
 )
 from vvtui.scoring.mmd import PERMUTATIONS, MMDResult, mmd_test
-from vvtui.scoring.perf import PerfAgg, percentile
+from vvtui.scoring.perf import PerfAgg, percentile, result_cost
 from vvtui.scoring.report import REPORT_VERSION, EndpointScore, ScoreReport
 from vvtui.scoring.tokenize import PROVIDER, default_encoding_name
 
@@ -184,7 +185,12 @@ class Scorer:
     """Scores endpoints against the reference as results arrive (see module docstring)."""
 
     def __init__(
-        self, probes: list[Probe], endpoints: list[EndpointInfo], *, encoding: str | None = None
+        self,
+        probes: list[Probe],
+        endpoints: list[EndpointInfo],
+        *,
+        encoding: str | None = None,
+        stopping_record: stopping.StoppingRecord | None = None,
     ) -> None:
         self._probes: dict[str, Probe] = {}
         self._order: dict[str, int] = {}
@@ -211,6 +217,11 @@ class Scorer:
         # How many add/add_many calls fed this scorer: a scorer fed by exactly one batch already
         # holds the canonical evaluations finalize() needs.
         self._batches = 0
+        # --until-decided: the rule and the order probes were sent in; verdicts then come from
+        # the confidence sequence over that order (docs/scoring.md, "Until decided").
+        self.stopping = stopping_record
+        self._decisions: dict[str, tuple[int, stopping.Decision]] = {}
+        self._changes: dict[str, int] = {}
         for name in self._endpoints:
             self._ensure_endpoint(name)
 
@@ -298,7 +309,10 @@ class Scorer:
         for ep, pid in sorted(touched, key=lambda k: (self._order[k[1]], ep_index[k[0]])):
             probe = self._probes[pid]
             if is_sampled(probe):
-                self._install(ep, pid, self._evaluate(ep, pid, LIVE_PERMUTATIONS))
+                # Until decided, the runner stops on these damages: they must be the final
+                # report's, so a re-score reaches the same decisions.
+                perms = LIVE_PERMUTATIONS if self.stopping is None else PERMUTATIONS
+                self._install(ep, pid, self._evaluate(ep, pid, perms))
             else:
                 comps = self._pair_comparisons(probe, ep, pid, pending)
                 staged.append((ep, pid, comps))
@@ -349,6 +363,7 @@ class Scorer:
         """Swap (endpoint, probe)'s evaluation, keeping the running sums in step."""
         evals = self._evals[ep]
         agg = self._aggs[ep]
+        self._changes[ep] = self._changes.get(ep, 0) + 1
         # The reference's own evaluations carry no damage, hence no floor.
         floor = None if ep == self.reference else self._floor.get(pid)
         old = evals.get(pid)
@@ -373,6 +388,7 @@ class Scorer:
                 continue
             self._aggs[ep].apply(ev, old, -1)
             self._aggs[ep].apply(ev, new, +1)
+            self._changes[ep] = self._changes.get(ep, 0) + 1
         self._floor[pid] = new
 
     # ---------------------------------------------------------------------------- evaluation
@@ -614,6 +630,73 @@ class Scorer:
             return None
         return dmg.fidelity(_clip01(agg.sum_d / agg.n), agg.floor_mean())
 
+    def _sequence(
+        self,
+        per: dict[str, ProbeEval],
+        floors: dict[str, float | None],
+        prefix: int | None = None,
+    ) -> tuple[list[str], list[float], list[float]]:
+        """An endpoint's measured probes in the order they were sent (suite order without a
+        stopping record), with damage and floor by the rule of `_final_fidelity`."""
+        if self.stopping is not None and self.stopping.order:
+            order = [pid for pid in self.stopping.order if pid in self._order]
+        else:
+            order = sorted(self._probes, key=self._order.__getitem__)
+        if prefix is not None:
+            order = order[:prefix]
+        pids, damage, raw = [], [], []
+        for pid in order:
+            ev = per.get(pid)
+            if ev is None or ev.damage is None:
+                continue
+            pids.append(pid)
+            damage.append(ev.damage)
+            raw.append((floors.get(pid), ev.sampled))
+        measured = [f for f, sampled in raw if f is not None and not sampled]
+        det_mean = math.fsum(measured) / len(measured) if measured else 0.0
+        floor = [0.0 if sampled else (det_mean if f is None else f) for f, sampled in raw]
+        return pids, damage, floor
+
+    def decision(
+        self, name: str, *, prefix: int | None = None, remaining: int = 0
+    ) -> stopping.Decision:
+        """The confidence sequence of one endpoint over its first `prefix` probes in the order
+        sent (all so far when None), and whether `remaining` more could still decide it."""
+        rule = self.stopping.rule if self.stopping is not None else stopping.StoppingRule()
+        key = (self._changes.get(name, 0), prefix, remaining)
+        cached = self._decisions.get(name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        _, damage, floor = self._sequence(self._evals.get(name, {}), self._floor, prefix)
+        result = stopping.decide(damage, floor, rule, remaining)
+        self._decisions[name] = (key, result)
+        return result
+
+    def full_run_could_decide(self, name: str, prefix: int | None = None) -> bool:
+        """Whether the full run's rule (the bootstrap interval) would decide this endpoint on
+        its probes so far: an endpoint whose sequence can no longer clear the threshold is still
+        worth sending the rest of the suite when the answer at the end may be decisive."""
+        _, damage, floor = self._sequence(self._evals.get(name, {}), self._floor, prefix)
+        if len(damage) < dmg.MIN_PROBES_FOR_VERDICT:
+            return True
+        interval = dmg.bootstrap_fidelity(np.asarray(damage), np.asarray(floor))
+        if interval is None:
+            return False
+        return dmg.verdict(interval[0], interval[1], len(damage)) != "inconclusive"
+
+    def verdict_cost(self, name: str, probes: list[str] | None) -> stopping.VerdictCost:
+        """Requests, tokens and USD of `name`'s own answers to `probes` (all when None)."""
+        info = self._endpoints.get(name)
+        price = info.price if info is not None else None
+        lines = []
+        for (ep, pid), slot in self._results.items():
+            if ep != name:
+                continue
+            for result in slot.values():
+                usd, _ = result_cost(result, price, self._probes.get(pid))
+                lines.append(stopping.CostLine(pid, result.input_tokens, result.output_tokens, usd))
+        return stopping.verdict_cost(lines, probes)
+
     def history(self, name: str) -> list[float]:
         """Fidelity after each result that changed this endpoint's score (for a sparkline)."""
         return list(self._history.get(name, []))
@@ -636,6 +719,11 @@ class Scorer:
             if interval is not None:
                 score.ci_low, score.ci_high = interval
             score.verdict = dmg.verdict(score.ci_low, score.ci_high, agg.n)
+            if self.stopping is not None:
+                # Looked at after every probe: only the anytime-valid interval may be shown.
+                decision = self.decision(name)
+                score.ci_low, score.ci_high = decision.low, decision.high
+                score.verdict = decision.verdict
         mmd = [ev.mmd for ev in self._evals[name].values() if ev.mmd is not None]
         if mmd and name != self.reference:
             # Live: Bonferroni-adjusted smallest per-probe p-value (the joint test runs at the end).
@@ -760,6 +848,7 @@ class Scorer:
             sorted(self._probes.values(), key=lambda p: self._order[p.id]),
             list(self._endpoints.values()),
             encoding=self._preferred_encoding,
+            stopping_record=self.stopping,
         )
         fresh.reference = self.reference
         fresh.add_many([r for slot in self._results.values() for r in slot.values()])
@@ -811,6 +900,8 @@ class Scorer:
             else:
                 self._final_fidelity(score, per, floors, pids)
                 self._joint_mmd(score, name, per, pids)
+                if self.stopping is not None:
+                    report.decisions[name] = self._until_decided(score, name, per, floors)
             report.endpoints[name] = score
         for pid in pids:
             row = {
@@ -861,6 +952,48 @@ class Scorer:
             score.ci_high = max(interval[1], score.fidelity)
         score.verdict = dmg.verdict(score.ci_low, score.ci_high, len(damage))
 
+    def _until_decided(
+        self,
+        score: EndpointScore,
+        name: str,
+        per: dict[str, ProbeEval],
+        floors: dict[str, float | None],
+    ) -> dict[str, Any]:
+        """An --until-decided endpoint's verdict: the confidence sequence's when it cleared the
+        threshold; else, if the endpoint answered every probe (a full run for it), the full
+        run's bootstrap verdict; else inconclusive. Plus what reaching that verdict cost."""
+        assert self.stopping is not None
+        pids, damage, floor = self._sequence(per, floors)
+        decision = stopping.decide(damage, floor, self.stopping.rule)
+        order = [pid for pid in self.stopping.order if pid in self._order] or list(pids)
+        answered = {pid for (ep, pid) in self._results if ep == name}
+        whole_suite = all(pid in answered for pid in order)
+        if decision.decided:
+            interval = "confidence_sequence"
+            score.ci_low, score.ci_high = decision.low, decision.high
+            score.verdict = decision.verdict
+            last = pids[decision.verdict_probe_index]
+            spent = order[: order.index(last) + 1]
+        elif whole_suite:
+            interval = "bootstrap"  # score.ci_* and verdict stay the full run's
+            spent = None
+        else:
+            interval = "confidence_sequence"
+            score.ci_low, score.ci_high = decision.low, decision.high
+            score.verdict = "inconclusive"
+            spent = None
+        cost = self.verdict_cost(name, spent)
+        stopped = self.stopping.stopped.get(name, {})
+        return {
+            "interval": interval,
+            "cs_low": decision.low,
+            "cs_high": decision.high,
+            "sequence_probes": decision.n,
+            "decided_after": decision.decided_after,
+            "stopped": stopped.get("reason"),
+            "cost_to_verdict": cost.to_dict(),
+        }
+
     def _joint_mmd(
         self, score: EndpointScore, name: str, per: dict[str, ProbeEval], pids: list[str]
     ) -> None:
@@ -905,7 +1038,7 @@ class Scorer:
                 "threshold": dmg.THRESHOLD,
                 "min_probes_for_verdict": dmg.MIN_PROBES_FOR_VERDICT,
             },
-        }
+        } | ({"until_decided": self.stopping.rule.to_dict()} if self.stopping is not None else {})
 
 
 def score_snapshot(snapshot: Snapshot, *, encoding: str | None = None) -> ScoreReport:
@@ -917,6 +1050,12 @@ def score_snapshot(snapshot: Snapshot, *, encoding: str | None = None) -> ScoreR
     if encoding is None:
         recorded = (snapshot.scores or {}).get("meta", {})
         encoding = recorded.get("encoding") if isinstance(recorded, dict) else None
-    scorer = Scorer(snapshot.probes, snapshot.endpoints, encoding=encoding)
+    record = snapshot.run.stopping
+    scorer = Scorer(
+        snapshot.probes,
+        snapshot.endpoints,
+        encoding=encoding,
+        stopping_record=stopping.StoppingRecord.from_dict(record) if record else None,
+    )
     scorer.add_many(snapshot.results)
     return scorer.finalize()
