@@ -135,7 +135,8 @@ class UntilDecided:
         self._prefix[name] = n
         remaining = len(self.order) - n
         if self.rule.max_probes is not None:
-            remaining = min(remaining, self.rule.max_probes - len(self._admitted[name]))
+            # Probes past the prefix, in flight or not yet sent, that the budget still allows.
+            remaining = min(remaining, self.rule.max_probes - n)
         decision = self.scorer.decision(name, prefix=n, remaining=max(0, remaining))
         if decision.decided:
             self._stop(name, rules.DECIDED, verdict=decision.verdict)
