@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from vvtui.model import Probe
+from vvtui.model import Probe, Snapshot
 from vvtui.scoring import confseq
 from vvtui.scoring import damage as dmg
 
@@ -206,3 +206,29 @@ class StoppingRecord:
             order=[str(x) for x in data.get("order") or []],
             stopped={str(k): dict(v) for k, v in (data.get("stopped") or {}).items()},
         )
+
+
+def costs_to_verdict(snapshot: Snapshot, scores: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Per endpoint, the `VerdictCost` of its verdict: what an --until-decided run recorded (up
+    to the probe that decided it), else every request it was sent — a full run's verdict needed
+    them all. `scores` defaults to the snapshot's stored report."""
+    from vvtui.scoring.perf import result_cost
+
+    scores = snapshot.scores if scores is None else scores
+    decisions = (scores or {}).get("decisions") or {}
+    probes = {p.id: p for p in snapshot.probes}
+    lines: dict[str, list[CostLine]] = {e.name: [] for e in snapshot.endpoints}
+    prices = {e.name: e.price for e in snapshot.endpoints}
+    for r in snapshot.results:
+        usd, _ = result_cost(r, prices.get(r.endpoint), probes.get(r.probe_id))
+        lines.setdefault(r.endpoint, []).append(
+            CostLine(r.probe_id, r.input_tokens, r.output_tokens, usd)
+        )
+    out: dict[str, Any] = {}
+    refs = {e.name for e in snapshot.endpoints if e.reference}
+    for name, own in lines.items():
+        if name in refs:
+            continue  # the reference has no verdict of its own
+        recorded = (decisions.get(name) or {}).get("cost_to_verdict")
+        out[name] = VerdictCost.from_dict(recorded) if recorded else verdict_cost(own, None)
+    return out
