@@ -8,7 +8,7 @@ import pytest
 
 from vvtui.model import Probe
 from vvtui.scoring import confseq
-from vvtui.scoring.decide import StoppingRule, decide, probe_order
+from vvtui.scoring.decide import FUTILITY_AFTER, StoppingRule, decide, probe_order
 
 RUNS = 2000
 PROBES = 100
@@ -82,14 +82,21 @@ def test_the_floor_is_paired_with_the_damage() -> None:
     assert noisy.low is not None and noisy.low >= 90.0
 
 
-def test_a_borderline_endpoint_is_futile_when_no_probes_remain() -> None:
+def test_futility_gives_up_only_on_what_the_budget_cannot_decide() -> None:
     rule = StoppingRule()
     rng = np.random.default_rng(3)
-    damage = list((rng.random(30) < 0.1).astype(float))
-    stuck = decide(damage, [0.0] * 30, rule, remaining=0)
-    assert stuck.verdict == "inconclusive" and stuck.futile
-    hopeful = decide(damage, [0.0] * 30, rule, remaining=200)
-    assert not hopeful.futile
+    # Right at the line: one probe in ten fully damaged is fidelity 90.
+    borderline = list((rng.random(60) < 0.1).astype(float))
+    early = borderline[: FUTILITY_AFTER - 1]
+    assert decide(early, [0.0] * len(early), rule, remaining=0).futile
+    # Before FUTILITY_AFTER probes only an impossible verdict is given up on.
+    assert not decide(early, [0.0] * len(early), rule, remaining=200).futile
+    # After it, a run that goes on looking like this will not leave the line.
+    late = borderline[: FUTILITY_AFTER + 5]
+    assert decide(late, [0.0] * len(late), rule, remaining=40).futile
+    # A clean start is never futile while probes remain.
+    clean = [0.0] * (FUTILITY_AFTER + 5)
+    assert not decide(clean, clean, rule, remaining=40).futile
 
 
 def test_probe_order_is_seeded_and_puts_cheap_probes_first_on_the_whole() -> None:

@@ -148,7 +148,7 @@ class UntilDecided:
         full run's (bootstrap): worth going on for when that verdict could be decisive."""
         if self.rule.max_probes is not None and self.rule.max_probes < len(self.order):
             return False
-        return self.scorer.full_run_could_decide(name, prefix)
+        return self.scorer.full_run_could_decide(name, prefix, len(self.order))
 
     def _stop(self, name: str, reason: str, *, verdict: str = "inconclusive", emit: bool = True):
         stop = rules.Stopped(

@@ -28,6 +28,9 @@ import numpy as np
 # Miscoverage over the whole sequence: the interval misses the truth at *any* probe count in at
 # most 5% of runs (half on each side).
 ALPHA = 0.05
+# Share of α spent on the lower bound (the side that certifies "faithful"); the rest on the
+# upper bound (the side that calls an endpoint "degraded").
+LOW_SHARE = 0.5
 # Share of the largest non-bankrupting bet a gambler may stake: Kelly-like bets on nearly
 # constant data would otherwise stake everything and one outlier would ruin them.
 TRUNCATION = 0.9
@@ -66,11 +69,15 @@ class FidelitySequence:
         grid: np.ndarray | None = None,
         alpha: float = ALPHA,
         truncation: float = TRUNCATION,
+        low_share: float = LOW_SHARE,
     ) -> None:
         self.grid = default_grid() if grid is None else np.asarray(grid, dtype=float)
         self.alpha = alpha
         self.truncation = truncation
-        self.log_barrier = math.log(2.0 / alpha)
+        self.low_share = low_share
+        # Ville: a capital under a true null reaches 1/a with probability at most a.
+        self.barrier_low = math.log(1.0 / (alpha * low_share))
+        self.barrier_high = math.log(1.0 / (alpha * (1.0 - low_share)))
         shape = (batch, len(self.grid))
         self.n = 0
         # Sums of d, d0 and their squares and product: the running mean and variance of y_f for
@@ -85,7 +92,8 @@ class FidelitySequence:
     def copy(self) -> FidelitySequence:
         other = FidelitySequence.__new__(FidelitySequence)
         other.grid, other.alpha, other.truncation = self.grid, self.alpha, self.truncation
-        other.log_barrier, other.n = self.log_barrier, self.n
+        other.low_share, other.n = self.low_share, self.n
+        other.barrier_low, other.barrier_high = self.barrier_low, self.barrier_high
         other._s = self._s.copy()
         other._log_up, other._log_down = self._log_up.copy(), self._log_down.copy()
         other.below, other.above = self.below.copy(), self.above.copy()
@@ -124,8 +132,8 @@ class FidelitySequence:
         y = d[:, None] - f * d0[:, None]
         self._log_up += np.log1p(up * (y - c))
         self._log_down += np.log1p(down * (c - y))
-        self.below |= self._log_up >= self.log_barrier
-        self.above |= self._log_down >= self.log_barrier
+        self.below |= self._log_up >= self.barrier_high
+        self.above |= self._log_down >= self.barrier_low
         self._s += np.stack([d, d0, d * d, d0 * d0, d * d0], axis=1)
         self.n += 1
 
@@ -160,25 +168,40 @@ def sequence_bounds(damage: list[float], floor: list[float]) -> list[Bounds]:
     return out
 
 
-def can_still_clear(cs: FidelitySequence, threshold: float, remaining: int) -> bool:
-    """Whether some outcome of `remaining` more probes could move the interval off `threshold`
-    (a fraction): the most favourable continuations — every further probe undamaged, or every
-    one fully damaged — are played forward at the threshold alone. False means more probes in
-    this budget cannot decide the endpoint, so sending them is waste."""
+def can_still_clear(
+    cs: FidelitySequence,
+    threshold: float,
+    remaining: int,
+    continuation: tuple[list[float], list[float]] | None = None,
+) -> bool:
+    """Whether `remaining` more probes could move the interval off `threshold` (a fraction),
+    played forward at the threshold alone. Without `continuation`, the most favourable ones are
+    tried (every further probe undamaged, or every one fully damaged): False then means no
+    outcome in this budget can decide the endpoint. With `continuation` (damage, floor lists),
+    the further probes repeat those values in turn: "if the rest looks like what came so far"."""
     if remaining <= 0:
         return False
     k = int(np.searchsorted(cs.grid, threshold))
     k = min(k, len(cs.grid) - 1)
-    for damage in (0.0, 1.0):
-        probe = FidelitySequence(grid=cs.grid[k : k + 1], alpha=cs.alpha, truncation=cs.truncation)
+    if continuation is not None and continuation[0]:
+        paths = [continuation]
+    else:
+        paths = [([0.0], [0.0]), ([1.0], [0.0])]
+    for damage, floor in paths:
+        probe = FidelitySequence(
+            grid=cs.grid[k : k + 1],
+            alpha=cs.alpha,
+            truncation=cs.truncation,
+            low_share=cs.low_share,
+        )
         probe.n = cs.n
         probe._s = cs._s[:1].copy()
         probe._log_up = cs._log_up[:1, k : k + 1].copy()
         probe._log_down = cs._log_down[:1, k : k + 1].copy()
         probe.below = cs.below[:1, k : k + 1].copy()
         probe.above = cs.above[:1, k : k + 1].copy()
-        for _ in range(remaining):
-            probe.update(damage, 0.0)
+        for i in range(remaining):
+            probe.update(damage[i % len(damage)], floor[i % len(floor)])
             if probe.below[0, 0] or probe.above[0, 0]:
                 return True
     return False

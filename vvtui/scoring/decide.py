@@ -17,6 +17,9 @@ from vvtui.scoring import confseq
 from vvtui.scoring import damage as dmg
 
 RULE_NAME = "confidence-sequence"
+# Probes before an endpoint may be given up on because the rest, looking like the start, would
+# not decide it: earlier, one unlucky probe could make a clear case look hopeless.
+FUTILITY_AFTER = 30
 
 # Why an endpoint received no more probes.
 DECIDED = "decided"  # its confidence sequence cleared the threshold
@@ -117,8 +120,26 @@ def decide(
     if out.decided_after is None and out.n > 0:
         # The interval only narrows, so the first clearing is the verdict; a later one is only
         # possible while probes remain.
-        out.futile = not confseq.can_still_clear(cs, t / 100.0, remaining)
+        out.futile = is_futile(cs, list(damage), list(floor), rule, remaining)
     return out
+
+
+def is_futile(
+    cs: confseq.FidelitySequence,
+    damage: list[float],
+    floor: list[float],
+    rule: StoppingRule,
+    remaining: int,
+) -> bool:
+    """No point sending more: no outcome of the `remaining` probes could clear the threshold,
+    or (after FUTILITY_AFTER probes) the rest would not if it looked like what came so far.
+    Stopping is always allowed under a confidence sequence; this only gives up on a verdict."""
+    t = rule.threshold / 100.0
+    if not confseq.can_still_clear(cs, t, remaining):
+        return True
+    if cs.n < FUTILITY_AFTER:
+        return False
+    return not confseq.can_still_clear(cs, t, remaining, (damage, floor))
 
 
 @dataclass(slots=True)
@@ -231,4 +252,82 @@ def costs_to_verdict(snapshot: Snapshot, scores: Mapping[str, Any] | None = None
             continue  # the reference has no verdict of its own
         recorded = (decisions.get(name) or {}).get("cost_to_verdict")
         out[name] = VerdictCost.from_dict(recorded) if recorded else verdict_cost(own, None)
+    return out
+
+
+def replay(snapshot: Snapshot, rule: StoppingRule, seed: int | None = None) -> Snapshot:
+    """What `--until-decided` would have sent, played back over a full run's answers: each
+    candidate walks a seeded order and stops as the gate would (decided, futile, probe or USD
+    budget), with no requests in flight (so a lower bound on a live run's overshoot). Returns
+    the snapshot an --until-decided run would have written, scored. For benchmarks and
+    "what would stopping early have saved on this run?"."""
+    import dataclasses
+
+    from vvtui.scoring.perf import result_cost
+    from vvtui.scoring.scorer import Scorer, score_snapshot
+
+    seed = snapshot.run.seed if seed is None else seed
+    order = probe_order(snapshot.probes, seed, cost_weighted=rule.cost_weighted_order)
+    record = StoppingRecord(rule=rule, order=order)
+    ref = snapshot.reference.name
+    probes = {p.id: p for p in snapshot.probes}
+    prices = {e.name: e.price for e in snapshot.endpoints}
+    by_key: dict[tuple[str, str], list[Any]] = {}
+    for r in snapshot.results:
+        by_key.setdefault((r.endpoint, r.probe_id), []).append(r)
+    # Every answer at once: a probe's damage does not depend on which others were sent, so the
+    # sequence of a prefix is the prefix of the whole sequence.
+    scorer = Scorer(snapshot.probes, snapshot.endpoints, stopping_record=record)
+    scorer.add_many(snapshot.results)
+    limit = len(order) if rule.max_probes is None else min(len(order), rule.max_probes)
+    kept: list[Any] = []
+    asked: set[str] = set()
+    for e in snapshot.endpoints:
+        if e.name == ref:
+            continue
+        pids, damage, floor = scorer.sequence(e.name)
+        position = {pid: k for k, pid in enumerate(pids)}
+        cs = confseq.FidelitySequence(alpha=rule.alpha, truncation=rule.truncation)
+        spent: list[float] = []
+        stop = Stopped(reason=EXHAUSTED, after_probes=len(order), requests=0)
+        for n, pid in enumerate(order, start=1):
+            own = by_key.get((e.name, pid), [])
+            costs = [result_cost(r, prices.get(e.name), probes.get(pid))[0] or 0.0 for r in own]
+            if rule.max_cost_usd is not None and math.fsum(spent + costs) > rule.max_cost_usd:
+                stop = Stopped(MAX_COST, n - 1, stop.requests)
+                break
+            spent += costs
+            kept += own
+            asked.add(pid)
+            stop.requests += len(own)
+            k = position.get(pid)
+            if k is not None:
+                cs.update(damage[k], floor[k])
+            b = cs.bounds()
+            verdict = dmg.verdict(
+                100 * b.low, 100 * b.high, b.n, threshold=rule.threshold, min_probes=rule.min_probes
+            )
+            if verdict != "inconclusive":
+                stop = Stopped(DECIDED, n, stop.requests, verdict=verdict)
+                break
+            if n >= limit and n < len(order):
+                stop = Stopped(MAX_PROBES, n, stop.requests)
+                break
+            left = max(0, limit - n)
+            seen = (damage[: cs.n], floor[: cs.n])
+            if (
+                b.n
+                and is_futile(cs, *seen, rule, left)
+                and not (
+                    limit == len(order) and scorer.full_run_could_decide(e.name, n, len(order))
+                )
+            ):
+                stop = Stopped(FUTILE, n, stop.requests)
+                break
+        stop.cost_usd = math.fsum(spent) if spent else None
+        record.stopped[e.name] = stop.to_dict()
+    kept += [r for r in snapshot.results if r.endpoint == ref and r.probe_id in asked]
+    run = dataclasses.replace(snapshot.run, stopping=record.to_dict())
+    out = dataclasses.replace(snapshot, run=run, results=kept)
+    out.scores = score_snapshot(out).to_dict()
     return out

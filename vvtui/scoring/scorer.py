@@ -657,6 +657,10 @@ class Scorer:
         floor = [0.0 if sampled else (det_mean if f is None else f) for f, sampled in raw]
         return pids, damage, floor
 
+    def sequence(self, name: str) -> tuple[list[str], list[float], list[float]]:
+        """(probe ids, damage, floor) of an endpoint's measured probes in the order sent."""
+        return self._sequence(self._evals.get(name, {}), self._floor)
+
     def decision(
         self, name: str, *, prefix: int | None = None, remaining: int = 0
     ) -> stopping.Decision:
@@ -672,17 +676,26 @@ class Scorer:
         self._decisions[name] = (key, result)
         return result
 
-    def full_run_could_decide(self, name: str, prefix: int | None = None) -> bool:
-        """Whether the full run's rule (the bootstrap interval) would decide this endpoint on
-        its probes so far: an endpoint whose sequence can no longer clear the threshold is still
-        worth sending the rest of the suite when the answer at the end may be decisive."""
+    def full_run_could_decide(
+        self, name: str, prefix: int | None = None, total: int | None = None
+    ) -> bool:
+        """Whether the full run's rule (the bootstrap interval) may decide this endpoint once it
+        has answered all `total` probes, if the rest look like its probes so far: the interval
+        on those, narrowed by sqrt(n / total) around its point. An endpoint whose confidence
+        sequence can no longer clear the threshold is still worth the whole suite then."""
         _, damage, floor = self._sequence(self._evals.get(name, {}), self._floor, prefix)
-        if len(damage) < dmg.MIN_PROBES_FOR_VERDICT:
+        n = len(damage)
+        if n < dmg.MIN_PROBES_FOR_VERDICT:
             return True
-        interval = dmg.bootstrap_fidelity(np.asarray(damage), np.asarray(floor))
-        if interval is None:
+        d, f = np.asarray(damage), np.asarray(floor)
+        interval = dmg.bootstrap_fidelity(d, f)
+        point = dmg.fidelity(float(d.mean()), float(f.mean()))
+        if interval is None or point is None:
             return False
-        return dmg.verdict(interval[0], interval[1], len(damage)) != "inconclusive"
+        shrink = math.sqrt(n / max(n, total or n))
+        low = point - (point - interval[0]) * shrink
+        high = point + (interval[1] - point) * shrink
+        return dmg.verdict(low, high, n) != "inconclusive"
 
     def verdict_cost(self, name: str, probes: list[str] | None) -> stopping.VerdictCost:
         """Requests, tokens and USD of `name`'s own answers to `probes` (all when None)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from vvtui.model import EndpointInfo, Probe, Result, Snapshot
 from vvtui.redact import redact
 from vvtui.runner.events import (
+    EndpointStopped,
     RequestStarted,
     ResultReady,
     RunEvent,
@@ -22,7 +23,15 @@ from vvtui.runner.events import (
     StreamEvent,
 )
 from vvtui.scoring import EndpointScore, ProbeComparison, Scorer, ScoreReport
+from vvtui.scoring import decide as rules
 from vvtui.tui.document import LiveText
+
+
+def _usd(value: float | None) -> str:
+    from vvtui.tui.format import cost
+
+    return cost(value)
+
 
 # (endpoint, probe id, sample): one answer a pane can show. Reference repeats are scored, not shown.
 Slot = tuple[str, str, int]
@@ -51,6 +60,8 @@ class EndpointProgress:
 class RunModel:
     probes: list[Probe]
     endpoints: list[EndpointInfo]
+    # --until-decided: the rule and order (vvtui.scoring.decide.StoppingRecord); None otherwise.
+    stopping: rules.StoppingRecord | None = None
 
     scorer: Scorer = field(init=False)
     reference: str = field(init=False)
@@ -74,9 +85,11 @@ class RunModel:
     # Results added since the last time they were saved or exported.
     unsaved: int = 0
     error: str | None = None
+    # --until-decided: why each endpoint stopped receiving probes, as the runner said.
+    stopped: dict[str, rules.Stopped] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.scorer = Scorer(self.probes, self.endpoints)
+        self.scorer = Scorer(self.probes, self.endpoints, stopping_record=self.stopping)
         self._unscored_keys: set[tuple[str, str, int, int]] = set()
         self.reference = self.scorer.reference or (self.endpoints[0].name if self.endpoints else "")
         self.probe_by_id = {p.id: p for p in self.probes}
@@ -94,7 +107,18 @@ class RunModel:
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot) -> RunModel:
         """A finished (or partial) run read back from a snapshot, for replay."""
-        model = cls(list(snapshot.probes), list(snapshot.endpoints))
+        record = snapshot.run.stopping
+        stopping = rules.StoppingRecord.from_dict(record) if record else None
+        model = cls(list(snapshot.probes), list(snapshot.endpoints), stopping)
+        if stopping is not None:
+            for name, stop in stopping.stopped.items():
+                model.stopped[name] = rules.Stopped(
+                    reason=str(stop.get("reason")),
+                    after_probes=int(stop.get("after_probes") or 0),
+                    requests=int(stop.get("requests") or 0),
+                    cost_usd=stop.get("cost_usd"),
+                    verdict=str(stop.get("verdict") or "inconclusive"),
+                )
         model.total = len(snapshot.results)
         for result in snapshot.results:
             model._store(result)
@@ -142,6 +166,11 @@ class RunModel:
             self.start(event.total, event.per_endpoint)
             for result in event.resumed:
                 self._store(result)
+        elif isinstance(event, EndpointStopped):
+            self.stopped[event.endpoint] = rules.Stopped(
+                event.reason, event.after_probes, event.requests, event.cost_usd, event.verdict
+            )
+            self.dirty_endpoints.add(event.endpoint)
         elif isinstance(event, RunFinished):
             self.phase = "cancelled" if event.cancelled else "scoring"
             for prog in self.progress.values():
@@ -235,6 +264,35 @@ class RunModel:
 
     def history(self, endpoint: str) -> list[float]:
         return self.scorer.history(endpoint)
+
+    @property
+    def until_decided(self) -> bool:
+        return self.stopping is not None
+
+    def decision_note(self, endpoint: str) -> str | None:
+        """What a pane says about an --until-decided endpoint: what its verdict cost once
+        decided, why it stopped otherwise, how far it has got while it runs."""
+        if self.stopping is None or endpoint == self.reference:
+            return None
+        final = self.final.decisions.get(endpoint) if self.final is not None else None
+        stop = self.stopped.get(endpoint)
+        if final is not None and final.get("decided_after") is not None:
+            cost = final.get("cost_to_verdict") or {}
+            return f"decided after {final['decided_after']} probes, {_usd(cost.get('usd'))}"
+        if stop is None:
+            if self.final is not None:
+                return "stopped: " + self.scores[endpoint].verdict
+            score = self.scores.get(endpoint)
+            n = score.n_probes if score is not None else 0
+            return f"deciding: {n} probes so far"
+        if stop.reason == rules.DECIDED:
+            return f"decided after {stop.after_probes} probes, {_usd(stop.cost_usd)}"
+        if stop.reason in rules.BUDGET_REASONS:
+            return "budget spent: inconclusive"
+        if stop.reason == rules.FUTILE:
+            return "budget cannot decide: inconclusive"
+        verdict = self.scores[endpoint].verdict if self.final is not None else "scoring"
+        return f"sent every probe: {verdict}"
 
     def slot_status(self, slot: Slot) -> SlotStatus:
         result = self.results.get(slot)

@@ -148,7 +148,12 @@ class MainScreen(Screen[None]):
             with Vertical(id="main"):
                 with Grid(id="panes"):
                     for i, info in enumerate(model.endpoints):
-                        yield EndpointPane(info, reference=info.name == model.reference, index=i)
+                        yield EndpointPane(
+                            info,
+                            reference=info.name == model.reference,
+                            index=i,
+                            until_decided=model.until_decided,
+                        )
                 yield Scoreboard(model.endpoint_names, id="scoreboard")
         yield Footer()
 
@@ -200,7 +205,8 @@ class MainScreen(Screen[None]):
         navigator.show_probe(self.probe_id)
         self.query_one(Scoreboard).update_scores(dict(model.scores))
         for pane in self.query(EndpointPane):
-            pane.set_stats(model.scores.get(pane.info.name), model.history(pane.info.name))
+            name = pane.info.name
+            pane.set_stats(model.scores.get(name), model.history(name), model.decision_note(name))
         self._show_probe(self.probe_id, force=True)
 
     # ------------------------------------------------------------------ drawing
@@ -372,7 +378,9 @@ class MainScreen(Screen[None]):
             for pane in self._panes():
                 name = pane.info.name
                 if name in self._stats_due:
-                    pane.set_stats(model.scores.get(name), model.history(name))
+                    pane.set_stats(
+                        model.scores.get(name), model.history(name), model.decision_note(name)
+                    )
             self._stats_due.clear()
         if self._board_due:
             all_names = model.endpoint_names

@@ -90,7 +90,9 @@ class EndpointPane(Vertical):
     EndpointPane > .pane-stats { color: $text-muted; }
     """
 
-    def __init__(self, info: EndpointInfo, *, reference: bool, index: int) -> None:
+    def __init__(
+        self, info: EndpointInfo, *, reference: bool, index: int, until_decided: bool = False
+    ) -> None:
         # Ids by position: endpoint names may hold characters ids cannot.
         super().__init__(id=f"pane-{index}", classes="-reference" if reference else "")
         self.info = info
@@ -103,6 +105,9 @@ class EndpointPane(Vertical):
         self._upstream: str | None = None
         self._lines: dict[str, tuple[object, ...]] = {}
         self._answer = AnswerView()
+        # --until-decided runs add a line saying what the verdict cost or why probes stopped.
+        self._until_decided = until_decided and not reference
+        self._decision = ""
         # Numbered like the navigator's mark columns, so a mark can be traced to its pane.
         title = f"{index + 1} {info.name}" + (" ★" if reference else "")
         self.border_title = Content(title)
@@ -112,6 +117,8 @@ class EndpointPane(Vertical):
         yield self._answer
         yield Static("", classes="pane-line pane-stats", id="stats")
         yield Static("", classes="pane-line pane-stats", id="trend")
+        if self._until_decided:
+            yield Static("", classes="pane-line pane-stats", id="decision")
 
     @property
     def answer(self) -> AnswerView:
@@ -191,8 +198,12 @@ class EndpointPane(Vertical):
         line = header_line(self._model_line(), self._status, self._inner_width())
         self.query_one("#header", Static).update(line, layout=False)
 
-    def set_stats(self, score: EndpointScore | None, history: list[float]) -> None:
+    def set_stats(
+        self, score: EndpointScore | None, history: list[float], decision: str | None = None
+    ) -> None:
         self._score = score
+        if decision is not None:
+            self._decision = decision
         if score is not None:
             self._stats = PaneStats(score.ttft_p50, score.tps_p50, score.cost_usd, tuple(history))
         self._render_stats()
@@ -211,6 +222,8 @@ class EndpointPane(Vertical):
             line = f"{ttft.replace(' ', '')} {tps}t/s {cost}"
         self._set_line("#stats", Content(line))
         self._set_line("#trend", self._fidelity_line(width))
+        if self._until_decided:
+            self._set_line("#decision", Content.styled(self._decision[:width], "dim"))
 
     def _set_line(self, selector: str, content: Content) -> None:
         """Update one footer line, unless it would read the same (a repaint costs)."""
