@@ -135,3 +135,21 @@ def test_the_rule_comes_from_flags_or_config_and_rejects_nonsense() -> None:
         stopping_rule(_args(max_probes=0), config)
     with pytest.raises(UsageError, match="--max-total-cost"):
         stopping_rule(_args(max_total_cost=-1.0), config)
+
+
+def test_the_tui_model_says_what_each_verdict_cost() -> None:
+    from tests.tuitools import fixture_snapshot
+    from vvtui.scoring.decide import replay
+    from vvtui.tui.state import RunModel
+
+    snap = replay(fixture_snapshot(), StoppingRule())
+    model = RunModel.from_snapshot(snap)
+    notes = {name: model.decision_note(name) for name in model.endpoint_names}
+    assert notes["reference"] is None
+    assert notes["int2"] is not None and notes["int2"].startswith("decided after ")
+    assert "$" in notes["int2"]
+    # Eleven probes cannot certify a faithful endpoint: it says why it stopped.
+    assert notes["fp8"] == "budget cannot decide: inconclusive"
+    assert notes["slow"] == "sent every probe: faithful"
+    # A full run has no such line.
+    assert RunModel.from_snapshot(fixture_snapshot()).decision_note("int2") is None

@@ -272,27 +272,42 @@ class RunModel:
     def decision_note(self, endpoint: str) -> str | None:
         """What a pane says about an --until-decided endpoint: what its verdict cost once
         decided, why it stopped otherwise, how far it has got while it runs."""
+        notes = self.decision_notes(endpoint)
+        return notes[0] if notes else None
+
+    def decision_notes(self, endpoint: str) -> list[str]:
+        """`decision_note` and shorter forms of it, longest first, for narrow panes."""
         if self.stopping is None or endpoint == self.reference:
-            return None
+            return []
         final = self.final.decisions.get(endpoint) if self.final is not None else None
         stop = self.stopped.get(endpoint)
         if final is not None and final.get("decided_after") is not None:
-            cost = final.get("cost_to_verdict") or {}
-            return f"decided after {final['decided_after']} probes, {_usd(cost.get('usd'))}"
+            n = final["decided_after"]
+            usd = _usd((final.get("cost_to_verdict") or {}).get("usd"))
+            return [
+                f"decided after {n} probes, {usd}",
+                f"decided: {n} probes, {usd}",
+                f"decided in {n}, {usd}",
+            ]
         if stop is None:
             if self.final is not None:
-                return "stopped: " + self.scores[endpoint].verdict
+                return ["stopped: " + self.scores[endpoint].verdict]
             score = self.scores.get(endpoint)
             n = score.n_probes if score is not None else 0
-            return f"deciding: {n} probes so far"
+            return [f"deciding: {n} probes so far", f"deciding: {n} probes"]
         if stop.reason == rules.DECIDED:
-            return f"decided after {stop.after_probes} probes, {_usd(stop.cost_usd)}"
+            n, usd = stop.after_probes, _usd(stop.cost_usd)
+            return [
+                f"decided after {n} probes, {usd}",
+                f"decided: {n} probes, {usd}",
+                f"decided in {n}, {usd}",
+            ]
         if stop.reason in rules.BUDGET_REASONS:
-            return "budget spent: inconclusive"
+            return ["budget spent: inconclusive", "budget spent"]
         if stop.reason == rules.FUTILE:
-            return "budget cannot decide: inconclusive"
+            return ["budget cannot decide: inconclusive", "undecidable in budget", "undecidable"]
         verdict = self.scores[endpoint].verdict if self.final is not None else "scoring"
-        return f"sent every probe: {verdict}"
+        return [f"sent every probe: {verdict}", f"all probes: {verdict}"]
 
     def slot_status(self, slot: Slot) -> SlotStatus:
         result = self.results.get(slot)

@@ -206,7 +206,7 @@ class MainScreen(Screen[None]):
         self.query_one(Scoreboard).update_scores(dict(model.scores))
         for pane in self.query(EndpointPane):
             name = pane.info.name
-            pane.set_stats(model.scores.get(name), model.history(name), model.decision_note(name))
+            pane.set_stats(model.scores.get(name), model.history(name), model.decision_notes(name))
         self._show_probe(self.probe_id, force=True)
 
     # ------------------------------------------------------------------ drawing
@@ -379,7 +379,7 @@ class MainScreen(Screen[None]):
                 name = pane.info.name
                 if name in self._stats_due:
                     pane.set_stats(
-                        model.scores.get(name), model.history(name), model.decision_note(name)
+                        model.scores.get(name), model.history(name), model.decision_notes(name)
                     )
             self._stats_due.clear()
         if self._board_due:

@@ -9,6 +9,7 @@ border change repaints the whole pane.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -107,7 +108,7 @@ class EndpointPane(Vertical):
         self._answer = AnswerView()
         # --until-decided runs add a line saying what the verdict cost or why probes stopped.
         self._until_decided = until_decided and not reference
-        self._decision = ""
+        self._decision: tuple[str, ...] = ()
         # Numbered like the navigator's mark columns, so a mark can be traced to its pane.
         title = f"{index + 1} {info.name}" + (" ★" if reference else "")
         self.border_title = Content(title)
@@ -199,11 +200,11 @@ class EndpointPane(Vertical):
         self.query_one("#header", Static).update(line, layout=False)
 
     def set_stats(
-        self, score: EndpointScore | None, history: list[float], decision: str | None = None
+        self, score: EndpointScore | None, history: list[float], decision: Sequence[str] = ()
     ) -> None:
         self._score = score
-        if decision is not None:
-            self._decision = decision
+        if decision:
+            self._decision = tuple(decision)
         if score is not None:
             self._stats = PaneStats(score.ttft_p50, score.tps_p50, score.cost_usd, tuple(history))
         self._render_stats()
@@ -223,7 +224,11 @@ class EndpointPane(Vertical):
         self._set_line("#stats", Content(line))
         self._set_line("#trend", self._fidelity_line(width))
         if self._until_decided:
-            self._set_line("#decision", Content.styled(self._decision[:width], "dim"))
+            # The longest form that fits: the note comes shorter for narrow panes.
+            note = next((n for n in self._decision if len(n) <= width), "")
+            if not note and self._decision:
+                note = self._decision[-1][:width]
+            self._set_line("#decision", Content.styled(note, "dim"))
 
     def _set_line(self, selector: str, content: Content) -> None:
         """Update one footer line, unless it would read the same (a repaint costs)."""
