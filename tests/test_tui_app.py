@@ -327,3 +327,24 @@ async def test_a_scoreboard_update_repaints_the_new_value(tmp_path: Path) -> Non
         assert "12.5 [3–30]" in line() and "73.1" not in line()
         # Other rows keep what they showed.
         assert "100.0 [100–100]" in "".join(seg.text for seg in board.render_line(y - row))
+
+
+async def test_an_until_decided_run_shows_what_each_verdict_cost(
+    sim_server_factory, tmp_path: Path
+) -> None:
+    from textual.widgets import Static
+
+    from vvtui.scoring.decide import StoppingRule
+
+    profiles = pick("reference", "int2", "slow")
+    server = sim_server_factory(profiles)
+    app = sim_app(server, profiles, tmp_path, suites=["quick"], until_decided=StoppingRule())
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: finished(app), timeout=90)
+        await pilot.pause(0.3)
+        stopped = app.controller.snapshot.run.stopping["stopped"]
+        assert stopped["int2"]["reason"] == "decided"
+        line = pane(app, "int2").query_one("#decision", Static)
+        assert str(line.render()).startswith("decided ")
+        assert "$" in str(line.render())
+        assert not pane(app, "reference").query("#decision")
