@@ -181,9 +181,14 @@ class UntilDecided:
                 return False
             if pid in self._admitted[name]:
                 return True  # the rest of a sampled probe already begun
-            if self.index[pid] - self._prefix[name] < window:
+            ahead = self._unjudged_requests(name)
+            # In order: a later probe overtaking a waiting one would fill the window and leave
+            # the earlier one (and so the judged prefix) stuck behind it.
+            next_up = self.index[pid] <= self._furthest[name] + 1
+            if next_up and (ahead == 0 or ahead + self._need[pid] <= window):
                 break
-            # Ahead of the evidence by a full window: wait for answers before paying for more.
+            # Ahead of the evidence by a full window of requests (a 10-sample probe fills it
+            # alone): wait for answers before paying for more.
             await self._wait()
         reason = self._over_budget(name, pid)
         if reason is not None:
@@ -192,6 +197,11 @@ class UntilDecided:
         self._admit_probe(name, pid)
         self._wake()
         return True
+
+    def _unjudged_requests(self, name: str) -> int:
+        """Requests of the probes sent to `name` beyond the prefix it has been judged on."""
+        judged = self._prefix[name]
+        return sum(self._need[p] for p in self._admitted[name] if self.index[p] >= judged)
 
     def _over_budget(self, name: str, pid: str) -> str | None:
         rule = self.rule
