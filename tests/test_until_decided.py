@@ -153,3 +153,19 @@ def test_the_tui_model_says_what_each_verdict_cost() -> None:
     assert notes["slow"] == "sent every probe: faithful"
     # A full run has no such line.
     assert RunModel.from_snapshot(fixture_snapshot()).decision_note("int2") is None
+
+
+def test_headless_progress_says_why_an_endpoint_stopped() -> None:
+    import io
+
+    from vvtui.cli.headless import Progress
+    from vvtui.runner.events import RunStarted
+
+    out = io.StringIO()
+    progress = Progress(stream=out)
+    progress(RunStarted(total=10, per_endpoint={"int2": 10}))
+    progress(EndpointStopped("int2", DECIDED, 9, 11, 0.00012, "degraded"))
+    progress(EndpointStopped("fp8", FUTILE, 30, 39, None, "inconclusive"))
+    text = out.getvalue()
+    assert "int2: degraded (decided after 9 probes, 11 requests, $0.00012)" in text
+    assert "fp8: no more probes: its budget cannot decide it (30 probes, 39 requests)" in text

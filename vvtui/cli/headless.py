@@ -13,7 +13,14 @@ from typing import TextIO
 from vvtui.model import RunInfo, Snapshot
 from vvtui.redact import redact
 from vvtui.runner.core import RunPlan
-from vvtui.runner.events import ResultReady, RunEvent, RunFinished, RunStarted, StreamEvent
+from vvtui.runner.events import (
+    EndpointStopped,
+    ResultReady,
+    RunEvent,
+    RunFinished,
+    RunStarted,
+    StreamEvent,
+)
 
 
 class Progress:
@@ -45,6 +52,8 @@ class Progress:
                 self._print(f"vvtui: {self.total} requests to {n} endpoints{resumed}")
         elif isinstance(event, ResultReady):
             self.done = event.done
+            # --until-decided drops the requests no endpoint needs any more.
+            self.total = event.total
             r = event.result
             self._per_endpoint.setdefault(r.endpoint, [0, 0])[0] += 1
             if r.error is not None:
@@ -52,6 +61,9 @@ class Progress:
                 if not self.quiet:
                     self._print(f"vvtui: {r.endpoint} / {r.probe_id}: {redact(r.error.message)}")
             self._draw()
+        elif isinstance(event, EndpointStopped):
+            if not self.quiet:
+                self._print(f"vvtui: {event.endpoint}: {stopped_line(event)}")
         elif isinstance(event, StreamEvent) and type(event.event).__name__ == "Retrying":
             self.retries += 1
         elif isinstance(event, RunFinished):
@@ -85,6 +97,17 @@ class Progress:
             self._last_draw = now
             self._last_pct = pct
             self._drawn_done = self.done
+
+
+def stopped_line(event: EndpointStopped) -> str:
+    """Why an --until-decided endpoint gets no more probes, in one line."""
+    cost = "" if event.cost_usd is None else f", ${event.cost_usd:.4g}"
+    what = f"{event.after_probes} probes, {event.requests} requests{cost}"
+    if event.reason == "decided":
+        return f"{event.verdict} (decided after {what})"
+    if event.reason == "futile":
+        return f"no more probes: its budget cannot decide it ({what})"
+    return f"no more probes: {event.reason.replace('_', ' ')} ({what})"
 
 
 def run_headless(
