@@ -169,3 +169,13 @@ def test_headless_progress_says_why_an_endpoint_stopped() -> None:
     text = out.getvalue()
     assert "int2: degraded (decided after 9 probes, 11 requests, $0.00012)" in text
     assert "fp8: no more probes: its budget cannot decide it (30 probes, 39 requests)" in text
+
+
+def test_a_damaged_stopping_record_is_a_one_line_snapshot_error() -> None:
+    from vvtui.errors import SnapshotError
+    from vvtui.scoring.decide import StoppingRecord
+
+    with pytest.raises(SnapshotError, match=r"run\.stopping: rule\.alpha must be a number"):
+        StoppingRecord.from_dict({"rule": {"alpha": "x"}})
+    with pytest.raises(SnapshotError, match=r"run\.stopping"):
+        StoppingRecord.from_dict({"stopped": [1]})

@@ -222,11 +222,22 @@ class StoppingRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StoppingRecord:
-        return cls(
-            rule=StoppingRule.from_dict(data.get("rule") or {}),
-            order=[str(x) for x in data.get("order") or []],
-            stopped={str(k): dict(v) for k, v in (data.get("stopped") or {}).items()},
-        )
+        """Read `run.stopping`; a damaged one is a one-line SnapshotError, not a crash later."""
+        from vvtui.errors import SnapshotError
+
+        try:
+            rule = StoppingRule.from_dict(data.get("rule") or {})
+            for name in ("threshold", "alpha", "truncation"):
+                value = getattr(rule, name)
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"rule.{name} must be a number")
+            return cls(
+                rule=rule,
+                order=[str(x) for x in data.get("order") or []],
+                stopped={str(k): dict(v) for k, v in (data.get("stopped") or {}).items()},
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise SnapshotError(f"run.stopping: {exc}") from None
 
 
 def costs_to_verdict(snapshot: Snapshot, scores: Mapping[str, Any] | None = None) -> dict[str, Any]:
