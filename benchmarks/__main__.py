@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import memory, overhead, scoring, startup, truth, tui_lag
+from benchmarks import decide, memory, overhead, scoring, startup, truth, tui_lag
 
 # name, title, runner
 SECTIONS: list[tuple[str, str, Callable[[bool], Any]]] = [
@@ -26,6 +26,7 @@ SECTIONS: list[tuple[str, str, Callable[[bool], Any]]] = [
     ("scoring", "scoring core", scoring.run),
     ("startup", "start-up", startup.run),
     ("memory", "memory", memory.run),
+    ("decide", "--until-decided: requests to a verdict and wrong verdicts over seeds", decide.run),
 ]
 
 # key, what, target (value must be below or equal), unit

@@ -29,8 +29,15 @@ def test_score_json_is_the_report(tmp_path, capsys):
     snap, path = write(tmp_path, with_scores=False)
     assert main(["score", str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
+    # Beside the report: what each verdict cost (a full run's verdicts needed every request).
+    costs = data.pop("cost_to_verdict")
     assert data == json.loads(json.dumps(score_snapshot(snap).to_dict()))
     assert set(data) == {"version", "meta", "endpoints", "probes"}
+    candidates = [e.name for e in snap.endpoints if not e.reference]
+    assert set(costs) == set(candidates)
+    for name in candidates:
+        sent = sum(1 for r in snap.results if r.endpoint == name)
+        assert costs[name]["requests"] == sent
 
 
 def test_score_reports_stale_stored_scores(tmp_path, capsys):

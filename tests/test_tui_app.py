@@ -374,3 +374,24 @@ async def test_a_dead_endpoint_is_shown_down_with_its_counts(
         assert "∅ no answers" in pane(app, "int4")._lines["#trend"][0]
         assert not pane(app, "fp8")._lines["#stats"][0].startswith("⏻")
         (tmp_path / "down.svg").write_text(app.export_screenshot())
+
+
+async def test_an_until_decided_run_shows_what_each_verdict_cost(
+    sim_server_factory, tmp_path: Path
+) -> None:
+    from textual.widgets import Static
+
+    from vvtui.scoring.decide import StoppingRule
+
+    profiles = pick("reference", "int2", "slow")
+    server = sim_server_factory(profiles)
+    app = sim_app(server, profiles, tmp_path, suites=["quick"], until_decided=StoppingRule())
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: finished(app), timeout=90)
+        await pilot.pause(0.3)
+        stopped = app.controller.snapshot.run.stopping["stopped"]
+        assert stopped["int2"]["reason"] == "decided"
+        line = pane(app, "int2").query_one("#decision", Static)
+        assert str(line.render()).startswith("decided ")
+        assert "$" in str(line.render())
+        assert not pane(app, "reference").query("#decision")

@@ -109,3 +109,13 @@ def test_help_screen(snap_compare, tmp_path: Path) -> None:
 def test_light_theme(snap_compare, tmp_path: Path) -> None:
     app = replay_app(tmp_path, config_theme="vvtui-light")
     assert snap_compare(app, terminal_size=(120, 36), run_before=show(DIVERGING_PROBE))
+
+
+def test_until_decided_ladder_120x36(snap_compare, tmp_path: Path) -> None:
+    """An --until-decided run: each candidate's pane says what its verdict cost or why it
+    stopped receiving probes."""
+    from vvtui.scoring.decide import StoppingRule, replay
+
+    snap = replay(fixture_snapshot(), StoppingRule())
+    app = replay_app(tmp_path, snap)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=show(DIVERGING_PROBE))

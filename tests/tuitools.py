@@ -50,11 +50,15 @@ def sim_app(
     *,
     suites: Sequence[str] = ("quick",),
     out: Path | None = None,
+    until_decided: Any = None,
     **opts: Any,
 ) -> VvtuiApp:
-    """The TUI on a run of `suites` against simulated `profiles` served by `server`."""
+    """The TUI on a run of `suites` against simulated `profiles` served by `server`
+    (`until_decided`: a StoppingRule)."""
     config = ladder_config(server.url, list(profiles))
-    plan, info = build_plan(config, suites=list(suites), seed=7, command="test")
+    plan, info = build_plan(
+        config, suites=list(suites), seed=7, command="test", until_decided=until_decided
+    )
     controller = RunController(spec=RunSpec(plan, info), out=out, export_dir=tmp_path / "exports")
     return VvtuiApp(controller, options(tmp_path, **opts))
 

@@ -48,7 +48,14 @@ _ENDPOINT_KEYS = {
     "labels": "free-form labels shown in the UI",
 }
 _PRICE_KEYS = ("input", "output")
-_RUN_KEYS = ("suites", "seed", "reference_repeats", "max_concurrency", "export_dir")
+_RUN_KEYS = (
+    "suites",
+    "seed",
+    "reference_repeats",
+    "max_concurrency",
+    "export_dir",
+    "until_decided",
+)
 _UI_KEYS = ("theme",)
 _TOP_KEYS = ("endpoint", "run", "ui", "keymap")
 
@@ -117,6 +124,8 @@ class RunDefaults:
     reference_repeats: int = 1
     max_concurrency: int = 16
     export_dir: str | None = None
+    # Stop sending an endpoint probes once its verdict is decided (--until-decided).
+    until_decided: bool = False
 
 
 @dataclass(slots=True)
@@ -301,6 +310,10 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         if not isinstance(raw_run["export_dir"], str):
             fail("run", 0, "export_dir", "run.export_dir must be a string")
         run.export_dir = raw_run["export_dir"]
+    if "until_decided" in raw_run:
+        if not isinstance(raw_run["until_decided"], bool):
+            fail("run", 0, "until_decided", "run.until_decided must be true or false")
+        run.until_decided = raw_run["until_decided"]
 
     theme = None
     raw_ui = data.get("ui", {})
@@ -572,6 +585,7 @@ EXAMPLE_CONFIG = """\
 suites = ["quick"]          # shipped suite names or paths to your own probe folders/files
 reference_repeats = 1       # extra reference passes that measure its own noise floor
 # seed = 1234               # template seed; leave out for a fresh draw per run
+# until_decided = true      # stop sending an endpoint probes once its verdict is certain
 
 # The endpoint everything is compared against (reference = true on exactly one).
 [[endpoint]]

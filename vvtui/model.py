@@ -791,6 +791,9 @@ class RunInfo:
     complete: bool = False
     config_path: str | None = None
     command: str | None = None
+    # --until-decided: {"rule", "order", "stopped"} (vvtui.scoring.decide.StoppingRecord); None
+    # for a run that sent every probe to every endpoint.
+    stopping: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -802,7 +805,7 @@ class RunInfo:
             "complete": self.complete,
             "config_path": self.config_path,
             "command": self.command,
-        }
+        } | ({"stopping": self.stopping} if self.stopping is not None else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunInfo:
@@ -816,6 +819,7 @@ class RunInfo:
             complete=r.flag("complete"),
             config_path=r.opt_str("config_path"),
             command=r.opt_str("command"),
+            stopping=r.opt_obj("stopping"),
         )
 
 

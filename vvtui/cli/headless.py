@@ -17,6 +17,7 @@ from vvtui.runner.core import RunPlan
 from vvtui.runner.events import (
     ConformanceReady,
     EndpointState,
+    EndpointStopped,
     ResultReady,
     RunEvent,
     RunFinished,
@@ -70,6 +71,8 @@ class Progress:
                 self._print(f"vvtui: {self.total} requests to {n} endpoints{resumed}")
         elif isinstance(event, ResultReady):
             self.done = event.done
+            # --until-decided drops the requests no endpoint needs any more.
+            self.total = event.total
             r = event.result
             self._per_endpoint.setdefault(r.endpoint, [0, 0])[0] += 1
             cause = self.tally.add(r)
@@ -91,6 +94,9 @@ class Progress:
                 else:
                     self._print(f"vvtui: {name}: back up (a trial request was answered)")
             self._draw()
+        elif isinstance(event, EndpointStopped):
+            if not self.quiet:
+                self._print(f"vvtui: {event.endpoint}: {stopped_line(event)}")
         elif isinstance(event, StreamEvent) and type(event.event).__name__ == "Retrying":
             self.retries += 1
         elif isinstance(event, RunFinished):
@@ -217,6 +223,17 @@ def conformance_summary(event: ConformanceReady) -> list[str]:
             if outcome.get("status") == "fail" and ref_status.get(check, "pass") == "pass":
                 lines.append(f"vvtui: {name} fails {check}: {shown(outcome.get('reason', ''))}")
     return lines
+
+
+def stopped_line(event: EndpointStopped) -> str:
+    """Why an --until-decided endpoint gets no more probes, in one line."""
+    cost = "" if event.cost_usd is None else f", ${event.cost_usd:.4g}"
+    what = f"{event.after_probes} probes, {event.requests} requests{cost}"
+    if event.reason == "decided":
+        return f"{event.verdict} (decided after {what})"
+    if event.reason == "futile":
+        return f"no more probes: its budget cannot decide it ({what})"
+    return f"no more probes: {event.reason.replace('_', ' ')} ({what})"
 
 
 def run_headless(

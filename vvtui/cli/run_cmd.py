@@ -18,6 +18,7 @@ examples:
   vvtui run --headless --out snap.json       no UI: progress on stderr, table on stdout
   vvtui run --headless --min-fidelity 90 --max-ttft-ms 2000 --junit junit.xml
   vvtui run --resume snap.json --config ci.toml   finish an interrupted run (with its config)
+  vvtui run --until-decided --max-cost 0.50  stop each endpoint once its verdict is certain
 
 Keys come from the environment variables the config names (api_key_env, ${VAR} in headers).
 Without the reference's key the run does not start; endpoints missing theirs are listed in a
@@ -31,6 +32,7 @@ examples:
   vvtui demo --speed 10 --suite quick        ten times faster, fewer probes
   vvtui demo --fault int4=stall              make one simulated endpoint misbehave
   vvtui demo --resume demo.json              finish an interrupted demo run
+  vvtui demo --headless --until-decided      the same verdicts for a fraction of the requests
 
 Without --suite the demo runs every shipped suite (`all`: about 75 probes, some sampled several
 times, and the reference repeated once: about 1,200 requests to 8 endpoints, roughly a minute at
@@ -60,6 +62,31 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-concurrency", type=int, metavar="N", help="requests in flight overall")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    decide = p.add_argument_group(
+        "until decided (probes in a seeded random order; an endpoint gets no more once its "
+        "anytime-valid interval clears the threshold or its budget is spent)"
+    )
+    decide.add_argument(
+        "--until-decided",
+        action="store_true",
+        help="stop sending each endpoint probes once its verdict is decided "
+        "(config: [run] until_decided = true)",
+    )
+    decide.add_argument(
+        "--max-probes", type=int, metavar="N", help="budget: at most N probes per endpoint"
+    )
+    decide.add_argument(
+        "--max-cost",
+        type=float,
+        metavar="USD",
+        help="budget: stop sending an endpoint probes before it costs more than USD",
+    )
+    decide.add_argument(
+        "--max-total-cost",
+        type=float,
+        metavar="USD",
+        help="budget: stop sending probes before the whole run costs more than USD",
+    )
     gates = p.add_argument_group(
         "gates (exit 1 naming each endpoint that fails; an unmeasurable value fails)"
     )
@@ -188,6 +215,7 @@ def _prepare_run(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
         reference_repeats=args.reference_repeats,
         max_concurrency=args.max_concurrency,
         command="run",
+        until_decided=stopping_rule(args, config),
     )
     plan.capabilities = capabilities
     _check_keys(config, plan.reference.name)
@@ -209,6 +237,26 @@ def _load_resumable(path: str, command: str) -> Any:
             hint=f"resume it with `vvtui {written_by} --resume {path}`",
         )
     return partial
+
+
+def stopping_rule(args: argparse.Namespace, config: Any) -> Any:
+    """The --until-decided rule, or None for a full run. A budget alone implies it."""
+    from vvtui.errors import UsageError
+    from vvtui.scoring.decide import StoppingRule
+
+    budgets = (args.max_probes, args.max_cost, args.max_total_cost)
+    if not (args.until_decided or config.run.until_decided or any(b is not None for b in budgets)):
+        return None
+    if args.max_probes is not None and args.max_probes < 1:
+        raise UsageError(f"--max-probes {args.max_probes}: must be at least 1")
+    for flag, value in (("--max-cost", args.max_cost), ("--max-total-cost", args.max_total_cost)):
+        if value is not None and not value > 0:
+            raise UsageError(f"{flag} {value:g}: must be a positive amount of USD")
+    return StoppingRule(
+        max_probes=args.max_probes,
+        max_cost_usd=args.max_cost,
+        max_total_cost_usd=args.max_total_cost,
+    )
 
 
 def _check_keys(config: Any, reference: str) -> None:
@@ -326,6 +374,7 @@ def _prepare_demo(args: argparse.Namespace, config: Any, partial: Any) -> tuple[
         reference_repeats=args.reference_repeats,
         max_concurrency=args.max_concurrency,
         command="demo",
+        until_decided=stopping_rule(args, config),
     )
 
 

@@ -82,7 +82,14 @@ def cmd_score(args: argparse.Namespace) -> int:
     snapshot = load_snapshot(args.snapshot)
     report = score_snapshot(snapshot)
     if args.json:
-        json.dump(report.to_dict(), sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
+        from vvtui.scoring.decide import costs_to_verdict
+
+        out = report.to_dict()
+        costs = costs_to_verdict(snapshot, out)
+        # Beside the stored report (which holds it only for --until-decided runs): what each
+        # endpoint's verdict cost, for scripts.
+        out["cost_to_verdict"] = {name: c.to_dict() for name, c in costs.items()}
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
         sys.stdout.write("\n")
         return 0
     print(format_table(snapshot, report))

@@ -46,6 +46,7 @@ class ReportData:
     rescored: str | None = None
     _scorer: Scorer | None = field(default=None, repr=False)
     _main: dict[tuple[str, str, int], Result] = field(default_factory=dict, repr=False)
+    _costs: dict[str, Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for r in self.snapshot.results:
@@ -63,7 +64,20 @@ class ReportData:
 
     def endpoint_score(self, name: str) -> dict[str, Any]:
         score = self.scores.endpoints.get(name)
-        return {} if score is None else score.to_dict()
+        if score is None:
+            return {}
+        cost = self.verdict_costs.get(name)
+        extra = {"cost_to_verdict": cost.to_dict()} if cost is not None else {}
+        return score.to_dict() | extra
+
+    @property
+    def verdict_costs(self) -> dict[str, Any]:
+        """What each verdict cost (vvtui.scoring.decide.costs_to_verdict), computed once."""
+        if self._costs is None:
+            from vvtui.scoring.decide import costs_to_verdict
+
+            self._costs = costs_to_verdict(self.snapshot, self.scores.to_dict())
+        return self._costs
 
     def probe_summary(self, probe_id: str, endpoint: str) -> dict[str, Any]:
         return self.scores.probes.get(probe_id, {}).get(endpoint, {})

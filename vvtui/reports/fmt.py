@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 from vvtui.model import EndpointInfo, ErrorInfo, Result
 from vvtui.untrusted import shown
@@ -125,3 +126,13 @@ def compact_json(value: object) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def verdict_cost(cost: dict[str, Any] | None) -> str:
+    """What a verdict cost: "41 req $0.00360" (requests, then USD when priced)."""
+    if not cost or not cost.get("requests"):
+        return MISSING
+    text = f"{cost['requests']} req"
+    if cost.get("usd") is not None:
+        text += f" {usd(cost['usd'])}"
+    return text

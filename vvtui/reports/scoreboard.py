@@ -123,6 +123,14 @@ COLUMNS: tuple[Column, ...] = (
         lambda _e, s: fmt.usd(s.get("cost_per_pass")),
         title="run cost per passed check",
     ),
+    Column(
+        "verdict_cost",
+        "to verdict",
+        lambda _e, s: (s.get("cost_to_verdict") or {}).get("usd"),
+        lambda _e, s: fmt.verdict_cost(s.get("cost_to_verdict")),
+        title="this endpoint's requests and USD up to the probe that decided its verdict "
+        "(--until-decided), else all it was sent",
+    ),
     Column("errors", "errors", _get("errors"), lambda _e, s: str(s.get("errors") or 0)),
     Column(
         "gaps",
@@ -192,9 +200,35 @@ def metadata(data: ReportData) -> list[tuple[str, str]]:
         ("reference repeats", str(run.reference_repeats)),
         ("reference", f"{ref.name} ({ref.model})" if ref else fmt.MISSING),
         ("scores", data.score_note),
+        ("stopping", _stopping_note(run.stopping)),
         ("tokenizers", ", ".join(data.scores.meta.get("tokenizers") or []) or fmt.MISSING),
     ]
     return [(k, shown(v)) for k, v in items]
+
+
+def _stopping_note(stopping: dict[str, Any] | None) -> str:
+    if not stopping:
+        return "none: every probe sent to every endpoint"
+    rule = stopping.get("rule") or {}
+    budgets = [
+        f"{label} {value:g}"
+        for label, value in (
+            ("max probes", rule.get("max_probes")),
+            ("max USD per endpoint", rule.get("max_cost_usd")),
+            ("max USD in total", rule.get("max_total_cost_usd")),
+        )
+        if value is not None
+    ]
+    reasons = Counter(str(s.get("reason")) for s in (stopping.get("stopped") or {}).values())
+    text = (
+        "until decided: each endpoint stopped once its anytime-valid 95% interval cleared "
+        f"{rule.get('threshold', 90):g} (intervals shown are that confidence sequence)"
+    )
+    if budgets:
+        text += "; budget " + ", ".join(budgets)
+    if reasons:
+        text += "; stopped: " + ", ".join(f"{k} {n}" for k, n in sorted(reasons.items()))
+    return text
 
 
 def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from vvtui.model import Snapshot
 
 # The scoreboard columns a terminal has room for, picked from the one definition every report
@@ -18,6 +20,7 @@ TERMINAL_COLUMNS = (
     "ttft_p50",
     "tps_p50",
     "cost_usd",
+    "verdict_cost",
     "errors",
     "gaps",
     "conformance",
@@ -33,10 +36,20 @@ def endpoint_rows(
 
     by_key = {c.key: c for c in COLUMNS}
     columns = [by_key[k] for k in keys]
+    from vvtui.scoring.decide import costs_to_verdict
+
     scores = snapshot.scores.get("endpoints", {})
-    rows = [[shown(c.text(e, scores.get(e.name, {}))) for c in columns] for e in snapshot.endpoints]
+    costs = costs_to_verdict(snapshot)
+    rows = [
+        [shown(c.text(e, _with_cost(scores.get(e.name, {}), costs.get(e.name)))) for c in columns]
+        for e in snapshot.endpoints
+    ]
     right = frozenset(i for i, c in enumerate(columns) if c.numeric)
     return [c.label for c in columns], rows, right
+
+
+def _with_cost(score: dict[str, Any], cost: Any) -> dict[str, Any]:
+    return score | {"cost_to_verdict": cost.to_dict()} if cost is not None else score
 
 
 def render_table(rows: list[list[str]], headers: list[str], right: frozenset[int]) -> str:

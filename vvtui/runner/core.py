@@ -40,6 +40,17 @@ class StreamingClient(Protocol):
     def stream(self, probe: Probe, *, sample: int = 0) -> Any: ...
 
 
+class JobGate(Protocol):
+    """Decides, job by job, whether a request is still worth sending (--until-decided:
+    vvtui.runner.until_decided)."""
+
+    def bind(self, emit: Callable[[RunEvent], None]) -> None: ...
+
+    async def admit(self, job: JobKey) -> bool: ...
+
+    def observe(self, result: Result) -> None: ...
+
+
 ClientFactory = Callable[[EndpointConfig, Any], StreamingClient]
 
 
@@ -70,6 +81,11 @@ class RunPlan:
             infos.append(info)
         return infos
 
+    # Probe ids in the order to send them (--until-decided); None: suite order.
+    order: list[str] | None = None
+    # --until-decided: a vvtui.scoring.decide.StoppingRule; endpoints stop once decided.
+    stopping: Any = None
+
     @property
     def reference(self) -> EndpointConfig:
         for e in self.endpoints:
@@ -81,6 +97,8 @@ class RunPlan:
         """Every request of the run, probe-major so all endpoints work on the same probe at once
         (what a side-by-side view wants to show), reference repeats last."""
         ref = self.reference.name
+        if self.order is not None:
+            return self._ordered_jobs(ref)
         jobs = [
             JobKey(e.name, p.id, s, 0)
             for p in self.probes
@@ -93,6 +111,19 @@ class RunPlan:
             for p in self.probes
             if p.deterministic
         ]
+        return jobs
+
+    def _ordered_jobs(self, ref: str) -> list[JobKey]:
+        """Jobs in `order`, each probe's reference repeats right after it: an endpoint can be
+        judged on a probe as soon as that probe is done, floor included."""
+        by_id = {p.id: p for p in self.probes}
+        jobs = []
+        for pid in self.order or []:
+            p = by_id[pid]
+            for s in range(max(1, p.n_samples)):
+                jobs += [JobKey(e.name, p.id, s, 0) for e in self.endpoints]
+            if p.deterministic:
+                jobs += [JobKey(ref, p.id, 0, r) for r in range(1, self.reference_repeats + 1)]
         return jobs
 
 
@@ -109,6 +140,8 @@ class Runner:
     skip: Iterable[tuple[str, str, int, int]] = ()
     # Called with each Result as it completes, before the event is emitted (the write-ahead log).
     on_result: Callable[[Result], None] | None = None
+    # Asked before each request whether it is still needed (--until-decided).
+    gate: JobGate | None = None
 
     results: list[Result] = field(default_factory=list, init=False)
     cancelled: bool = field(default=False, init=False)
@@ -149,6 +182,8 @@ class Runner:
             )
         )
         probes = {p.id: p for p in self.plan.probes}
+        if self.gate is not None:
+            self.gate.bind(self._emit)
         overall = asyncio.Semaphore(max(1, self.plan.max_concurrency))
         self._wake = asyncio.Condition()
         self._breakers = {
@@ -214,6 +249,9 @@ class Runner:
                     job = pending.get_nowait()
                 except asyncio.QueueEmpty:
                     return
+                if self.gate is not None and not await self.gate.admit(job):
+                    self._total -= 1  # not needed: the endpoint is decided or out of budget
+                    continue
                 probe = probes[job.probe_id]
                 admitted = await self._admit(endpoint)
                 if self.cancelled:
@@ -399,6 +437,8 @@ class Runner:
         if self.on_result is not None:
             self.on_result(result)
         self._emit(ResultReady(result, self._done, self._total))
+        if self.gate is not None:
+            self.gate.observe(result)
 
 
 def _endpoint_http_client(endpoint: EndpointConfig) -> Any:

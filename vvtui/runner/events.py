@@ -75,6 +75,18 @@ class ConformanceReady:
     note: str = ""
 
 
+@dataclass(slots=True)
+class EndpointStopped:
+    """--until-decided: the endpoint receives no more probes (vvtui.scoring.decide reasons)."""
+
+    endpoint: str
+    reason: str
+    after_probes: int
+    requests: int
+    cost_usd: float | None
+    verdict: str
+
+
 RunEvent = (
     RunStarted
     | RequestStarted
@@ -83,4 +95,5 @@ RunEvent = (
     | EndpointState
     | RunFinished
     | ConformanceReady
+    | EndpointStopped
 )

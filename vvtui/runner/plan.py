@@ -11,6 +11,7 @@ from vvtui.errors import ConfigError, SnapshotError, suggest_or_list
 from vvtui.model import RunInfo, Snapshot
 from vvtui.runner.core import RunPlan
 from vvtui.runner.wal import read_wal, wal_path_for
+from vvtui.scoring.decide import StoppingRecord, StoppingRule, probe_order
 from vvtui.storage import load_snapshot
 
 
@@ -36,6 +37,7 @@ def build_plan(
     reference_repeats: int | None = None,
     max_concurrency: int | None = None,
     command: str | None = None,
+    until_decided: StoppingRule | None = None,
 ) -> tuple[RunPlan, RunInfo]:
     from vvtui.suites import load_suites
 
@@ -50,6 +52,9 @@ def build_plan(
         reference_repeats=repeats,
         max_concurrency=max_concurrency or config.run.max_concurrency,
     )
+    if until_decided is not None:
+        plan.stopping = until_decided
+        plan.order = probe_order(probes, seed, cost_weighted=until_decided.cost_weighted_order)
     info = RunInfo(
         seed=seed,
         suites=suites,
@@ -106,6 +111,11 @@ def plan_from_snapshot(
         reference_repeats=snapshot.run.reference_repeats,
         max_concurrency=max_concurrency or config.run.max_concurrency,
     )
+    if snapshot.run.stopping:
+        # Continue in the recorded order under the recorded rule.
+        record = StoppingRecord.from_dict(snapshot.run.stopping)
+        plan.stopping = record.rule
+        plan.order = [pid for pid in record.order if any(p.id == pid for p in plan.probes)]
     info = snapshot.run
     info.complete = False
     return plan, info

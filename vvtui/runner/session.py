@@ -99,8 +99,16 @@ class RunSession:
             for result in self._kept:
                 wal.append(result)
         await self._conformance()
+        gate = None
+        if self.plan.stopping is not None:
+            from vvtui.runner.until_decided import UntilDecided
+
+            gate = UntilDecided(self.plan, self.plan.stopping)
+            gate.preload(self._kept)
+            self.info.stopping = gate.record.to_dict()
         self.runner = Runner(
             self.plan,
+            gate=gate,
             on_event=self.on_event,
             client_factory=self.client_factory,
             http_factory=self.http_factory,
@@ -120,6 +128,8 @@ class RunSession:
             finally:
                 results = self._kept + self.runner.results
                 complete = not (cancelled or failed or self.runner.cancelled)
+                if gate is not None:
+                    self.info.stopping = gate.finish().to_dict()
                 self._finish(results, complete, wal)
         if cancelled:
             raise asyncio.CancelledError

@@ -101,12 +101,19 @@ def fidelity(damage: float, floor: float) -> float | None:
     return max(0.0, 100.0 * (1.0 - excess / (1.0 - floor)))
 
 
-def verdict(ci_low: float | None, ci_high: float | None, n_probes: int) -> str:
-    if ci_low is None or ci_high is None or n_probes < MIN_PROBES_FOR_VERDICT:
+def verdict(
+    ci_low: float | None,
+    ci_high: float | None,
+    n_probes: int,
+    *,
+    threshold: float = THRESHOLD,
+    min_probes: int = MIN_PROBES_FOR_VERDICT,
+) -> str:
+    if ci_low is None or ci_high is None or n_probes < min_probes:
         return "inconclusive"
-    if ci_low >= THRESHOLD:
+    if ci_low >= threshold:
         return "faithful"
-    if ci_high < THRESHOLD:
+    if ci_high < threshold:
         return "degraded"
     return "inconclusive"
 

@@ -123,14 +123,20 @@ class ScoreReport:
     endpoints: dict[str, EndpointScore] = field(default_factory=dict)
     # probe id -> endpoint -> summary (mark, damage, agreement, first_divergence, checks, kl...).
     probes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # --until-decided runs only: per endpoint, the confidence sequence, where it decided, why the
+    # endpoint stopped and what its verdict cost (docs/scoring.md, "Until decided").
+    decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "version": self.version,
             "meta": self.meta,
             "endpoints": {name: s.to_dict() for name, s in self.endpoints.items()},
             "probes": self.probes,
         }
+        if self.decisions:
+            out["decisions"] = self.decisions
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoreReport:
@@ -145,4 +151,5 @@ class ScoreReport:
                 str(pid): {str(ep): dict(v) for ep, v in per.items()}
                 for pid, per in (data.get("probes") or {}).items()
             },
+            decisions={str(k): dict(v) for k, v in (data.get("decisions") or {}).items()},
         )

@@ -22,6 +22,7 @@ from vvtui.features import probe_features
 from vvtui.model import EndpointInfo, Probe, Result, Snapshot
 from vvtui.scoring import conformance
 from vvtui.scoring import damage as dmg
+from vvtui.scoring import decide as stopping
 from vvtui.scoring import tools as toolcalls
 from vvtui.scoring.compare import (
     PendingKL,
@@ -34,7 +35,7 @@ from vvtui.scoring.compare import (
     worst_mark,
 )
 from vvtui.scoring.mmd import PERMUTATIONS, MMDResult, mmd_test
-from vvtui.scoring.perf import PerfAgg, percentile
+from vvtui.scoring.perf import PerfAgg, percentile, result_cost
 from vvtui.scoring.report import REPORT_VERSION, EndpointScore, ScoreReport
 from vvtui.scoring.tokenize import PROVIDER, default_encoding_name
 from vvtui.scoring.truncation import length_excess
@@ -210,7 +211,12 @@ class Scorer:
     """Scores endpoints against the reference as results arrive (see module docstring)."""
 
     def __init__(
-        self, probes: list[Probe], endpoints: list[EndpointInfo], *, encoding: str | None = None
+        self,
+        probes: list[Probe],
+        endpoints: list[EndpointInfo],
+        *,
+        encoding: str | None = None,
+        stopping_record: stopping.StoppingRecord | None = None,
     ) -> None:
         self._probes: dict[str, Probe] = {}
         self._order: dict[str, int] = {}
@@ -237,6 +243,11 @@ class Scorer:
         # How many add/add_many calls fed this scorer: a scorer fed by exactly one batch already
         # holds the canonical evaluations finalize() needs.
         self._batches = 0
+        # --until-decided: the rule and the order probes were sent in; verdicts then come from
+        # the confidence sequence over that order (docs/scoring.md, "Until decided").
+        self.stopping = stopping_record
+        self._decisions: dict[str, tuple[int, stopping.Decision]] = {}
+        self._changes: dict[str, int] = {}
         for name in self._endpoints:
             self._ensure_endpoint(name)
 
@@ -324,7 +335,10 @@ class Scorer:
         for ep, pid in sorted(touched, key=lambda k: (self._order[k[1]], ep_index[k[0]])):
             probe = self._probes[pid]
             if is_sampled(probe):
-                self._install(ep, pid, self._evaluate(ep, pid, LIVE_PERMUTATIONS))
+                # Until decided, the runner stops on these damages: they must be the final
+                # report's, so a re-score reaches the same decisions.
+                perms = LIVE_PERMUTATIONS if self.stopping is None else PERMUTATIONS
+                self._install(ep, pid, self._evaluate(ep, pid, perms))
             else:
                 comps = self._pair_comparisons(probe, ep, pid, pending)
                 staged.append((ep, pid, comps))
@@ -375,6 +389,7 @@ class Scorer:
         """Swap (endpoint, probe)'s evaluation, keeping the running sums in step."""
         evals = self._evals[ep]
         agg = self._aggs[ep]
+        self._changes[ep] = self._changes.get(ep, 0) + 1
         # The reference's own evaluations carry no damage, hence no floor.
         floor = None if ep == self.reference else self._floor.get(pid)
         old = evals.get(pid)
@@ -399,6 +414,7 @@ class Scorer:
                 continue
             self._aggs[ep].apply(ev, old, -1)
             self._aggs[ep].apply(ev, new, +1)
+            self._changes[ep] = self._changes.get(ep, 0) + 1
         self._floor[pid] = new
 
     # ---------------------------------------------------------------------------- evaluation
@@ -653,6 +669,86 @@ class Scorer:
         evals = self._evals.get(self.reference or "", {})
         return any(ev.mark not in ("error", "pending") for ev in evals.values())
 
+    def _sequence(
+        self,
+        per: dict[str, ProbeEval],
+        floors: dict[str, float | None],
+        prefix: int | None = None,
+    ) -> tuple[list[str], list[float], list[float]]:
+        """An endpoint's measured probes in the order they were sent (suite order without a
+        stopping record), with damage and floor by the rule of `_final_fidelity`."""
+        if self.stopping is not None and self.stopping.order:
+            order = [pid for pid in self.stopping.order if pid in self._order]
+        else:
+            order = sorted(self._probes, key=self._order.__getitem__)
+        if prefix is not None:
+            order = order[:prefix]
+        pids, damage, raw = [], [], []
+        for pid in order:
+            ev = per.get(pid)
+            if ev is None or ev.damage is None:
+                continue
+            pids.append(pid)
+            damage.append(ev.damage)
+            raw.append((floors.get(pid), ev.sampled))
+        measured = [f for f, sampled in raw if f is not None and not sampled]
+        det_mean = math.fsum(measured) / len(measured) if measured else 0.0
+        floor = [0.0 if sampled else (det_mean if f is None else f) for f, sampled in raw]
+        return pids, damage, floor
+
+    def sequence(self, name: str) -> tuple[list[str], list[float], list[float]]:
+        """(probe ids, damage, floor) of an endpoint's measured probes in the order sent."""
+        return self._sequence(self._evals.get(name, {}), self._floor)
+
+    def decision(
+        self, name: str, *, prefix: int | None = None, remaining: int = 0
+    ) -> stopping.Decision:
+        """The confidence sequence of one endpoint over its first `prefix` probes in the order
+        sent (all so far when None), and whether `remaining` more could still decide it."""
+        rule = self.stopping.rule if self.stopping is not None else stopping.StoppingRule()
+        key = (self._changes.get(name, 0), prefix, remaining)
+        cached = self._decisions.get(name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        _, damage, floor = self._sequence(self._evals.get(name, {}), self._floor, prefix)
+        result = stopping.decide(damage, floor, rule, remaining)
+        self._decisions[name] = (key, result)
+        return result
+
+    def full_run_could_decide(
+        self, name: str, prefix: int | None = None, total: int | None = None
+    ) -> bool:
+        """Whether the full run's rule (the bootstrap interval) may decide this endpoint once it
+        has answered all `total` probes, if the rest look like its probes so far: the interval
+        on those, narrowed by sqrt(n / total) around its point. An endpoint whose confidence
+        sequence can no longer clear the threshold is still worth the whole suite then."""
+        _, damage, floor = self._sequence(self._evals.get(name, {}), self._floor, prefix)
+        n = len(damage)
+        if n < dmg.MIN_PROBES_FOR_VERDICT:
+            return True
+        d, f = np.asarray(damage), np.asarray(floor)
+        interval = dmg.bootstrap_fidelity(d, f)
+        point = dmg.fidelity(float(d.mean()), float(f.mean()))
+        if interval is None or point is None:
+            return False
+        shrink = math.sqrt(n / max(n, total or n))
+        low = point - (point - interval[0]) * shrink
+        high = point + (interval[1] - point) * shrink
+        return dmg.verdict(low, high, n) != "inconclusive"
+
+    def verdict_cost(self, name: str, probes: list[str] | None) -> stopping.VerdictCost:
+        """Requests, tokens and USD of `name`'s own answers to `probes` (all when None)."""
+        info = self._endpoints.get(name)
+        price = info.price if info is not None else None
+        lines = []
+        for (ep, pid), slot in self._results.items():
+            if ep != name:
+                continue
+            for result in slot.values():
+                usd, _ = result_cost(result, price, self._probes.get(pid))
+                lines.append(stopping.CostLine(pid, result.input_tokens, result.output_tokens, usd))
+        return stopping.verdict_cost(lines, probes)
+
     def history(self, name: str) -> list[float]:
         """Fidelity after each result that changed this endpoint's score (for a sparkline)."""
         return list(self._history.get(name, []))
@@ -675,6 +771,11 @@ class Scorer:
             if interval is not None:
                 score.ci_low, score.ci_high = interval
             score.verdict = dmg.verdict(score.ci_low, score.ci_high, agg.n)
+            if self.stopping is not None:
+                # Looked at after every probe: only the anytime-valid interval may be shown.
+                decision = self.decision(name)
+                score.ci_low, score.ci_high = decision.low, decision.high
+                score.verdict = decision.verdict
         score.verdict, score.verdict_reasons = gated_verdict(score.verdict, gates_for(score))
         mmd = [ev.mmd for ev in self._evals[name].values() if ev.mmd is not None]
         if mmd and name != self.reference:
@@ -823,6 +924,7 @@ class Scorer:
             sorted(self._probes.values(), key=lambda p: self._order[p.id]),
             list(self._endpoints.values()),
             encoding=self._preferred_encoding,
+            stopping_record=self.stopping,
         )
         fresh.reference = self.reference
         fresh.add_many([r for slot in self._results.values() for r in slot.values()])
@@ -874,6 +976,8 @@ class Scorer:
             else:
                 self._final_fidelity(score, per, floors, pids)
                 self._joint_mmd(score, name, per, pids)
+                if self.stopping is not None:
+                    report.decisions[name] = self._until_decided(score, name, per, floors)
                 score.verdict, score.verdict_reasons = gated_verdict(
                     score.verdict, gates_for(score)
                 )
@@ -929,6 +1033,48 @@ class Scorer:
             score.ci_high = max(interval[1], score.fidelity)
         score.verdict = dmg.verdict(score.ci_low, score.ci_high, len(damage))
 
+    def _until_decided(
+        self,
+        score: EndpointScore,
+        name: str,
+        per: dict[str, ProbeEval],
+        floors: dict[str, float | None],
+    ) -> dict[str, Any]:
+        """An --until-decided endpoint's verdict: the confidence sequence's when it cleared the
+        threshold; else, if the endpoint answered every probe (a full run for it), the full
+        run's bootstrap verdict; else inconclusive. Plus what reaching that verdict cost."""
+        assert self.stopping is not None
+        pids, damage, floor = self._sequence(per, floors)
+        decision = stopping.decide(damage, floor, self.stopping.rule)
+        order = [pid for pid in self.stopping.order if pid in self._order] or list(pids)
+        answered = {pid for (ep, pid) in self._results if ep == name}
+        whole_suite = all(pid in answered for pid in order)
+        if decision.decided:
+            interval = "confidence_sequence"
+            score.ci_low, score.ci_high = decision.low, decision.high
+            score.verdict = decision.verdict
+            last = pids[decision.verdict_probe_index]
+            spent = order[: order.index(last) + 1]
+        elif whole_suite:
+            interval = "bootstrap"  # score.ci_* and verdict stay the full run's
+            spent = None
+        else:
+            interval = "confidence_sequence"
+            score.ci_low, score.ci_high = decision.low, decision.high
+            score.verdict = "inconclusive"
+            spent = None
+        cost = self.verdict_cost(name, spent)
+        stopped = self.stopping.stopped.get(name, {})
+        return {
+            "interval": interval,
+            "cs_low": decision.low,
+            "cs_high": decision.high,
+            "sequence_probes": decision.n,
+            "decided_after": decision.decided_after,
+            "stopped": stopped.get("reason"),
+            "cost_to_verdict": cost.to_dict(),
+        }
+
     def _joint_mmd(
         self, score: EndpointScore, name: str, per: dict[str, ProbeEval], pids: list[str]
     ) -> None:
@@ -973,7 +1119,7 @@ class Scorer:
                 "threshold": dmg.THRESHOLD,
                 "min_probes_for_verdict": dmg.MIN_PROBES_FOR_VERDICT,
             },
-        }
+        } | ({"until_decided": self.stopping.rule.to_dict()} if self.stopping is not None else {})
 
 
 def score_snapshot(snapshot: Snapshot, *, encoding: str | None = None) -> ScoreReport:
@@ -985,6 +1131,12 @@ def score_snapshot(snapshot: Snapshot, *, encoding: str | None = None) -> ScoreR
     if encoding is None:
         recorded = (snapshot.scores or {}).get("meta", {})
         encoding = recorded.get("encoding") if isinstance(recorded, dict) else None
-    scorer = Scorer(snapshot.probes, snapshot.endpoints, encoding=encoding)
+    record = snapshot.run.stopping
+    scorer = Scorer(
+        snapshot.probes,
+        snapshot.endpoints,
+        encoding=encoding,
+        stopping_record=stopping.StoppingRecord.from_dict(record) if record else None,
+    )
     scorer.add_many(snapshot.results)
     return scorer.finalize()

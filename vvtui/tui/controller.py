@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vvtui.model import RunInfo, Snapshot
 from vvtui.runner.core import RunPlan
@@ -90,7 +90,7 @@ class RunController:
             self.saved = True
         else:
             assert spec is not None
-            self.model = RunModel(list(spec.plan.probes), spec.plan.endpoint_infos())
+            self.model = _model_for(spec.plan)
 
     @property
     def replay(self) -> bool:
@@ -117,7 +117,7 @@ class RunController:
             # A re-run asks the same rendered probes again: same seed, same prompts.
             info = dataclasses.replace(spec.info, started_at=None, finished_at=None, complete=False)
             spec = RunSpec(spec.plan, info, None)
-            self.model = RunModel(list(spec.plan.probes), spec.plan.endpoint_infos())
+            self.model = _model_for(spec.plan)
         self.out_path = None if self.out is None else numbered(self.out, self.runs)
         self.snapshot = None
         self.saved = False
@@ -244,3 +244,12 @@ class RunController:
         self.snapshot = snapshot
         self.saved = True
         return target
+
+
+def _model_for(plan: Any) -> RunModel:
+    stopping = None
+    if plan.stopping is not None:
+        from vvtui.scoring.decide import StoppingRecord
+
+        stopping = StoppingRecord(rule=plan.stopping, order=list(plan.order or []))
+    return RunModel(list(plan.probes), plan.endpoint_infos(), stopping)

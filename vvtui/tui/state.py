@@ -15,6 +15,7 @@ from vvtui.model import EndpointInfo, Probe, Result, Snapshot
 from vvtui.runner.events import (
     ConformanceReady,
     EndpointState,
+    EndpointStopped,
     RequestStarted,
     ResultReady,
     RunEvent,
@@ -24,10 +25,18 @@ from vvtui.runner.events import (
 )
 from vvtui.runner.tally import FailureTally
 from vvtui.scoring import EndpointScore, ProbeComparison, Scorer, ScoreReport
+from vvtui.scoring import decide as rules
 from vvtui.scoring.compare import is_sampled
 from vvtui.scoring.inspect import Inspection, inspect_comparison
 from vvtui.tui.document import LiveText
 from vvtui.untrusted import shown
+
+
+def _usd(value: float | None) -> str:
+    from vvtui.tui.format import cost
+
+    return cost(value)
+
 
 # (endpoint, probe id, sample): one answer a pane can show. Reference repeats are scored, not shown.
 Slot = tuple[str, str, int]
@@ -57,6 +66,8 @@ class EndpointProgress:
 class RunModel:
     probes: list[Probe]
     endpoints: list[EndpointInfo]
+    # --until-decided: the rule and order (vvtui.scoring.decide.StoppingRecord); None otherwise.
+    stopping: rules.StoppingRecord | None = None
 
     scorer: Scorer = field(init=False)
     reference: str = field(init=False)
@@ -84,9 +95,11 @@ class RunModel:
     error: str | None = None
     # Failures per endpoint and cause, with counts (what a pane shows instead of one per request).
     tally: FailureTally = field(default_factory=FailureTally)
+    # --until-decided: why each endpoint stopped receiving probes, as the runner said.
+    stopped: dict[str, rules.Stopped] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.scorer = Scorer(self.probes, self.endpoints)
+        self.scorer = Scorer(self.probes, self.endpoints, stopping_record=self.stopping)
         self._unscored_keys: set[tuple[str, str, int, int]] = set()
         self.reference = self.scorer.reference or (self.endpoints[0].name if self.endpoints else "")
         self.probe_by_id = {p.id: p for p in self.probes}
@@ -104,7 +117,18 @@ class RunModel:
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot) -> RunModel:
         """A finished (or partial) run read back from a snapshot, for replay."""
-        model = cls(list(snapshot.probes), list(snapshot.endpoints))
+        record = snapshot.run.stopping
+        stopping = rules.StoppingRecord.from_dict(record) if record else None
+        model = cls(list(snapshot.probes), list(snapshot.endpoints), stopping)
+        if stopping is not None:
+            for name, stop in stopping.stopped.items():
+                model.stopped[name] = rules.Stopped(
+                    reason=str(stop.get("reason")),
+                    after_probes=int(stop.get("after_probes") or 0),
+                    requests=int(stop.get("requests") or 0),
+                    cost_usd=stop.get("cost_usd"),
+                    verdict=str(stop.get("verdict") or "inconclusive"),
+                )
         model.total = len(snapshot.results)
         for result in snapshot.results:
             model._store(result)
@@ -167,6 +191,11 @@ class RunModel:
                 for name in self.endpoint_names:
                     self.scores[name] = self.scorer.endpoint_score(name)
             self.dirty_endpoints.update(self.endpoint_names)
+        elif isinstance(event, EndpointStopped):
+            self.stopped[event.endpoint] = rules.Stopped(
+                event.reason, event.after_probes, event.requests, event.cost_usd, event.verdict
+            )
+            self.dirty_endpoints.add(event.endpoint)
         elif isinstance(event, RunFinished):
             self.phase = "cancelled" if event.cancelled else "scoring"
             for prog in self.progress.values():
@@ -295,6 +324,50 @@ class RunModel:
 
     def history(self, endpoint: str) -> list[float]:
         return self.scorer.history(endpoint)
+
+    @property
+    def until_decided(self) -> bool:
+        return self.stopping is not None
+
+    def decision_note(self, endpoint: str) -> str | None:
+        """What a pane says about an --until-decided endpoint: what its verdict cost once
+        decided, why it stopped otherwise, how far it has got while it runs."""
+        notes = self.decision_notes(endpoint)
+        return notes[0] if notes else None
+
+    def decision_notes(self, endpoint: str) -> list[str]:
+        """`decision_note` and shorter forms of it, longest first, for narrow panes."""
+        if self.stopping is None or endpoint == self.reference:
+            return []
+        final = self.final.decisions.get(endpoint) if self.final is not None else None
+        stop = self.stopped.get(endpoint)
+        if final is not None and final.get("decided_after") is not None:
+            n = final["decided_after"]
+            usd = _usd((final.get("cost_to_verdict") or {}).get("usd"))
+            return [
+                f"decided after {n} probes, {usd}",
+                f"decided: {n} probes, {usd}",
+                f"decided in {n}, {usd}",
+            ]
+        if stop is None:
+            if self.final is not None:
+                return ["stopped: " + self.scores[endpoint].verdict]
+            score = self.scores.get(endpoint)
+            n = score.n_probes if score is not None else 0
+            return [f"deciding: {n} probes so far", f"deciding: {n} probes"]
+        if stop.reason == rules.DECIDED:
+            n, usd = stop.after_probes, _usd(stop.cost_usd)
+            return [
+                f"decided after {n} probes, {usd}",
+                f"decided: {n} probes, {usd}",
+                f"decided in {n}, {usd}",
+            ]
+        if stop.reason in rules.BUDGET_REASONS:
+            return ["budget spent: inconclusive", "budget spent"]
+        if stop.reason == rules.FUTILE:
+            return ["budget cannot decide: inconclusive", "undecidable in budget", "undecidable"]
+        verdict = self.scores[endpoint].verdict if self.final is not None else "scoring"
+        return [f"sent every probe: {verdict}", f"all probes: {verdict}"]
 
     def slot_status(self, slot: Slot) -> SlotStatus:
         result = self.results.get(slot)

@@ -188,7 +188,12 @@ class MainScreen(Screen[None]):
             with Vertical(id="main"):
                 with Grid(id="panes"):
                     for i, info in enumerate(model.endpoints):
-                        yield EndpointPane(info, reference=info.name == model.reference, index=i)
+                        yield EndpointPane(
+                            info,
+                            reference=info.name == model.reference,
+                            index=i,
+                            until_decided=model.until_decided,
+                        )
                 yield Scoreboard(model.endpoint_names, id="scoreboard")
                 yield CompactBoard(model.endpoint_names, id="board-compact")
         yield Footer()
@@ -303,7 +308,12 @@ class MainScreen(Screen[None]):
         self.query_one(Scoreboard).update_scores(dict(model.scores))
         for pane in self.query(EndpointPane):
             name = pane.info.name
-            pane.set_stats(model.scores.get(name), model.history(name), model.trouble(name))
+            pane.set_stats(
+                model.scores.get(name),
+                model.history(name),
+                model.trouble(name),
+                model.decision_notes(name),
+            )
         self._show_probe(self.probe_id, force=True)
 
     # ------------------------------------------------------------------ drawing
@@ -496,7 +506,12 @@ class MainScreen(Screen[None]):
             for pane in self._panes():
                 name = pane.info.name
                 if name in self._stats_due:
-                    pane.set_stats(model.scores.get(name), model.history(name), model.trouble(name))
+                    pane.set_stats(
+                        model.scores.get(name),
+                        model.history(name),
+                        model.trouble(name),
+                        model.decision_notes(name),
+                    )
             self._stats_due.clear()
         if self._board_due:
             all_names = model.endpoint_names

@@ -9,6 +9,7 @@ border change repaints the whole pane.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual import events
@@ -106,7 +107,9 @@ class EndpointPane(Vertical):
     EndpointPane > .pane-stats { color: $text-muted; }
     """
 
-    def __init__(self, info: EndpointInfo, *, reference: bool, index: int) -> None:
+    def __init__(
+        self, info: EndpointInfo, *, reference: bool, index: int, until_decided: bool = False
+    ) -> None:
         # Ids by position: endpoint names may hold characters ids cannot.
         super().__init__(id=f"pane-{index}", classes="-reference" if reference else "")
         self.info = info
@@ -120,6 +123,9 @@ class EndpointPane(Vertical):
         self._upstream: str | None = None
         self._lines: dict[str, tuple[object, ...]] = {}
         self._answer = AnswerView()
+        # --until-decided runs add a line saying what the verdict cost or why probes stopped.
+        self._until_decided = until_decided and not reference
+        self._decision: tuple[str, ...] = ()
         # Numbered like the navigator's mark columns, so a mark can be traced to its pane.
         title = f"{index + 1} {info.name}" + (" ★" if reference else "")
         self.border_title = Content(title)
@@ -133,6 +139,8 @@ class EndpointPane(Vertical):
         # Shown only when conformance was checked: otherwise the row goes to the answer.
         line.display = bool(self.info.conformance)
         yield line
+        if self._until_decided:
+            yield Static("", classes="pane-line pane-stats", id="decision")
 
     @property
     def answer(self) -> AnswerView:
@@ -227,11 +235,15 @@ class EndpointPane(Vertical):
         score: EndpointScore | None,
         history: list[float],
         trouble: tuple[str, bool] | None = None,
+        decision: Sequence[str] = (),
     ) -> None:
         """The run so far; `trouble` is what went wrong (RunModel.trouble): failures with their
-        counts, and whether the endpoint is down."""
+        counts, and whether the endpoint is down; `decision` the --until-decided notes, longest
+        first."""
         gaps = None if self._score is None else self._score.gaps
         self._score = score
+        if decision:
+            self._decision = tuple(decision)
         if score is not None:
             self._stats = PaneStats(score.ttft_p50, score.tps_p50, score.cost_usd, tuple(history))
             if score.gaps != gaps:
@@ -273,6 +285,12 @@ class EndpointPane(Vertical):
             if not line.display:
                 line.display = True  # the checks arrived after the pane was built
             self._set_line("#conformance", self._conformance_line(width))
+        if self._until_decided:
+            # The longest form that fits: the note comes shorter for narrow panes.
+            note = next((n for n in self._decision if len(n) <= width), "")
+            if not note and self._decision:
+                note = self._decision[-1][:width]
+            self._set_line("#decision", Content.styled(note, "dim"))
 
     def _conformance_line(self, width: int) -> Content:
         """The conformance checks: how many passed, or which failed and why (the first reason,
