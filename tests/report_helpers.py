@@ -1,11 +1,11 @@
 """Shared pieces of the report tests: the committed fixture snapshot, a hostile snapshot whose
-every string tries to break out of its format, and golden-file comparison."""
+every string tries to break out of its format, and golden-file comparison (tests/golden.py)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from tests.golden import check_text_golden
 from vvtui.model import EndpointInfo, ErrorInfo, Price, Probe, RunInfo, Snapshot, ToolCall
 from vvtui.scoring import score_snapshot
 from vvtui.scoring.synthetic import make_result
@@ -66,14 +66,6 @@ def hostile(scored: bool = True) -> Snapshot:
 
 
 def check_golden(name: str, text: str) -> None:
-    """Compare with tests/data/reports/<name>; VVTUI_UPDATE_GOLDEN=1 rewrites it instead."""
-    path = DATA / name
-    if os.environ.get("VVTUI_UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.exists(), f"{path} missing: run with VVTUI_UPDATE_GOLDEN=1 to create it"
-    expected = path.read_text(encoding="utf-8")
-    assert text == expected, (
-        f"{name} differs from the golden file; if the change is intended, regenerate with "
-        "VVTUI_UPDATE_GOLDEN=1 and review the diff"
-    )
+    """Compare with tests/data/reports/<name> the portable way (tests/golden.py);
+    VVTUI_UPDATE_GOLDEN=1 rewrites it instead."""
+    check_text_golden(DATA / name, text)

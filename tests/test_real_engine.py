@@ -128,3 +128,23 @@ def test_kl_on_shared_prefixes_grows_down_the_ladder(snapshot):
     assert kl[-1] > kl[0]
     top1 = [s[name]["top1_agreement"] for name in LADDER]
     assert top1[1] > top1[-1], dict(zip(LADDER, top1, strict=True))
+
+
+def test_every_rung_of_the_default_ladder_answers_a_generation(tmp_path):
+    """What `make demo-real` starts: all six rungs, each checked by `start_ladder` with one real
+    generation before it counts as up (a build for CPU features the machine cannot use dies
+    there), then asked once more here."""
+    from vvtui.local import local_dir
+    from vvtui.local.prepare import DEFAULT_VARIANTS, prepare
+    from vvtui.local.servers import down, generate_once, start_ladder
+
+    paths = prepare(DEFAULT_VARIANTS, local_dir(), progress=print)
+    state = start_ladder(paths, tmp_path, threads=1, timeout=300, progress=print)
+    try:
+        assert [s.variant for s in state.servers] == list(DEFAULT_VARIANTS)
+        assert {s.variant: generate_once(s) for s in state.servers} == dict.fromkeys(
+            DEFAULT_VARIANTS
+        )
+    finally:
+        outcomes = down(tmp_path)
+    assert all(o.outcome in ("stopped", "killed") for o in outcomes), outcomes

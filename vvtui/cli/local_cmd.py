@@ -16,7 +16,7 @@ examples:
   vvtui local up                          prepare the model files, start 6 servers, write a config
   vvtui local up --variants F16,Q8_0,Q2_0 --threads 1 --config-out ladder.toml
   vvtui run --config ladder.toml --suite quant
-  vvtui local status                      which servers are up, their ports and file sizes
+  vvtui local status                      which servers are up or dead, their ports and sizes
   vvtui local down                        stop exactly the servers `up` started
   vvtui local demo                        up, then the TUI on the quant suite, then down
   vvtui local demo -- --headless --out snap.json   the same, headless, keeping a snapshot
@@ -179,12 +179,19 @@ def cmd_status(args: argparse.Namespace) -> int:
         _say(f"no local ladder recorded in {root}")
         return 0
     _say(f"{'variant':<8} {'state':<5} {'pid':>7} {'port':>6} {'size':>9}  base_url")
+    dead = []
     for s in state.servers:
-        alive = "up" if ours(s) else "down"
+        # Recorded but no longer running (or its PID now belongs to another program): the
+        # server crashed or was killed; `down` never got to forget it.
+        alive = "up" if ours(s) else "dead"
+        if alive == "dead":
+            dead.append(s)
         size = f"{s.size / 1e6:.1f} MB"
         _say(f"{s.variant:<8} {alive:<5} {s.pid:>7} {s.port:>6} {size:>9}  {s.base_url}")
     if state.config_path:
         _say(f"config: {state.config_path}")
+    for s in dead:
+        _say(f"{s.variant} is dead: see {s.log_path} (`vvtui local down` forgets it)")
     return 0
 
 

@@ -77,6 +77,7 @@ def format_probes(report: Any) -> str:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from vvtui.scoring import ScoreReport, score_snapshot
+    from vvtui.scoring.tolerance import agree
     from vvtui.storage import load_snapshot
 
     snapshot = load_snapshot(args.snapshot)
@@ -97,7 +98,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         print()
         print(format_probes(report))
     stored = snapshot.scores
-    if stored and ScoreReport.from_dict(stored).to_dict() != report.to_dict():
+    # Another machine's numpy may round the last bits differently: only a difference beyond
+    # that (vvtui.scoring.tolerance) means the stored scores are stale.
+    if stored and not agree(ScoreReport.from_dict(stored).to_dict(), report.to_dict()):
         version = (stored.get("meta") or {}).get("formula_version")
         print(
             f"note: the scores stored in {args.snapshot} differ from this re-score "

@@ -42,6 +42,7 @@ from vvtui.clients.events import (
 )
 from vvtui.clients.failures import (
     body_excerpt,
+    connect_failure,
     describe_exception,
     http_error,
     is_dns_failure,
@@ -357,8 +358,7 @@ class StreamingClient:
                 message = f"cannot resolve {request.url.host}: {describe_exception(exc)}"
                 yield Failed(perf_counter(), make_error("dns", message))
                 return
-            message = f"cannot connect to {where}: {describe_exception(exc)}"
-            outcome.retry_error = make_error("connect", message)
+            outcome.retry_error = connect_failure(where, exc)
             return
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             message = f"{where} closed the connection before responding: {describe_exception(exc)}"

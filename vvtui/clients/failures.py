@@ -163,6 +163,33 @@ def is_dns_failure(exc: BaseException) -> bool:
     return False
 
 
+# What a refused connection says: nothing listens on that port, which for a local endpoint almost
+# always means its server is not running (never started, or crashed; a llama.cpp server whose
+# build does not fit the CPU dies on its first request and leaves exactly this behind).
+REFUSED = "connection refused — is the server running?"
+
+
+def _refused(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectionRefusedError):
+        return True
+    if isinstance(exc, BaseExceptionGroup):  # every address tried (localhost: ::1 and 127.0.0.1)
+        return bool(exc.exceptions) and all(is_connection_refused(e) for e in exc.exceptions)
+    return False
+
+
+def is_connection_refused(exc: BaseException) -> bool:
+    """Was the connection refused (ECONNREFUSED), on every address tried?"""
+    return any(_refused(cur) for cur in _exception_chain(exc))
+
+
+def connect_failure(where: str, exc: BaseException) -> ErrorInfo:
+    """A connection that could not be made (kind `connect`): a refused one says so plainly, any
+    other keeps the exception's own words."""
+    if is_connection_refused(exc):
+        return make_error("connect", f"cannot connect to {where}: {REFUSED}")
+    return make_error("connect", f"cannot connect to {where}: {describe_exception(exc)}")
+
+
 def describe_exception(exc: BaseException) -> str:
     """`TypeName: message` for the deepest exception that says something."""
     for cur in reversed(_exception_chain(exc)):

@@ -18,7 +18,12 @@ from vvtui.errors import VvtuiError
 
 # Overrides the cache folder (tests, or people who keep models on another disk).
 LOCAL_DIR_ENV = "VVTUI_LOCAL_DIR"
-EXTRA_HINT = "install with pip install 'vvtui[local]' (or run make demo-real)"
+# llama-cpp-python builds llama.cpp from source; the portable CMAKE_ARGS keep it from compiling
+# kernels for CPU features a VM may advertise but refuse (docs/quantization-demo.md).
+EXTRA_HINT = (
+    "run make demo-real, or pip install 'vvtui[local]' with the portable CMAKE_ARGS of "
+    "docs/quantization-demo.md"
+)
 
 # Importable module -> the package that provides it, for the error message.
 _EXTRA_MODULES = {

@@ -135,6 +135,105 @@ def answers_models(port: int, timeout: float = 2.0) -> bool:
         return False
 
 
+# `/v1/models` only proves the model file loaded. The first generation is what runs the compute
+# kernels, and a server built for CPU features the machine cannot use (GGML_NATIVE on a cloud VM
+# that advertises AVX-512/AMX its hypervisor then refuses) answers /v1/models and dies with a
+# general protection fault on its first request. So `up` asks each server for a few greedy
+# tokens before it calls the server ready.
+CHECK_MESSAGES = [{"role": "user", "content": "Say OK."}]
+CHECK_TOKENS = 4
+CHECK_TIMEOUT = 30.0
+REBUILD_HINT = (
+    "a crash in a compute kernel usually means llama.cpp was built for CPU features this machine "
+    "cannot use: reinstall llama-cpp-python with the portable CMAKE_ARGS of `make demo-real`"
+)
+
+
+def generate_once(record: ServerRecord, timeout: float = CHECK_TIMEOUT) -> str | None:
+    """Ask the server for a few greedy tokens. None when it answered with a completion, else
+    what went wrong in a few words."""
+    body = {
+        "model": record.alias,
+        "messages": CHECK_MESSAGES,
+        "max_tokens": CHECK_TOKENS,
+        "temperature": 0.0,
+    }
+    request = urllib.request.Request(
+        f"http://{HOST}:{record.port}/v1/chat/completions",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with _OPENER.open(request, timeout=timeout) as resp:
+            data = json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code} {exc.reason}"
+    except TimeoutError:
+        return f"no answer to a {CHECK_TOKENS}-token generation within {timeout:.0f} s"
+    except (OSError, urllib.error.URLError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        return f"the connection failed ({reason})"
+    except ValueError:
+        return "an answer that is not JSON"
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return "an answer without choices"
+    return None
+
+
+def describe_exit(code: int | None) -> str:
+    """`exited (code 3)` or `died (signal SIGSEGV)` for a process's return code; `is gone` for a
+    process this one did not start (its return code cannot be read)."""
+    if code is None:
+        return "is gone"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = str(-code)
+        return f"died (signal {name})"
+    return f"exited (code {code})"
+
+
+def _ended(
+    proc: subprocess.Popen[bytes] | None, record: ServerRecord, wait: float = 0.0
+) -> tuple[bool, int | None]:
+    """(has the server ended, its return code when known), waiting up to `wait` s for it."""
+    deadline = time.monotonic() + wait
+    while True:
+        if proc is not None:
+            code = proc.poll()
+            ended = code is not None
+        else:
+            code, ended = None, not is_alive(record.pid)
+        if ended or time.monotonic() >= deadline:
+            return ended, code
+        time.sleep(0.05)
+
+
+def check_server(
+    proc: subprocess.Popen[bytes] | None, record: ServerRecord, timeout: float = CHECK_TIMEOUT
+) -> None:
+    """One real generation; a server that dies or fails it raises, naming the variant and log."""
+    problem = generate_once(record, timeout)
+    if problem is None:
+        return
+    # A crashing server may still be tearing down when the connection drops: give it a moment.
+    ended, code = _ended(proc, record, wait=2.0)
+    if ended:
+        crashed = code is not None and -code in (signal.SIGSEGV, signal.SIGILL, signal.SIGBUS)
+        raise LocalError(
+            f"llama.cpp server for {record.variant} {describe_exit(code)} during its first "
+            "generation",
+            hint=f"see {record.log_path}" + (f"; {REBUILD_HINT}" if crashed else ""),
+        )
+    raise LocalError(
+        f"llama.cpp server for {record.variant} failed its first generation: {problem}",
+        hint=f"see {record.log_path}",
+    )
+
+
 def wait_ready(
     servers: Sequence[tuple[subprocess.Popen[bytes] | None, ServerRecord]],
     timeout: float,
@@ -142,19 +241,21 @@ def wait_ready(
     progress: Progress = lambda line: None,
     poll: float = 0.25,
 ) -> None:
-    """Wait until every server answers /v1/models; fail naming the variant and its log."""
+    """Wait until every server answers /v1/models, then check each with one generation; fail
+    naming the variant and its log."""
     deadline = time.monotonic() + timeout
     pending = list(servers)
     while pending:
         for proc, record in list(pending):
-            code = proc.poll() if proc is not None else (None if is_alive(record.pid) else -1)
-            if code is not None:
+            ended, code = _ended(proc, record)
+            if ended:
                 raise LocalError(
-                    f"llama.cpp server for {record.variant} exited (code {code}) before it "
+                    f"llama.cpp server for {record.variant} {describe_exit(code)} before it "
                     f"answered on port {record.port}",
                     hint=f"see {record.log_path}",
                 )
             if answers_models(record.port):
+                check_server(proc, record, max(CHECK_TIMEOUT, deadline - time.monotonic()))
                 progress(f"ready   {record.variant:<7} {record.base_url}")
                 pending.remove((proc, record))
         if pending and time.monotonic() > deadline:
@@ -216,7 +317,8 @@ def up(
     progress: Progress = lambda line: None,
     quantize: Quantizer | None = None,
 ) -> LadderState:
-    """Prepare the files, start one server per variant, wait for all, write the vvtui config."""
+    """Prepare the files, start one server per variant, wait until each answers one generation,
+    write the vvtui config."""
     require_extra()
     if threads < 1:
         raise LocalError(f"--threads must be at least 1, not {threads}")
@@ -245,7 +347,8 @@ def start_ladder(
     timeout: float = 180.0,
     progress: Progress = lambda line: None,
 ) -> LadderState:
-    """Start one server per model file (state, logs and config under `root`), wait for all.
+    """Start one server per model file (state, logs and config under `root`), wait until each
+    answers one generation.
 
     On any failure, Ctrl-C included, the servers started so far are stopped before it re-raises.
     """
