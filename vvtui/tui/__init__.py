@@ -47,6 +47,7 @@ def run_app(
     controller = RunController(
         spec=RunSpec(plan, info, resume_from), out=out, export_dir=export_dir
     )
+    controller.prepare_runner()  # its start-up overlaps the app's
     app = VvtuiApp(controller, app_options(config, export_dir))
     code = app.run()
     keep_results(app, controller)
@@ -75,6 +76,7 @@ def keep_results(app: Any, controller: RunController) -> None:
     `--out` when given, else to the export folder, unless the user chose to drop it."""
     from vvtui.runner.session import default_snapshot_path
 
+    controller.stop_runner()
     target: Path | None = None
     if controller.out_path is not None and not controller.saved:
         target = controller.out_path
