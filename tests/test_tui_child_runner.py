@@ -162,3 +162,50 @@ async def test_the_inline_runner_is_still_there(sim_server, tmp_path: Path, monk
         await wait_until(pilot, lambda: finished(app), timeout=60)
         assert not isinstance(app.controller.session, ChildSession)
         assert app.controller.snapshot is not None and app.controller.snapshot.run.complete
+
+
+async def test_the_demo_shows_its_screen_before_the_simulator_is_up(
+    sim_server, tmp_path: Path
+) -> None:
+    import threading
+
+    from vvtui.tui import prepared_app
+    from vvtui.tui.screens.main import MainScreen
+    from vvtui.tui.screens.starting import StartingScreen
+
+    release = threading.Event()
+    profiles = [p for p in LADDER if p.name in ("reference", "fp8")]
+
+    def prepare():
+        release.wait(30)  # the simulator and the suites, taking their time
+        return build_plan(
+            ladder_config(sim_server.url, profiles), suites=[MINI], seed=7, command="test"
+        )
+
+    app = prepared_app(prepare, out=None, export_dir=tmp_path, preparing="the simulator")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, StartingScreen)
+        assert "starting: the simulator" in str(app.screen.query_one("#what").render())
+        release.set()
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+        await wait_until(pilot, lambda: finished(app), timeout=60)
+        assert isinstance(app.controller.session, ChildSession)
+        assert app.controller.snapshot is not None and app.controller.snapshot.run.complete
+
+
+async def test_a_demo_that_cannot_start_says_why_on_screen(tmp_path: Path) -> None:
+    from vvtui.errors import ProbeError
+    from vvtui.tui import prepared_app
+    from vvtui.tui.screens.error import ErrorScreen
+
+    def prepare():
+        raise ProbeError("nope.toml:3: probe id missing")
+
+    app = prepared_app(prepare, out=None, export_dir=tmp_path, preparing="probe suites")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app.return_code is not None, timeout=5)
+    assert app.return_value == ProbeError("x").exit_code == 2  # what `vvtui demo` exits with
+    assert isinstance(app.start_error, ProbeError)

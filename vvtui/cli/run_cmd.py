@@ -251,6 +251,8 @@ def _fill_router_prices(config: Any, quiet: bool) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if _wants_tui(args):
+        return _demo_in_tui(args)
     from vvtui.runner.plan import build_plan
     from vvtui.sim.demo import demo_setup
 
@@ -273,6 +275,47 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return _launch(args, config, plan, info)
     finally:
         server.stop()
+
+
+def demo_preparer(args: argparse.Namespace, servers: list[Any]) -> Callable[[], Any]:
+    """What `vvtui demo` prepares behind the TUI's first screen: the simulator (appended to
+    `servers`, for the caller to stop) and the plan over its endpoints."""
+
+    def prepare() -> Any:
+        from vvtui.runner.plan import build_plan
+        from vvtui.sim.demo import demo_setup
+
+        server, config = demo_setup(speed=args.speed, faults=args.fault or [])
+        servers.append(server)
+        return build_plan(
+            config,
+            suites=args.suite or ["all"],
+            seed=args.seed if args.seed is not None else 7,
+            reference_repeats=args.reference_repeats,
+            max_concurrency=args.max_concurrency,
+            command="demo",
+        )
+
+    return prepare
+
+
+def _demo_in_tui(args: argparse.Namespace) -> int:
+    """The screen first: the simulator and the suites load behind it (they take seconds)."""
+    from pathlib import Path
+
+    from vvtui.tui import run_prepared_app
+
+    servers: list[Any] = []
+    try:
+        return run_prepared_app(
+            demo_preparer(args, servers),
+            out=Path(args.out) if args.out else None,
+            export_dir=Path(args.export_dir) if args.export_dir else Path.cwd(),
+            preparing="simulated endpoints, probe suites",
+        )
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def _launch(

@@ -5,6 +5,7 @@ be used). Textual is imported only when one of them is called."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
     from vvtui.errors import VvtuiError
     from vvtui.model import RunInfo, Snapshot
     from vvtui.runner.core import RunPlan
-    from vvtui.tui.app import AppOptions
+    from vvtui.tui.app import AppOptions, VvtuiApp
     from vvtui.tui.controller import RunController
 
 
@@ -52,6 +53,54 @@ def run_app(
     code = app.run()
     keep_results(app, controller)
     # A crash (Textual prints its traceback) leaves return_code set; keep_results ran anyway.
+    return int(app.return_code or code or 0)
+
+
+def prepared_app(
+    prepare: Callable[[], tuple[RunPlan, RunInfo]],
+    *,
+    out: Path | None,
+    export_dir: Path,
+    preparing: str,
+) -> VvtuiApp:
+    """The app for a run whose plan takes seconds to prepare (the demo starts its simulator and
+    loads every suite): it shows at once and calls `prepare` in a thread behind its first screen.
+    The runner process starts now too, so its imports overlap both."""
+    from vvtui.runner.child_session import spawn_child
+    from vvtui.tui.app import VvtuiApp
+    from vvtui.tui.controller import RunController, RunSpec, child_runner_wanted
+
+    spare = spawn_child() if child_runner_wanted() else None
+
+    def build() -> RunController:
+        try:
+            plan, info = prepare()
+        except BaseException:
+            if spare is not None:
+                spare.kill()
+                spare.wait()
+            raise
+        controller = RunController(spec=RunSpec(plan, info), out=out, export_dir=export_dir)
+        controller.prepare_runner(spare)
+        return controller
+
+    return VvtuiApp(None, app_options(None, export_dir), prepare=build, preparing=preparing)
+
+
+def run_prepared_app(
+    prepare: Callable[[], tuple[RunPlan, RunInfo]],
+    *,
+    out: Path | None,
+    export_dir: Path,
+    preparing: str,
+) -> int:
+    """`run_app` for a plan prepared behind the first screen (see `prepared_app`)."""
+    app = prepared_app(prepare, out=out, export_dir=export_dir, preparing=preparing)
+    code = app.run()
+    if app.controller is not None:
+        keep_results(app, app.controller)
+    if app.start_error is not None:
+        return app.start_error.exit_code
     return int(app.return_code or code or 0)
 
 

@@ -126,10 +126,15 @@ class RunController:
 
     # ------------------------------------------------------------------ running
 
-    def prepare_runner(self) -> None:
-        """Start the runner process now, so its imports overlap the app's start-up."""
-        if self.child_runner and self.spec is not None and self._spare is None:
-            self._spare = spawn_child()
+    def prepare_runner(self, process: subprocess.Popen[bytes] | None = None) -> None:
+        """Start the runner process now (or adopt `process`, started earlier still), so its
+        imports overlap the app's start-up."""
+        if not self.child_runner or self.spec is None or self._spare is not None:
+            if process is not None:
+                process.kill()
+                process.wait()
+            return
+        self._spare = process or spawn_child()
 
     def start(self, target: MessagePump) -> None:
         """Start a run (the first, or a re-run with the same plan) in a worker of `target`."""
