@@ -139,7 +139,9 @@ class VvtuiApp(App[int]):
 
     def _show_main(self) -> None:
         self.main_screen = MainScreen(self.controller, follow_dwell_s=self.options.follow_dwell_s)
-        if self.screen_stack and not isinstance(self.screen, MainScreen):
+        from vvtui.tui.screens.starting import StartingScreen
+
+        if isinstance(self.screen, StartingScreen):
             self.switch_screen(self.main_screen)
         else:
             self.push_screen(self.main_screen)
