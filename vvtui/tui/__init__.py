@@ -68,7 +68,7 @@ def prepared_app(
     The runner process starts now too, so its imports overlap both."""
     from vvtui.runner.child_session import spawn_child
     from vvtui.tui.app import VvtuiApp
-    from vvtui.tui.controller import RunController, RunSpec, child_runner_wanted
+    from vvtui.tui.controller import RunController, RunSpec, child_runner_wanted, warm_up
 
     spare = spawn_child() if child_runner_wanted() else None
 
@@ -80,6 +80,9 @@ def prepared_app(
                 spare.kill()
                 spare.wait()
             raise
+        # The tokenizer too, while the screen is idle: loaded later, in a thread beside a screen
+        # drawing its first frames, it took seconds on a busy machine.
+        warm_up()
         controller = RunController(spec=RunSpec(plan, info), out=out, export_dir=export_dir)
         controller.prepare_runner(spare)
         return controller
