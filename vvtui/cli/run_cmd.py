@@ -253,48 +253,40 @@ def _fill_router_prices(config: Any, quiet: bool) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     if _wants_tui(args):
         return _demo_in_tui(args)
+    servers: list[Any] = []
+    try:
+        config, plan, info = _demo_plan(args, servers)
+        return _launch(args, config, plan, info)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def _demo_plan(args: argparse.Namespace, servers: list[Any]) -> tuple[Any, Any, Any]:
+    """The simulator (appended to `servers`, for the caller to stop), its config, and the plan
+    over its endpoints."""
     from vvtui.runner.plan import build_plan
     from vvtui.sim.demo import demo_setup
 
     server, config = demo_setup(speed=args.speed, faults=args.fault or [])
-    try:
-        prepared = _prepared(
-            args,
-            lambda: build_plan(
-                config,
-                suites=args.suite or ["all"],
-                seed=args.seed if args.seed is not None else 7,
-                reference_repeats=args.reference_repeats,
-                max_concurrency=args.max_concurrency,
-                command="demo",
-            ),
-        )
-        if isinstance(prepared, int):
-            return prepared
-        plan, info = prepared
-        return _launch(args, config, plan, info)
-    finally:
-        server.stop()
+    servers.append(server)
+    plan, info = build_plan(
+        config,
+        suites=args.suite or ["all"],
+        seed=args.seed if args.seed is not None else 7,
+        reference_repeats=args.reference_repeats,
+        max_concurrency=args.max_concurrency,
+        command="demo",
+    )
+    return config, plan, info
 
 
 def demo_preparer(args: argparse.Namespace, servers: list[Any]) -> Callable[[], Any]:
-    """What `vvtui demo` prepares behind the TUI's first screen: the simulator (appended to
-    `servers`, for the caller to stop) and the plan over its endpoints."""
+    """What `vvtui demo` prepares behind the TUI's first screen (see `_demo_plan`)."""
 
     def prepare() -> Any:
-        from vvtui.runner.plan import build_plan
-        from vvtui.sim.demo import demo_setup
-
-        server, config = demo_setup(speed=args.speed, faults=args.fault or [])
-        servers.append(server)
-        return build_plan(
-            config,
-            suites=args.suite or ["all"],
-            seed=args.seed if args.seed is not None else 7,
-            reference_repeats=args.reference_repeats,
-            max_concurrency=args.max_concurrency,
-            command="demo",
-        )
+        _, plan, info = _demo_plan(args, servers)
+        return plan, info
 
     return prepare
 

@@ -48,16 +48,15 @@ class RunnerDied(RunnerFailed):
 def spawn_child() -> subprocess.Popen[bytes]:
     """Start `python -m vvtui.runner.child`, which imports what a run needs and then waits for
     its job: started early, it is ready when the plan is."""
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])  # a source checkout imports itself
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    from vvtui.resources import child_env
+
     stderr = tempfile.TemporaryFile(prefix="vvtui-runner-")  # noqa: SIM115 - read if it dies
     proc = subprocess.Popen(
         [sys.executable, "-m", "vvtui.runner.child"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=stderr,
-        env=env,
+        env=child_env(),
         # Its own session: the terminal's signals are the TUI's to handle; it stops the run.
         start_new_session=True,
     )

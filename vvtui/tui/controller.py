@@ -150,28 +150,14 @@ class RunController:
         self.out_path = None if self.out is None else numbered(self.out, self.runs)
         self.snapshot = None
         self.saved = False
+        args = (spec.plan, spec.info, self.out_path, self._on_event, spec.resume_from)
         if self.child_runner:
             process, self._spare = self._spare, None
-            self.session = ChildSession(
-                spec.plan,
-                spec.info,
-                out=self.out_path,
-                on_event=self._on_event,
-                resume_from=spec.resume_from,
-                process=process,
-            )
+            self.session = ChildSession(*args, process=process)
         else:
             from vvtui.scoring import count_tokens
 
-            self.session = RunSession(
-                spec.plan,
-                spec.info,
-                out=self.out_path,
-                on_event=self._on_event,
-                resume_from=spec.resume_from,
-                count_tokens=count_tokens,
-                score=False,
-            )
+            self.session = RunSession(*args, count_tokens=count_tokens, score=False)
         if self.runs == 1:
             target.run_worker(warm_up, thread=True, group="warm-up", name="warm-up")
         self.worker = target.run_worker(
