@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -273,15 +274,34 @@ class ChildSession:
         return partial_snapshot(self.plan, self.info, self._results)
 
     def stop(self) -> None:
-        """Make sure the child is gone (after the app closed, or in a test's teardown)."""
+        """Make sure the child is gone, taking what it still sends (after the app closed: no
+        event loop reads for us any more). Idempotent."""
         proc = self.process
-        if proc is None or proc.poll() is not None:
-            self._close_pipes()
+        if proc is None:
             return
-        self.cancel()
+        if proc.poll() is None:
+            self.cancel()
+        deadline = time.monotonic() + STOP_WAIT_S
+        out = proc.stdout
+        while out is not None and not out.closed:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([out], [], [], left)[0]:
+                break
+            try:
+                data = os.read(out.fileno(), 1 << 20)
+            except BlockingIOError:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            self._take(data)
         try:
-            proc.wait(STOP_WAIT_S)
+            proc.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+        if self.snapshot is None or self._end is not None:
+            with contextlib.suppress(Exception):  # how it ended is for run() to report
+                self._conclude(proc.returncode)
         self._close_pipes()
