@@ -37,7 +37,7 @@ async def main():
                 print("frame", flush=True)
                 deadline = time.monotonic() + 120
                 while app.main_screen is None and time.monotonic() < deadline:
-                    await pilot.pause(0.01)
+                    await asyncio.sleep(0.02)  # not pilot.pause: it repaints, taking the GIL
                 await pilot.pause(0)  # its first refresh (not CPU idle: the run is going)
                 print("main", flush=True)
                 app.controller.cancel()
