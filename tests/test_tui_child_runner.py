@@ -16,7 +16,7 @@ from tests.tuitools import MINI, finished, sim_app, wait_until
 from vvtui.clients.events import TextDelta, TokenLogprob
 from vvtui.runner import wire
 from vvtui.runner.child_session import ChildSession, RunnerFailed
-from vvtui.runner.events import JobKey, StreamEvent
+from vvtui.runner.events import JobKey, ResultReady, StreamEvent
 from vvtui.runner.plan import build_plan
 from vvtui.sim.ladder import ladder_config
 from vvtui.sim.profiles import default_profiles
@@ -209,3 +209,22 @@ async def test_a_demo_that_cannot_start_says_why_on_screen(tmp_path: Path) -> No
         await wait_until(pilot, lambda: app.return_code is not None, timeout=5)
     assert app.return_value == ProbeError("x").exit_code == 2  # what `vvtui demo` exits with
     assert isinstance(app.start_error, ProbeError)
+
+
+async def test_a_resumed_run_in_a_child_asks_only_what_is_missing(
+    sim_server, tmp_path: Path
+) -> None:
+    out = tmp_path / "snap.json"
+    first = await _session(sim_server, tmp_path, ("reference", "fp8"), out=out).run()
+    partial = load_snapshot(out)
+    dropped = {r.key for r in partial.results if r.endpoint == "fp8"}
+    partial.results = [r for r in partial.results if r.key not in dropped]
+    partial.run.complete = False
+    seen = []
+    session = _session(sim_server, tmp_path, ("reference", "fp8"), on_event=seen.append)
+    session.resume_from = partial
+    resumed = await session.run()
+    asked = {e.result.key for e in seen if isinstance(e, ResultReady)}
+    assert asked == dropped  # the kept answers were not asked again
+    assert resumed.run.complete
+    assert {r.key for r in resumed.results} == {r.key for r in first.results}
