@@ -228,3 +228,18 @@ async def test_a_resumed_run_in_a_child_asks_only_what_is_missing(
     assert asked == dropped  # the kept answers were not asked again
     assert resumed.run.complete
     assert {r.key for r in resumed.results} == {r.key for r in first.results}
+
+
+async def test_a_cancel_while_the_job_is_on_its_way_still_stops_the_run(
+    sim_server, tmp_path: Path
+) -> None:
+    import asyncio
+
+    session = _session(sim_server, tmp_path, ("reference", "fp8", "int4"))
+    task = asyncio.create_task(session.run())
+    await asyncio.sleep(0)  # the job is being written to the child now
+    session.cancel()
+    snapshot = await asyncio.wait_for(task, 60)
+    assert not snapshot.run.complete
+    assert session.process is not None and session.process.returncode == 0
+    assert len(snapshot.results) < len(session.plan.jobs())

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,6 +87,8 @@ class ChildSession:
     _failed: str | None = field(default=None, init=False)
     _callback_error: BaseException | None = field(default=None, init=False)
     _cancel_sent: bool = field(default=False, init=False)
+    _cancel_delivered: bool = field(default=False, init=False)
+    _send_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _counts: tuple[int, int] = field(default=(0, 0), init=False)
     _finished_seen: bool = field(default=False, init=False)
 
@@ -104,11 +107,13 @@ class ChildSession:
         os.set_blocking(fd, False)
         closed: asyncio.Future[None] = loop.create_future()
         job = ChildJob(self.plan, self.info, self.out, self.resume_from)
+        loop.add_reader(fd, self._readable, fd, closed)
         try:
-            self._send(wire.START, job)
+            # In a thread: a big plan (or a resumed snapshot) fills the pipe, and a child still
+            # importing reads it only when it gets there; the screen must not wait for that.
+            await asyncio.to_thread(self._send_start, job)
         except OSError:
             pass  # it is already gone: reading finds out why
-        loop.add_reader(fd, self._readable, fd, closed)
         try:
             with _cancel_on_signals(self.cancel):
                 try:
@@ -259,13 +264,30 @@ class ChildSession:
         proc.stdin.write(wire.encode(kind, payload))
         proc.stdin.flush()
 
+    def _send_start(self, job: ChildJob) -> None:
+        with self._send_lock:
+            self._send(wire.START, job)
+        # A cancel asked while the job was on its way could not write (frames must not
+        # interleave): it is delivered now.
+        self._deliver_cancel()
+
+    def _deliver_cancel(self) -> None:
+        if not self._cancel_sent or self._cancel_delivered:
+            return
+        if not self._send_lock.acquire(blocking=False):
+            return  # the job is still being written; `_send_start` delivers it after
+        try:
+            if not self._cancel_delivered:
+                self._cancel_delivered = True
+                with contextlib.suppress(OSError, ValueError):
+                    self._send(wire.CANCEL)
+        finally:
+            self._send_lock.release()
+
     def cancel(self) -> None:
         """Stop the run; the child records answers in flight as cancelled and ends it."""
-        if self._cancel_sent:
-            return
         self._cancel_sent = True
-        with contextlib.suppress(OSError, ValueError):
-            self._send(wire.CANCEL)
+        self._deliver_cancel()
 
     def snapshot_now(self) -> Snapshot:
         """An (unscored) snapshot of what has arrived; once the run ended, its final one."""
