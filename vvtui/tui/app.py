@@ -133,7 +133,10 @@ class VvtuiApp(App[int]):
             from vvtui.tui.screens.starting import StartingScreen
 
             self.push_screen(StartingScreen(self._preparing))
-            self.run_worker(self._prepare_run, thread=True, group="prepare", name="prepare")
+            # After the first paint: the thread's imports would take the GIL from it.
+            self.call_after_refresh(
+                self.run_worker, self._prepare_run, thread=True, group="prepare", name="prepare"
+            )
             return
         self._show_main()
 
