@@ -32,7 +32,12 @@ from vvtui.model import Result, RunInfo, Snapshot
 from vvtui.runner import wire
 from vvtui.runner.core import RunPlan
 from vvtui.runner.events import ResultReady, RunEvent, RunFinished, RunStarted
-from vvtui.runner.session import _cancel_on_signals, partial_snapshot, snapshot_of
+from vvtui.runner.session import (
+    _cancel_on_signals,
+    _ordered,
+    partial_snapshot,
+    snapshot_of,
+)
 from vvtui.runner.wire import ChildJob
 
 # After a cancel, how long the child may take to record its answers in flight and write its files.
@@ -196,19 +201,21 @@ class ChildSession:
             self.snapshot = snapshot_of(self.plan, self.info, self._sorted())
         else:
             self.snapshot = partial_snapshot(self.plan, self.info, self._results)
-        if self._end is not None or self._failed is not None:
-            self._close_pipes()
+        # Ended without a word (a cancel that came with the job ends it that way too, cleanly).
+        died = self._end is None and self._failed is None and not (self._cancel_sent and code == 0)
+        if died:
+            # Reads its stderr, so before the pipes close (and once: this may run twice).
+            self.error = self.error or self._death(code)
+        self._close_pipes()
         if self._callback_error is not None:
             raise self._callback_error
         if self._failed is not None:
             self.error = self._failed
             raise RunnerFailed(self._failed)
-        if self._end is None:
-            if self._cancel_sent and code == 0:
-                return self.snapshot  # cancelled before its run began
-            self.error = self._death(code)
-            self._close_pipes()
+        if died:
+            assert self.error is not None
             if not self._finished_seen and self.on_event is not None:
+                self._finished_seen = True
                 done, total = self._counts
                 with contextlib.suppress(Exception):
                     self.on_event(RunFinished(cancelled=True, done=done, total=total))
@@ -216,8 +223,6 @@ class ChildSession:
         return self.snapshot
 
     def _sorted(self) -> list[Result]:
-        from vvtui.runner.session import _ordered
-
         return _ordered(list(self._results), self.plan)
 
     def _death(self, code: int | None) -> str:
