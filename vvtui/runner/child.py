@@ -97,9 +97,6 @@ async def serve(job: ChildJob, out_fd: int, commands: wire.FrameReader) -> int:
         score=False,  # the TUI scores: that is drawing-side work
     )
 
-    def cancel() -> None:
-        session.cancel()
-
     def readable() -> None:
         try:
             data = os.read(0, 65536)
@@ -107,11 +104,11 @@ async def serve(job: ChildJob, out_fd: int, commands: wire.FrameReader) -> int:
             data = b""
         if not data:  # the TUI closed our stdin, or died: stop, keep what was gathered
             loop.remove_reader(0)
-            cancel()
+            session.cancel()
             return
         for kind, _ in commands.feed(data):
             if kind == wire.CANCEL:
-                cancel()
+                session.cancel()
 
     loop.add_reader(0, readable)
     code = 0
@@ -154,8 +151,8 @@ def main() -> int:
     out_fd = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    # The TUI decides when the run stops (it sends CANCEL, or closes our stdin); a Ctrl-C typed
-    # at the terminal is the TUI's key, and a signal to the group is its to handle.
+    # The TUI decides when the run stops (it sends CANCEL, or closes our stdin). While the run
+    # goes, SIGINT and SIGTERM sent to this process alone still stop it cleanly (RunSession).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Imported before the job arrives: a child started ahead of its run is ready when it comes.
     import vvtui.clients.accumulate
