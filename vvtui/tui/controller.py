@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,7 +41,10 @@ RUNNER_ENV = "VVTUI_RUNNER"
 
 
 def child_runner_wanted() -> bool:
-    return os.environ.get(RUNNER_ENV, "child").strip().lower() != "inline"
+    # The child's pipes are read with the event loop's add_reader and select(), which Windows'
+    # loop does not offer for pipes: there the run stays on the app's loop.
+    default = "inline" if sys.platform == "win32" else "child"
+    return os.environ.get(RUNNER_ENV, default).strip().lower() != "inline"
 
 
 @dataclass
