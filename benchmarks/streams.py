@@ -157,13 +157,22 @@ async def run_bare(eps: list[EndpointConfig], plist: list[Probe]) -> list[Seen]:
 
 class Recorder:
     """Wraps a run's event callback: notes each request's first-token stamp (the client event's
-    own `t`, taken by vvtui's body pump as the bytes arrived) and the CPU/wall span of the run."""
+    own `t`, taken by vvtui's body pump as the bytes arrived) and the CPU/wall span of the run.
+    `other_cpu` gives the CPU seconds of the TUI's runner process, counted with this one's."""
 
-    def __init__(self, inner: Callable[[RunEvent], None] | None = None) -> None:
+    def __init__(
+        self,
+        inner: Callable[[RunEvent], None] | None = None,
+        other_cpu: Callable[[], float] | None = None,
+    ) -> None:
         self.inner = inner
+        self.other_cpu = other_cpu
         self.first: dict[tuple[str, str], float] = {}
         self.cpu0 = self.wall0 = 0.0
         self.cpu_s = self.wall_s = 0.0
+
+    def _cpu(self) -> float:
+        return time.process_time() + (self.other_cpu() if self.other_cpu is not None else 0.0)
 
     def __call__(self, event: RunEvent) -> None:
         if isinstance(event, StreamEvent):
@@ -171,9 +180,9 @@ class Recorder:
             if key not in self.first and getattr(event.event, "text", ""):
                 self.first[key] = event.event.t
         elif isinstance(event, RunStarted):
-            self.cpu0, self.wall0 = time.process_time(), time.perf_counter()
+            self.cpu0, self.wall0 = self._cpu(), time.perf_counter()
         elif isinstance(event, RunFinished):
-            self.cpu_s = time.process_time() - self.cpu0
+            self.cpu_s = self._cpu() - self.cpu0
             self.wall_s = time.perf_counter() - self.wall0
         if self.inner is not None:
             self.inner(event)
@@ -212,7 +221,8 @@ async def run_tui(
     lag_after: int = 0,
     limit_s: float = 300.0,
 ) -> tuple[list[Seen], Recorder, list[float]]:
-    """The app under Textual's test driver (real compositor, no terminal). With `lag_after`,
+    """The app under Textual's test driver (real compositor, no terminal), its run in a runner
+    process as the CLI runs it (`VVTUI_RUNNER=inline`: on the app's loop). With `lag_after`,
     event-loop lag is sampled (10 ms sleeps) once that many answers are in."""
     from vvtui.tui.app import AppOptions, VvtuiApp
     from vvtui.tui.controller import RunController, RunSpec
@@ -222,8 +232,12 @@ async def run_tui(
     lags: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         controller = RunController(spec=RunSpec(plan, RunInfo()), export_dir=Path(tmp))
-        recorder = Recorder(controller._on_event)
+        recorder = Recorder(
+            controller._on_event,
+            other_cpu=lambda: getattr(controller.session, "child_cpu_s", 0.0),
+        )
         controller._on_event = recorder  # type: ignore[method-assign]
+        controller.prepare_runner()  # as `vvtui.tui.run_app` does
         # As the CLI runs it (`vvtui.tui.app_options`): no full GC collections mid-run.
         options = AppOptions(
             export_dir=Path(tmp), theme_dirs=[shipped_themes_dir()], manage_gc=True
@@ -240,9 +254,10 @@ async def run_tui(
                     lags.append(time.perf_counter() - before - 0.01)
                 else:
                     await pilot.pause(0.02)
-            results = list(controller.session.runner.results) if controller.session else []
             controller.cancel()
             await controller.wait()
+            results = list(controller.session.results) if controller.session else []
+        controller.stop_runner()
     return _seen_from(results, recorder), recorder, lags
 
 

@@ -109,10 +109,12 @@ def run(quick: bool = False) -> tuple[list[Row], dict[str, float]]:
         "ttft_err_ms_p50": by[("headless", 16)].ttft_p50,
         "ttft_err_ms_p90": by[("headless", 16)].ttft_p90,
         "ttft_err_ms_p50_tui": by[("tui", 16)].ttft_p50,
+        "ttft_err_ms_p90_tui": by[("tui", 16)].ttft_p90,
         "ttft_err_ms_p50_bare": by[("bare", 16)].ttft_p50,
         "tps_err_p50": by[("headless", 16)].tps_p50,
         "tps_err_p50_tui": by[("tui", 16)].tps_p50,
         "tps_err_p50_bare": by[("bare", 16)].tps_p50,
+        "tps_err_rel_p50_tui": by[("tui", 16)].tps_rel_p50,
     }
     return rows, keys
 

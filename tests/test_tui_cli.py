@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_SPEED
-from tests.tuitools import MINI, sim_app, wait_until
+from tests.tuitools import sim_app, wait_until
 from vvtui.cli import main as cli_main
 from vvtui.cli import run_cmd
 from vvtui.errors import ConfigError, ProbeError
@@ -64,7 +64,8 @@ def test_view_needs_a_terminal(tmp_path: Path, capsys) -> None:
 async def test_leaving_mid_run_keeps_what_was_gathered(sim_server_factory, tmp_path: Path) -> None:
     profiles = default_profiles(TEST_SPEED / 10)[:2]
     server = sim_server_factory(profiles)
-    app = sim_app(server, profiles, tmp_path, suites=[MINI])
+    # Every suite: the run (in its own process) cannot finish while the app closes.
+    app = sim_app(server, profiles, tmp_path, suites=["all"])
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until(pilot, lambda: app.controller.model.done >= 2)
         app.exit(0)  # as a second `q` does: leave at once

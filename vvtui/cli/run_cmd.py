@@ -341,22 +341,65 @@ def _fill_router_prices(config: Any, quiet: bool) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from vvtui.sim.demo import demo_setup
-
     # Read a snapshot to resume before starting the simulator: a wrong path fails at once.
     partial = _prepared(args, lambda: _load_resumable(args.resume, "demo") if args.resume else None)
     if isinstance(partial, int):
         return partial
-    server, config = demo_setup(speed=args.speed, faults=args.fault or [])
+    if partial is None and _wants_tui(args):
+        return _demo_in_tui(args)
+    servers: list[Any] = []
     try:
-        prepared = _prepared(args, lambda: _prepare_demo(args, config, partial))
+        prepared = _prepared(args, lambda: _demo_plan(args, servers, partial))
         if isinstance(prepared, int):
             return prepared
-        plan, info = prepared
-        conformance_opts.for_plan(plan, args, info.seed)
+        config, plan, info = prepared
         return _launch(args, config, plan, info, resume_from=partial)
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
+
+
+def _demo_plan(
+    args: argparse.Namespace, servers: list[Any], partial: Any = None
+) -> tuple[Any, Any, Any]:
+    """The simulator (appended to `servers`, for the caller to stop), its config, and the plan
+    over its endpoints (conformance checks included unless --no-conformance)."""
+    from vvtui.sim.demo import demo_setup
+
+    server, config = demo_setup(speed=args.speed, faults=args.fault or [])
+    servers.append(server)
+    plan, info = _prepare_demo(args, config, partial)
+    conformance_opts.for_plan(plan, args, info.seed)
+    return config, plan, info
+
+
+def demo_preparer(args: argparse.Namespace, servers: list[Any]) -> Callable[[], Any]:
+    """What `vvtui demo` prepares behind the TUI's first screen (see `_demo_plan`)."""
+
+    def prepare() -> Any:
+        _, plan, info = _demo_plan(args, servers)
+        return plan, info
+
+    return prepare
+
+
+def _demo_in_tui(args: argparse.Namespace) -> int:
+    """The screen first: the simulator and the suites load behind it (they take seconds)."""
+    from pathlib import Path
+
+    from vvtui.tui import run_prepared_app
+
+    servers: list[Any] = []
+    try:
+        return run_prepared_app(
+            demo_preparer(args, servers),
+            out=Path(args.out) if args.out else None,
+            export_dir=Path(args.export_dir) if args.export_dir else Path.cwd(),
+            preparing="simulated endpoints, probe suites",
+        )
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def _prepare_demo(args: argparse.Namespace, config: Any, partial: Any) -> tuple[Any, Any]:

@@ -68,14 +68,12 @@ class RunSession:
         return self._build(results=[]).to_dict()
 
     def _build(self, results: list[Result]) -> Snapshot:
-        return Snapshot(
-            vvtui_version=__version__,
-            created_at=now_iso(),
-            run=self.info,
-            endpoints=self._infos(),
-            probes=list(self.plan.probes),
-            results=results,
-        )
+        return snapshot_of(self.plan, self.info, results, self._infos())
+
+    @property
+    def results(self) -> list[Result]:
+        """Every result gathered so far: the resumed ones, then this run's."""
+        return self._kept + (self.runner.results if self.runner is not None else [])
 
     def _infos(self) -> list[EndpointInfo]:
         infos = self.plan.endpoint_infos()
@@ -229,14 +227,37 @@ class RunSession:
         has ended this is the final snapshot."""
         if self.snapshot is not None:
             return self.snapshot
-        gathered = self._kept + (self.runner.results if self.runner is not None else [])
-        snapshot = self._build(_ordered(list(gathered), self.plan))
-        snapshot.run = dataclasses.replace(self.info, complete=False, finished_at=None)
+        snapshot = partial_snapshot(self.plan, self.info, self.results)
         if self.score:
             from vvtui.scoring import score_snapshot
 
             snapshot.scores = score_snapshot(snapshot).to_dict()
         return snapshot
+
+
+def snapshot_of(
+    plan: RunPlan,
+    info: RunInfo,
+    results: list[Result],
+    endpoints: list[EndpointInfo] | None = None,
+) -> Snapshot:
+    """The run's snapshot; `endpoints` as the run recorded them (default: the plan's, with the
+    conformance it holds)."""
+    return Snapshot(
+        vvtui_version=__version__,
+        created_at=now_iso(),
+        run=info,
+        endpoints=endpoints if endpoints is not None else plan.endpoint_infos(),
+        probes=list(plan.probes),
+        results=results,
+    )
+
+
+def partial_snapshot(plan: RunPlan, info: RunInfo, results: list[Result]) -> Snapshot:
+    """An unscored snapshot of a run still going: what was gathered, marked incomplete."""
+    snapshot = snapshot_of(plan, info, _ordered(list(results), plan))
+    snapshot.run = dataclasses.replace(info, complete=False, finished_at=None)
+    return snapshot
 
 
 def _ordered(results: list[Result], plan: RunPlan) -> list[Result]:

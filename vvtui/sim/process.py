@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from vvtui.model import Price
@@ -78,15 +76,14 @@ def start_sim_process(
     profiles: Sequence[Profile], host: str = "127.0.0.1", port: int = 0, timeout: float = 20.0
 ) -> SimProcess:
     """Start the simulator in a child interpreter and wait until it listens."""
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])  # so a source checkout imports too
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    from vvtui.resources import child_env
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "vvtui.sim.process"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        env=env,
+        env=child_env(),
     )
     assert proc.stdin is not None and proc.stdout is not None
     spec = {"host": host, "port": port, "profiles": [_encode(p) for p in profiles]}

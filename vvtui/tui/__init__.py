@@ -5,6 +5,7 @@ be used). Textual is imported only when one of them is called."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
     from vvtui.errors import VvtuiError
     from vvtui.model import RunInfo, Snapshot
     from vvtui.runner.core import RunPlan
-    from vvtui.tui.app import AppOptions
+    from vvtui.tui.app import AppOptions, VvtuiApp
     from vvtui.tui.controller import RunController
 
 
@@ -47,12 +48,64 @@ def run_app(
     controller = RunController(
         spec=RunSpec(plan, info, resume_from), out=out, export_dir=export_dir
     )
+    controller.prepare_runner()  # its start-up overlaps the app's
     app = VvtuiApp(controller, app_options(config, export_dir))
     code = app.run()
     written = keep_results(app, controller)
     print_saved(app, written)
     # A crash (Textual prints its traceback) leaves return_code set; keep_results ran anyway.
     # Ctrl-C leaves with 130, like headless.
+    return int(app.return_code or code or 0)
+
+
+def prepared_app(
+    prepare: Callable[[], tuple[RunPlan, RunInfo]],
+    *,
+    out: Path | None,
+    export_dir: Path,
+    preparing: str,
+) -> VvtuiApp:
+    """The app for a run whose plan takes seconds to prepare (the demo starts its simulator and
+    loads every suite): it shows at once and calls `prepare` in a thread behind its first screen.
+    The runner process starts now too, so its imports overlap both."""
+    from vvtui.runner.child_session import spawn_child
+    from vvtui.tui.app import VvtuiApp
+    from vvtui.tui.controller import RunController, RunSpec, child_runner_wanted, warm_up
+
+    spare = spawn_child() if child_runner_wanted() else None
+
+    def build() -> RunController:
+        try:
+            plan, info = prepare()
+        except BaseException:
+            if spare is not None:
+                spare.kill()
+                spare.wait()
+            raise
+        # The tokenizer too, while the screen is idle: loaded later, in a thread beside a screen
+        # drawing its first frames, it took seconds on a busy machine.
+        warm_up()
+        controller = RunController(spec=RunSpec(plan, info), out=out, export_dir=export_dir)
+        controller.prepare_runner(spare)
+        return controller
+
+    return VvtuiApp(None, app_options(None, export_dir), prepare=build, preparing=preparing)
+
+
+def run_prepared_app(
+    prepare: Callable[[], tuple[RunPlan, RunInfo]],
+    *,
+    out: Path | None,
+    export_dir: Path,
+    preparing: str,
+) -> int:
+    """`run_app` for a plan prepared behind the first screen (see `prepared_app`)."""
+    app = prepared_app(prepare, out=out, export_dir=export_dir, preparing=preparing)
+    code = app.run()
+    if app.controller is not None:
+        keep_results(app, app.controller)
+    if app.start_error is not None:
+        return app.start_error.exit_code
     return int(app.return_code or code or 0)
 
 
@@ -87,6 +140,7 @@ def keep_results(app: Any, controller: RunController) -> Path | None:
     the path written."""
     from vvtui.runner.session import default_snapshot_path
 
+    controller.stop_runner()
     target: Path | None = None
     if controller.out_path is not None and not controller.saved:
         target = controller.out_path

@@ -5,7 +5,7 @@ and the run controller do the rest."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
+from vvtui.errors import VvtuiError
 from vvtui.redact import redact
 from vvtui.tui import heap
 from vvtui.tui.controller import RunController
@@ -86,9 +87,24 @@ class VvtuiApp(App[int]):
         ),
     ]
 
-    def __init__(self, controller: RunController, options: AppOptions) -> None:
+    def __init__(
+        self,
+        controller: RunController | None,
+        options: AppOptions,
+        *,
+        prepare: Callable[[], RunController] | None = None,
+        preparing: str = "endpoints, probe suites",
+    ) -> None:
+        """`prepare` (run in a thread once the app shows) builds the controller when there is
+        none yet: the screen comes first, the seconds a run takes to set up come behind it."""
         super().__init__()
-        self.controller = controller
+        if controller is None and prepare is None:
+            raise ValueError("a controller or a way to prepare one is needed")
+        self.controller: RunController = controller  # type: ignore[assignment]
+        self._prepare = prepare
+        self._preparing = preparing
+        # The error that stopped `prepare` (shown on an error screen; the app exits with its code).
+        self.start_error: VvtuiError | None = None
         self.options = options
         self.keymap_overrides: dict[str, str] = {}
         self.theme_sources: dict[str, Path] = {}
@@ -131,10 +147,49 @@ class VvtuiApp(App[int]):
     def on_mount(self) -> None:
         self._setup_themes()
         self._setup_keymap()
+        if self.controller is None:
+            from vvtui.tui.screens.starting import StartingScreen
+
+            self.push_screen(StartingScreen(self._preparing))
+            # After the first paint: the thread's imports would take the GIL from it.
+            self.call_after_refresh(
+                self.run_worker, self._prepare_run, thread=True, group="prepare", name="prepare"
+            )
+            return
+        self._show_main()
+
+    def _show_main(self) -> None:
         self.main_screen = MainScreen(self.controller, follow_dwell_s=self.options.follow_dwell_s)
-        self.push_screen(self.main_screen)
+        from vvtui.tui.screens.starting import StartingScreen
+
+        if isinstance(self.screen, StartingScreen):
+            self.switch_screen(self.main_screen)
+        else:
+            self.push_screen(self.main_screen)
         if self.options.manage_gc:
             self.call_after_refresh(heap.settle)
+
+    def _prepare_run(self) -> None:
+        assert self._prepare is not None
+        try:
+            controller = self._prepare()
+        except VvtuiError as exc:
+            self.call_from_thread(self._prepare_failed, exc)
+            return
+        self.call_from_thread(self._prepared, controller)
+
+    def _prepared(self, controller: RunController) -> None:
+        if self._quitting:  # left while it was being prepared
+            controller.stop_runner()
+            return
+        self.controller = controller
+        self._show_main()
+
+    def _prepare_failed(self, error: VvtuiError) -> None:
+        from vvtui.tui.screens.error import ErrorScreen
+
+        self.start_error = error
+        self.switch_screen(ErrorScreen(error))
 
     def on_unmount(self) -> None:
         if self.options.manage_gc:
@@ -232,7 +287,7 @@ class VvtuiApp(App[int]):
     # ------------------------------------------------------------------ actions
 
     def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, HelpScreen) or self.controller is None:
             return
         bindings = [(b, keys_for(b, self.keymap_overrides)) for b in self._all_bindings()]
         facts = HelpFacts(
@@ -264,6 +319,9 @@ class VvtuiApp(App[int]):
             self.main_screen.action_cancel_run()
 
     async def action_export(self) -> None:
+        if self.controller is None:
+            self.notify("nothing to export yet", severity="warning")
+            return
         self.notify("exporting…", timeout=2)
         try:
             paths = await self.controller.export()
@@ -297,6 +355,10 @@ class VvtuiApp(App[int]):
 
     async def action_quit(self) -> None:
         controller = self.controller
+        if controller is None:  # still starting, or it could not start
+            self._quitting = True
+            self.exit(self.start_error.exit_code if self.start_error is not None else 0)
+            return
         if self._quitting:
             self.exit(0)  # asked twice: leave now (run_app still saves what was gathered)
             return
@@ -337,6 +399,8 @@ class VvtuiApp(App[int]):
 
     def request_rerun(self) -> None:
         controller = self.controller
+        if controller is None:
+            return
         if controller.replay:
             self.notify(
                 "this is a saved snapshot; to run again use `vvtui run` (or --resume)",

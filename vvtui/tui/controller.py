@@ -1,21 +1,28 @@
-"""The run behind the screen: starts, cancels and re-runs `RunSession`s, scores and saves their
-snapshots off the event loop, and exports.
+"""The run behind the screen: starts, cancels and re-runs runs, scores and saves their snapshots
+off the event loop, and exports.
 
-The session runs in a Textual worker on the app's loop (it is asyncio). Its callback feeds the
-model and, for results, posts a merging `ResultsArrived` to the screen. The session itself does
-not score (`score=False`): the final re-score takes seconds on a big run, so it happens in a
+A run is a `RunSession` in a process of its own (`ChildSession`): the clients stamp tokens on a
+loop that never draws, so the screen cannot delay the timings it shows. Its events arrive in
+batches on the app's loop, where a Textual worker waits for the run; the callback feeds the model
+and, for results, posts a merging `ResultsArrived` to the screen. `VVTUI_RUNNER=inline` runs the
+session on the app's loop instead (as before the child existed; for comparison and debugging).
+The session does not score: the final re-score takes seconds on a big run, so it happens in a
 thread here, and the snapshot is written again with its scores.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vvtui.model import RunInfo, Snapshot
+from vvtui.runner.child_session import ChildSession, RunnerDied, RunnerFailed, spawn_child
 from vvtui.runner.core import RunPlan
 from vvtui.runner.events import ResultReady, RunEvent, RunFinished, RunStarted
 from vvtui.runner.session import RunSession, default_snapshot_path
@@ -24,8 +31,20 @@ from vvtui.tui.messages import ResultsArrived, RunPhaseChanged
 from vvtui.tui.state import RunModel
 
 if TYPE_CHECKING:
+    import subprocess
+
     from textual.message_pump import MessagePump
     from textual.worker import Worker
+
+# Where runs run: "child" (a process of their own) or "inline" (the app's event loop).
+RUNNER_ENV = "VVTUI_RUNNER"
+
+
+def child_runner_wanted() -> bool:
+    # The child's pipes are read with the event loop's add_reader and select(), which Windows'
+    # loop does not offer for pipes: there the run stays on the app's loop.
+    default = "inline" if sys.platform == "win32" else "child"
+    return os.environ.get(RUNNER_ENV, default).strip().lower() != "inline"
 
 
 @dataclass
@@ -69,13 +88,17 @@ class RunController:
         snapshot: Snapshot | None = None,
         out: Path | None = None,
         export_dir: Path,
+        child_runner: bool | None = None,
     ) -> None:
         if spec is None and snapshot is None:
             raise ValueError("a run spec or a snapshot is needed")
         self.spec = spec
         self.out = out
         self.export_dir = export_dir
-        self.session: RunSession | None = None
+        self.session: RunSession | ChildSession | None = None
+        self.child_runner = child_runner_wanted() if child_runner is None else child_runner
+        # A runner process started ahead of its run (`prepare_runner`).
+        self._spare: subprocess.Popen[bytes] | None = None
         self.worker: Worker[None] | None = None
         self.runs = 0
         # The scored snapshot of the last finished run (or the replayed one).
@@ -107,6 +130,16 @@ class RunController:
 
     # ------------------------------------------------------------------ running
 
+    def prepare_runner(self, process: subprocess.Popen[bytes] | None = None) -> None:
+        """Start the runner process now (or adopt `process`, started earlier still), so its
+        imports overlap the app's start-up."""
+        if not self.child_runner or self.spec is None or self._spare is not None:
+            if process is not None:
+                process.kill()
+                process.wait()
+            return
+        self._spare = process or spawn_child()
+
     def start(self, target: MessagePump) -> None:
         """Start a run (the first, or a re-run with the same plan) in a worker of `target`."""
         assert self.spec is not None
@@ -121,17 +154,14 @@ class RunController:
         self.out_path = None if self.out is None else numbered(self.out, self.runs)
         self.snapshot = None
         self.saved = False
-        from vvtui.scoring import count_tokens
+        args = (spec.plan, spec.info, self.out_path, self._on_event, spec.resume_from)
+        if self.child_runner:
+            process, self._spare = self._spare, None
+            self.session = ChildSession(*args, process=process)
+        else:
+            from vvtui.scoring import count_tokens
 
-        self.session = RunSession(
-            spec.plan,
-            spec.info,
-            out=self.out_path,
-            on_event=self._on_event,
-            resume_from=spec.resume_from,
-            count_tokens=count_tokens,
-            score=False,
-        )
+            self.session = RunSession(*args, count_tokens=count_tokens, score=False)
         if self.runs == 1:
             target.run_worker(warm_up, thread=True, group="warm-up", name="warm-up")
         self.worker = target.run_worker(
@@ -150,22 +180,35 @@ class RunController:
         elif isinstance(event, RunFinished):
             target.post_message(RunPhaseChanged(self.model.phase))
 
-    async def _run(self, session: RunSession, model: RunModel) -> None:
+    async def _run(self, session: RunSession | ChildSession, model: RunModel) -> None:
+        from vvtui.redact import redact
+
         try:
             snapshot = await session.run()
+        except RunnerDied as exc:
+            # What arrived before the runner process died is kept: scored, and written to --out
+            # like a cancelled run's (its write-ahead log stays beside it for --resume).
+            if session.snapshot is not None and session.snapshot.results:
+                await self._score_and_save(session.snapshot, model)
+            self._fail(model, redact(str(exc)))
+            return
+        except RunnerFailed as exc:
+            self._fail(model, redact(str(exc)))
+            return
         except Exception as exc:  # a bug must not take the UI down with it
-            from vvtui.redact import redact
-
-            model.phase = "failed"
-            model.error = redact(f"{type(exc).__name__}: {exc}")
-            if self.target is not None:
-                self.target.post_message(RunPhaseChanged("failed", final=True))
+            self._fail(model, redact(f"{type(exc).__name__}: {exc}"))
             return
         cancelled = not snapshot.run.complete
         await self._score_and_save(snapshot, model)
         model.phase = "cancelled" if cancelled else "finished"
         if self.target is not None:
             self.target.post_message(RunPhaseChanged(model.phase, final=True))
+
+    def _fail(self, model: RunModel, error: str) -> None:
+        model.phase = "failed"
+        model.error = error
+        if self.target is not None:
+            self.target.post_message(RunPhaseChanged("failed", final=True))
 
     async def _score_and_save(self, snapshot: Snapshot, model: RunModel) -> None:
         from vvtui.scoring import score_snapshot
@@ -230,6 +273,7 @@ class RunController:
     def save_after_exit(self, path: Path | None = None) -> Path | None:
         """After the app has closed: make sure what was gathered is on disk, scored. `path`
         names where (default: the run's --out). Returns the path written, if any."""
+        self.stop_runner()
         snapshot = self.snapshot
         if snapshot is None and self.session is not None:
             snapshot = self.session.snapshot or self.session.snapshot_now()
@@ -244,6 +288,16 @@ class RunController:
         self.snapshot = snapshot
         self.saved = True
         return target
+
+    def stop_runner(self) -> None:
+        """Make sure no runner process outlives the app (it has had its chance to finish)."""
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            with contextlib.suppress(OSError):
+                spare.kill()
+            spare.wait()
+        if isinstance(self.session, ChildSession):
+            self.session.stop()
 
 
 def _model_for(plan: Any) -> RunModel:
