@@ -7,7 +7,9 @@ rule played back over its answers in that seed's order (`vvtui.scoring.decide.re
 requests in flight, so a lower bound on overshoot), plus a few live --until-decided runs for
 the overshoot a real run adds. Ground truth on the simulated ladder: noisy-kernel, slow and
 pricey serve the reference's weights (a "degraded" call is a false alarm); int4, int2 and
-substituted do not (a "faithful" call is a miss); fp8 sits at the threshold (either is fine).
+substituted do not, and capped and injected short-change the request, which the conformance
+checks (run first, as `vvtui demo` does) catch (a "faithful" call is a miss); fp8 sits at the
+threshold (either is fine).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from collections import Counter, defaultdict
 from typing import Any
 
 FAITHFUL = ("noisy-kernel", "slow", "pricey")
-DEGRADED = ("int4", "int2", "substituted")
+# capped and injected serve the reference's weights but short-change the request: conformance
+# (run first, as `vvtui demo` does) makes them degraded, so "faithful" for them is a miss too.
+DEGRADED = ("int4", "int2", "substituted", "capped", "injected")
 SPEED = 50.0
 
 
@@ -34,6 +38,8 @@ def _run(seed: int, rule: Any = None) -> Any:
         plan, info = build_plan(
             config, suites=["all"], seed=seed, command="demo", until_decided=rule
         )
+        # As `vvtui demo` runs: the conformance checks first (docs/scoring.md, Conformance).
+        plan.conformance_options = {"context_tokens": 6000, "usage_slack": 2, "seed": seed}
         session = RunSession(plan, info, count_tokens=count_tokens)
         return asyncio.run(session.run())
     finally:

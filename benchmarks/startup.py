@@ -19,14 +19,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 _FIRST_FRAME = """
-import argparse, asyncio, tempfile, time
+import asyncio, tempfile, time
 from pathlib import Path
+from vvtui.cli import build_parser
 from vvtui.cli.run_cmd import demo_preparer
 from vvtui.tui import prepared_app
 
 async def main():
-    args = argparse.Namespace(speed=1.0, fault=None, suite=None, seed=None,
-                              reference_repeats=None, max_concurrency=None)
+    # `vvtui demo`'s own arguments, defaults and all, so new options cannot leave this behind.
+    args = build_parser().parse_args(["demo"])
     servers = []
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -35,8 +35,9 @@ examples:
   vvtui demo --headless --until-decided      the same verdicts for a fraction of the requests
 
 Without --suite the demo runs every shipped suite (`all`: about 75 probes, some sampled several
-times, and the reference repeated once: about 1,200 requests to 8 endpoints, roughly a minute at
---speed 1, the last third waiting on the `slow` endpoint). `--suite quick` takes a few seconds.
+times, and the reference repeated once: about 1,500 requests to 10 endpoints after 14 conformance
+requests each, roughly a minute at --speed 1, the last third waiting on the `slow` endpoint).
+`--suite quick` takes a few seconds.
 """
 
 
