@@ -258,3 +258,24 @@ async def test_save_and_quit_names_the_files_and_counts_every_answer(
     assert f"saved {saved}" in err and f"saved {saved.with_suffix('.md')}" in err
     held = len(load_snapshot(saved).results)
     assert question.startswith(f"{held} answers")
+
+
+def test_the_demo_path_names_what_it_saved(monkeypatch, capsys, tmp_path: Path) -> None:
+    """`vvtui demo` opens through run_prepared_app (screen first): its exits must name the files
+    they wrote like run_app's do."""
+    import vvtui.tui as tui
+
+    shot = tmp_path / "screen.svg"
+
+    class Ran:
+        controller = None
+        start_error = None
+        return_code = 0
+        saved_paths = [shot]
+
+        def run(self) -> int:
+            return 0
+
+    monkeypatch.setattr(tui, "prepared_app", lambda *a, **kw: Ran())
+    assert tui.run_prepared_app(lambda: None, out=None, export_dir=tmp_path, preparing="x") == 0
+    assert f"vvtui: saved {shot}" in capsys.readouterr().err

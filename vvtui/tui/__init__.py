@@ -102,8 +102,8 @@ def run_prepared_app(
     """`run_app` for a plan prepared behind the first screen (see `prepared_app`)."""
     app = prepared_app(prepare, out=out, export_dir=export_dir, preparing=preparing)
     code = app.run()
-    if app.controller is not None:
-        keep_results(app, app.controller)
+    written = keep_results(app, app.controller) if app.controller is not None else None
+    print_saved(app, written)
     if app.start_error is not None:
         return app.start_error.exit_code
     return int(app.return_code or code or 0)
