@@ -392,21 +392,28 @@ def save_cached(
     now: float | None = None,
 ) -> Path:
     """Merge `results` into the capability cache (atomically) and return its path."""
+    stamp = time.time() if now is None else now
+    by_name = {e.name: e for e in endpoints}
+    entries = {
+        endpoint_identity(endpoint): {
+            "checked_at": stamp,
+            "version": CACHE_VERSION,
+            **caps.to_dict(),
+        }
+        for caps in results
+        if (endpoint := by_name.get(caps.endpoint)) is not None
+    }
+    return merge_cache(path or default_cache_path(), entries, indent=1)
+
+
+def merge_cache(path: Path, entries: dict[str, Any], *, indent: int | None = None) -> Path:
+    """Set `entries` in the JSON cache at `path`, keeping every other key; written atomically
+    (the capability and conformance caches both work this way)."""
     from vvtui.storage import write_atomic
 
-    path = path or default_cache_path()
-    stamp = time.time() if now is None else now
     data = read_cache(path)
-    by_name = {e.name: e for e in endpoints}
-    for caps in results:
-        endpoint = by_name.get(caps.endpoint)
-        if endpoint is not None:
-            data[endpoint_identity(endpoint)] = {
-                "checked_at": stamp,
-                "version": CACHE_VERSION,
-                **caps.to_dict(),
-            }
-    write_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+    data.update(entries)
+    write_atomic(path, json.dumps(data, indent=indent, sort_keys=True) + "\n")
     return path
 
 

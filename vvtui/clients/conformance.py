@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import random
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ from vvtui.clients.capabilities import (
     endpoint_identity,
     forced_tool_fields,
     is_fresh,
+    merge_cache,
     read_cache,
 )
 from vvtui.config import EndpointConfig
@@ -376,22 +376,17 @@ def save_cached(
     path: Path | None = None,
     now: float | None = None,
 ) -> Path:
-    from vvtui.storage import write_atomic
-
-    path = path or default_cache_path()
     stamp = time.time() if now is None else now
-    data = read_cache(path)
-    for e in endpoints:
-        obs = observed.get(e.name)
-        if obs is None or e.simulated:
-            continue
-        data[_cache_key(e, settings)] = {
+    entries = {
+        _cache_key(e, settings): {
             "checked_at": stamp,
             "fact": settings.context_fact,
             "observations": {k: [o.to_dict() for o in v] for k, v in obs.items()},
         }
-    write_atomic(path, json.dumps(data, sort_keys=True) + "\n")
-    return path
+        for e in endpoints
+        if (obs := observed.get(e.name)) is not None and not e.simulated
+    }
+    return merge_cache(path or default_cache_path(), entries)
 
 
 async def conformance_for_run(
