@@ -182,7 +182,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     saved = save_cached(endpoints, results)
     apply_capabilities(endpoints, {c.endpoint: c for c in results})
     # Judged against the reference: it is checked too even when --endpoint leaves it out.
-    ref = next((e for e in config.endpoints if e.reference), config.endpoints[0])
+    ref = config.reference
     judged = endpoints if ref in endpoints else [ref, *endpoints]
     records = conformance_opts.run_conformance(judged, args, quiet=args.json)
     entries = {
