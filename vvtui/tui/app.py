@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from vvtui.errors import VvtuiError
-from vvtui.redact import redact
+from vvtui.redact import redact, redacted_traceback
 from vvtui.tui import heap
 from vvtui.tui.controller import RunController
 from vvtui.tui.keymap import binding_ids, check_keymap, keys_for
@@ -54,8 +54,6 @@ def report_crash(app: App[int], error: BaseException | None) -> None:
     import sys
 
     from rich.text import Text
-
-    from vvtui.cli.redacting import redacted_traceback
 
     error = error or sys.exc_info()[1]
     text = redacted_traceback(error) if error is not None else "vvtui: internal error\n"
