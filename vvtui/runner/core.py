@@ -16,7 +16,7 @@ from vvtui.clients.events import ClientEvent, Failed, ReasoningDelta, Retrying, 
 from vvtui.clients.events import ToolCallDelta as ToolCallDeltaEvent
 from vvtui.config import EndpointConfig
 from vvtui.model import EndpointInfo, ErrorInfo, Probe, Result
-from vvtui.providers.openrouter import provider_mismatch
+from vvtui.providers.routing import provider_mismatch
 from vvtui.redact import redact
 from vvtui.runner.breaker import Breaker
 from vvtui.runner.events import (
