@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from vvtui.model import RunInfo, Snapshot
 from vvtui.runner.child_session import ChildSession, RunnerDied, RunnerFailed, spawn_child
-from vvtui.runner.core import RunPlan
 from vvtui.runner.events import ResultReady, RunEvent, RunFinished, RunStarted
+from vvtui.runner.plan import RunPlan
 from vvtui.runner.session import RunSession, default_snapshot_path
 from vvtui.storage import save_snapshot, write_atomic
 from vvtui.tui.messages import ResultsArrived, RunPhaseChanged
