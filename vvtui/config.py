@@ -18,6 +18,7 @@ from typing import Any
 from vvtui.errors import ConfigError, located, suggest, suggest_or_list, type_name
 from vvtui.model import EndpointInfo, Price
 from vvtui.redact import REDACTED, is_secret_header
+from vvtui.reference import reference_of
 from vvtui.toml_reader import Locator, parse_toml
 
 CONFIG_ENV = "VVTUI_CONFIG"
@@ -138,10 +139,7 @@ class Config:
 
     @property
     def reference(self) -> EndpointConfig:
-        for e in self.endpoints:
-            if e.reference:
-                return e
-        return self.endpoints[0]
+        return reference_of(self.endpoints)
 
     def endpoint(self, name: str) -> EndpointConfig:
         for e in self.endpoints:

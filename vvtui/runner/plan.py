@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from vvtui.config import Config, EndpointConfig
 from vvtui.errors import ConfigError, SnapshotError, suggest_or_list
 from vvtui.model import EndpointInfo, Probe, RunInfo, Snapshot
+from vvtui.reference import reference_of
 from vvtui.runner.events import JobKey
 from vvtui.runner.wal import read_wal, wal_path_for
 from vvtui.storage import load_snapshot
@@ -57,10 +58,7 @@ class RunPlan:
 
     @property
     def reference(self) -> EndpointConfig:
-        for e in self.endpoints:
-            if e.reference:
-                return e
-        return self.endpoints[0]
+        return reference_of(self.endpoints)
 
     def jobs(self) -> list[JobKey]:
         """Every request of the run, probe-major so all endpoints work on the same probe at once
