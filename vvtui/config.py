@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,13 +230,18 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     if not refs:
         endpoints[0].reference = True
 
+    def section(name: str, known: Sequence[str]) -> dict[str, Any]:
+        """The `[name]` table (empty when absent), its keys all known."""
+        raw = data.get(name, {})
+        if not isinstance(raw, dict):
+            fail(None, 0, name, f"[{name}] must be a table")
+        for key in raw:
+            if key not in known:
+                fail(name, 0, key, f"unknown key {key!r} in [{name}]", suggest(key, known))
+        return raw
+
     run = RunDefaults()
-    raw_run = data.get("run", {})
-    if not isinstance(raw_run, dict):
-        fail(None, 0, "run", "[run] must be a table")
-    for key in raw_run:
-        if key not in _RUN_KEYS:
-            fail("run", 0, key, f"unknown key {key!r} in [run]", suggest(key, _RUN_KEYS))
+    raw_run = section("run", _RUN_KEYS)
     if "suites" in raw_run:
         suites = raw_run["suites"]
         if isinstance(suites, str):
@@ -264,12 +270,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         run.until_decided = raw_run["until_decided"]
 
     theme = None
-    raw_ui = data.get("ui", {})
-    if not isinstance(raw_ui, dict):
-        fail(None, 0, "ui", "[ui] must be a table")
-    for key in raw_ui:
-        if key not in _UI_KEYS:
-            fail("ui", 0, key, f"unknown key {key!r} in [ui]", suggest(key, _UI_KEYS))
+    raw_ui = section("ui", _UI_KEYS)
     if "theme" in raw_ui:
         if not isinstance(raw_ui["theme"], str):
             fail("ui", 0, "theme", "ui.theme must be a string")
