@@ -83,7 +83,7 @@ print(json.dumps({{"base_mb": base, "built_mb": built, "peak_mb": peak_mb()}}))
 """
 
 _RUN = """
-from vvtui.runner.core import RunPlan
+from vvtui.runner.plan import RunPlan
 from vvtui.runner.session import RunSession
 from vvtui.sim.process import start_sim_process
 from vvtui.sim.profiles import Profile

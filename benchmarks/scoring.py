@@ -48,7 +48,7 @@ LADDER = {
 def big_report() -> dict:
     """The re-scored report of the 1000 x 8 snapshot, as plain data."""
     from vvtui.scoring import score_snapshot
-    from vvtui.scoring.synthetic import fast_ladder_snapshot
+    from vvtui.sim.synthetic import fast_ladder_snapshot
 
     snapshot = fast_ladder_snapshot(LADDER, n_probes=1000, n_tokens=60, seed=2)
     return score_snapshot(snapshot).to_dict()
@@ -102,7 +102,7 @@ def _times_ms(fn: Callable[[], object], repeat: int) -> list[float]:
 def _token_lists(n: int, seed: int) -> tuple[list[str], list[str], list[str]]:
     """A 10k-token answer, a copy differing in a few places, and an unrelated answer, with a
     Zipf-like vocabulary (common tokens repeat, as in text)."""
-    from vvtui.scoring.synthetic import VOCAB
+    from vvtui.sim.synthetic import VOCAB
 
     rng = np.random.default_rng(seed)
 
@@ -122,7 +122,7 @@ def _token_lists(n: int, seed: int) -> tuple[list[str], list[str], list[str]]:
 def run(quick: bool = False) -> dict[str, float]:
     from vvtui.scoring import Scorer, align, score_snapshot
     from vvtui.scoring.mmd import mmd_test
-    from vvtui.scoring.synthetic import fast_ladder_snapshot
+    from vvtui.sim.synthetic import fast_ladder_snapshot
 
     out: dict[str, float] = {}
     repeat = 3 if quick else 7

@@ -25,8 +25,9 @@ from typing import Any
 
 from vvtui.config import EndpointConfig
 from vvtui.model import Probe, RunInfo
-from vvtui.runner.core import Runner, RunPlan
+from vvtui.runner.core import Runner
 from vvtui.runner.events import RunEvent, RunFinished, RunStarted, StreamEvent
+from vvtui.runner.plan import RunPlan
 from vvtui.sim.profiles import SIM_MODEL, Profile
 
 # fmt: off

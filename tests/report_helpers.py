@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.golden import check_text_golden
 from vvtui.model import EndpointInfo, ErrorInfo, Price, Probe, RunInfo, Snapshot, ToolCall
 from vvtui.scoring import score_snapshot
-from vvtui.scoring.synthetic import make_result
+from vvtui.sim.synthetic import make_result
 from vvtui.storage import load_snapshot
 
 DATA = Path(__file__).parent / "data" / "reports"

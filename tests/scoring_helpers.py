@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from vvtui.model import Check, EndpointInfo, Price, Probe, Result, RunInfo, Snapshot
-from vvtui.scoring.synthetic import VOCAB, make_result
+from vvtui.sim.synthetic import VOCAB, make_result
 
 
 def endpoints(*names: str, price: Price | None = None) -> list[EndpointInfo]:

@@ -10,8 +10,9 @@ from vvtui.clients.events import Failed, Finish, RequestSent, ResponseHeaders, T
 from vvtui.config import EndpointConfig, parse_config
 from vvtui.model import ErrorInfo, Probe
 from vvtui.runner.breaker import Breaker, transport_kind
-from vvtui.runner.core import Runner, RunPlan
+from vvtui.runner.core import Runner
 from vvtui.runner.events import EndpointState, RunEvent
+from vvtui.runner.plan import RunPlan
 
 STALL = ErrorInfo("stall", "no bytes for 1 s")
 TIMEOUT = ErrorInfo("timeout", "no response headers")

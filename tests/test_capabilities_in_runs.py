@@ -18,7 +18,8 @@ from vvtui.clients.capabilities import (
     save_cached,
 )
 from vvtui.model import Probe
-from vvtui.runner.core import Runner, RunPlan
+from vvtui.runner.core import Runner
+from vvtui.runner.plan import RunPlan
 
 SCHEMA = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}
 

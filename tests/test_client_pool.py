@@ -16,7 +16,8 @@ from vvtui.clients import make_client, new_http_client
 from vvtui.clients.accumulate import Accumulator
 from vvtui.clients.retry import RetryPolicy
 from vvtui.config import EndpointConfig
-from vvtui.runner.core import Runner, RunPlan
+from vvtui.runner.core import Runner
+from vvtui.runner.plan import RunPlan
 from vvtui.sim.profiles import Profile
 
 SPEED = dict(ttft_s=0.005, tokens_per_s=2000.0, jitter=0.0)

@@ -30,7 +30,7 @@ from tests.faultmatrix import (
 )
 from vvtui.model import Result, RunInfo, Snapshot
 from vvtui.redact import forget_all
-from vvtui.runner.core import RunPlan
+from vvtui.runner.plan import RunPlan
 from vvtui.runner.session import RunSession
 from vvtui.runner.wal import wal_path_for
 from vvtui.scoring import count_tokens

@@ -16,9 +16,9 @@ from vvtui.model import EndpointInfo, ErrorInfo, Probe, Result, RunInfo, Snapsho
 from vvtui.runner.events import EndpointState, ResultReady, RunFinished, RunStarted
 from vvtui.scoring import score_snapshot
 from vvtui.scoring.report import NO_ANSWERS
-from vvtui.scoring.synthetic import make_result
 from vvtui.sim.ladder import ladder_config
 from vvtui.sim.profiles import default_profiles
+from vvtui.sim.synthetic import make_result
 
 MINI = str(Path(__file__).parent / "data" / "tui" / "mini.toml")
 DNS = ErrorInfo("dns", "cannot resolve api.example.invalid: [Errno -2] Name or service not known")

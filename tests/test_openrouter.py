@@ -19,11 +19,10 @@ from vvtui.providers.openrouter import (
     match_endpoints,
     parse_endpoints,
     per_token_to_per_mtok,
-    provider_mismatch,
-    same_provider,
     sort_endpoints,
     split_model,
 )
+from vvtui.providers.routing import provider_mismatch, same_provider
 
 SECRET = "sk-or-v1-0123456789abcdef0123456789abcdef"
 

@@ -11,8 +11,9 @@ import pytest
 from tests.openrouter_support import KIMI, KIMI_PATH, FakeOpenRouter, fixture_json, fixture_text
 from vvtui.cli import main, openrouter_cmd
 from vvtui.config import load_config, parse_config
-from vvtui.providers.openrouter import parse_endpoints, provider_mismatch
+from vvtui.providers.openrouter import parse_endpoints
 from vvtui.providers.openrouter_config import build_config, choose_reference
+from vvtui.providers.routing import provider_mismatch
 from vvtui.sim.http import ServerThread
 
 SECRET = "sk-or-v1-feedfacefeedfacefeedfacefeedface"

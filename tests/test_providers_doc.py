@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from vvtui.config import parse_config
-from vvtui.providers.openrouter import is_openrouter, pinned_provider
+from vvtui.providers.openrouter import is_openrouter
+from vvtui.providers.routing import pinned_provider
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "providers.md"
 BLOCK = re.compile(r"^```toml\n(.*?)^```", re.MULTILINE | re.DOTALL)

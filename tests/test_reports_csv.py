@@ -5,8 +5,7 @@ import pytest
 
 from tests.report_helpers import SECRET, check_golden, fixture, hostile
 from vvtui.redact import forget_all, remember
-from vvtui.reports.csv import render_csv
-from vvtui.reports.csv_report import RESULT_COLUMNS
+from vvtui.reports.csv_report import RESULT_COLUMNS, render_csv
 
 
 def rows(text):

@@ -102,7 +102,7 @@ def test_escape_and_fence():
 
 
 def test_every_format_renders_a_run_with_nothing_gathered():
-    from vvtui.reports.csv import render_csv
+    from vvtui.reports.csv_report import render_csv
     from vvtui.reports.html import render_html
 
     snap = hostile(scored=False)

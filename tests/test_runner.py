@@ -17,9 +17,9 @@ import pytest
 from vvtui.clients.events import Finish, RequestSent, ResponseHeaders, TextDelta, Usage
 from vvtui.config import EndpointConfig
 from vvtui.model import Probe, RunInfo
-from vvtui.runner.core import Runner, RunPlan
+from vvtui.runner.core import Runner
 from vvtui.runner.events import ResultReady, RunFinished, RunStarted
-from vvtui.runner.plan import load_partial, plan_from_snapshot
+from vvtui.runner.plan import RunPlan, load_partial, plan_from_snapshot
 from vvtui.runner.session import RunSession
 from vvtui.runner.wal import read_wal, wal_path_for
 

@@ -3,7 +3,7 @@ import math
 
 from vvtui.cli import main
 from vvtui.scoring import score_snapshot
-from vvtui.scoring.synthetic import ladder_snapshot
+from vvtui.sim.synthetic import ladder_snapshot
 from vvtui.storage import save_snapshot
 
 

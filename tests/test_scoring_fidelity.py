@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.scoring_helpers import answer, endpoints, simple_suite, snapshot
 from vvtui.model import Check, ErrorInfo, Price, Probe, Result, Tokens, ToolCall
 from vvtui.scoring import Scorer, ScoreReport, score_snapshot
-from vvtui.scoring.synthetic import corrupt, ladder_snapshot, make_result
+from vvtui.sim.synthetic import corrupt, ladder_snapshot, make_result
 from vvtui.storage import load_snapshot, save_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]

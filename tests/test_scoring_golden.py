@@ -22,7 +22,7 @@ from pathlib import Path
 from tests.golden import canonical_json, check_json_golden
 from vvtui.model import Check, Probe, Snapshot, ToolCall
 from vvtui.scoring import score_snapshot
-from vvtui.scoring.synthetic import fast_ladder_snapshot, ladder_snapshot, make_result
+from vvtui.sim.synthetic import fast_ladder_snapshot, ladder_snapshot, make_result
 
 GOLDEN = Path(__file__).parent / "data" / "scoring" / "golden_report.json"
 ROOT = Path(__file__).resolve().parents[1]

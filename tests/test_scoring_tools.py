@@ -1,7 +1,7 @@
 from tests.scoring_helpers import endpoints
 from vvtui.model import Probe, ToolCall
 from vvtui.scoring import Scorer
-from vvtui.scoring.synthetic import make_result
+from vvtui.sim.synthetic import make_result
 
 TOOL = {
     "type": "function",

@@ -8,7 +8,6 @@ import pytest
 from vvtui.model import EndpointInfo, Probe, Result
 from vvtui.scoring import Scorer, score_snapshot
 from vvtui.scoring.damage import TOKEN_WINDOW
-from vvtui.scoring.synthetic import make_result
 from vvtui.scoring.truncation import cut_at, length_excess
 from vvtui.scoring.verdict_gates import (
     DEGRADED,
@@ -19,6 +18,7 @@ from vvtui.scoring.verdict_gates import (
     gap_gate,
     gated_verdict,
 )
+from vvtui.sim.synthetic import make_result
 
 LONG = [f" w{i}" for i in range(300)]
 ENDPOINTS = [EndpointInfo("ref", "m", "u", reference=True), EndpointInfo("cand", "m", "u")]

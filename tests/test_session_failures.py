@@ -15,9 +15,8 @@ from vvtui.clients.events import Finish, RequestSent, ResponseHeaders, TextDelta
 from vvtui.config import EndpointConfig
 from vvtui.errors import SnapshotError
 from vvtui.model import Probe, RunInfo
-from vvtui.runner.core import RunPlan
 from vvtui.runner.events import ResultReady
-from vvtui.runner.plan import load_partial
+from vvtui.runner.plan import RunPlan, load_partial
 from vvtui.runner.session import RunSession
 from vvtui.runner.wal import WriteAheadLog, wal_path_for
 

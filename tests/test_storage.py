@@ -9,7 +9,7 @@ import pytest
 from vvtui.model import Tokens
 from vvtui.redact import REDACTED, forget_all, remember
 from vvtui.scoring import score_snapshot
-from vvtui.scoring.synthetic import ladder_snapshot, make_result
+from vvtui.sim.synthetic import ladder_snapshot, make_result
 from vvtui.storage import dumps_json, load_snapshot, save_snapshot
 
 SECRET = "vv-secret-value-1234567"

@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.tuitools import replay_app, wait_until
 from vvtui.model import EndpointInfo, Probe, RunInfo, Snapshot
 from vvtui.scoring import score_snapshot
-from vvtui.scoring.synthetic import make_result
+from vvtui.sim.synthetic import make_result
 from vvtui.tui.screens.main import MainScreen
 from vvtui.tui.widgets.pane import EndpointPane
 from vvtui.tui.widgets.scoreboard import Scoreboard, cell_texts

@@ -23,7 +23,7 @@ from vvtui.reports.markdown import render_markdown
 from vvtui.reports.table import endpoint_table
 from vvtui.runner.events import ResultReady, RunFinished, RunStarted
 from vvtui.scoring import score_snapshot
-from vvtui.scoring.synthetic import make_result
+from vvtui.sim.synthetic import make_result
 from vvtui.untrusted import is_neutral, neutralise, shown
 
 OSC_TITLE = "\x1b]0;pwned\x07"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,8 @@ from typing import Any
 from vvtui.errors import ConfigError, located, suggest, suggest_or_list, type_name
 from vvtui.model import EndpointInfo, Price
 from vvtui.redact import REDACTED, is_secret_header
+from vvtui.reference import reference_of
+from vvtui.toml_reader import Locator, parse_toml
 
 CONFIG_ENV = "VVTUI_CONFIG"
 PROTOCOLS = ("openai", "anthropic")
@@ -138,10 +140,7 @@ class Config:
 
     @property
     def reference(self) -> EndpointConfig:
-        for e in self.endpoints:
-            if e.reference:
-                return e
-        return self.endpoints[0]
+        return reference_of(self.endpoints)
 
     def endpoint(self, name: str) -> EndpointConfig:
         for e in self.endpoints:
@@ -173,49 +172,6 @@ def resolve_config_path(cli_path: str | os.PathLike[str] | None) -> Path:
 # Loading
 
 
-class _Locator:
-    """Finds the line of a key inside the Nth [[endpoint]] (or a [table]) of the raw TOML text.
-
-    tomllib gives no positions; this scan is good enough to point a person at the right line.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-
-    def _table_span(self, header: str, index: int = 0) -> tuple[int, int] | None:
-        pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(header)}\s*\]\]?\s*(#.*)?$")
-        starts = [i for i, line in enumerate(self.lines) if pattern.match(line)]
-        if index >= len(starts):
-            return None
-        start = starts[index]
-        end = len(self.lines)
-        for j in range(start + 1, len(self.lines)):
-            if re.match(r"^\s*\[", self.lines[j]) and not re.match(
-                rf"^\s*\[\s*{re.escape(header)}\.", self.lines[j]
-            ):
-                end = j
-                break
-        return start, end
-
-    def line(self, header: str | None, index: int, key: str | None) -> int | None:
-        if header is None:
-            span: tuple[int, int] | None = (0, len(self.lines))
-        else:
-            span = self._table_span(header, index)
-        if span is None:
-            return None
-        start, end = span
-        if key is None:
-            return start + 1
-        key_re = re.compile(
-            rf"^\s*(\"{re.escape(key)}\"|{re.escape(key)})\s*=|[{{,]\s*{re.escape(key)}\s*="
-        )
-        for i in range(start, end):
-            if key_re.search(self.lines[i]):
-                return i + 1
-        return start + 1
-
-
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Read and validate a config file. Raises ConfigError with file:line on any problem."""
     path = Path(path)
@@ -231,15 +187,8 @@ def load_config(path: str | os.PathLike[str]) -> Config:
 
 
 def parse_config(text: str, path: Path | None = None) -> Config:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        line = int(match.group(1)) if match else None
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise ConfigError(located(path, line, f"not valid TOML: {msg}")) from None
-
-    loc = _Locator(text)
+    data = parse_toml(text, path, ConfigError)
+    loc = Locator(text)
 
     def fail(
         header: str | None, index: int, key: str | None, message: str, hint: str | None = None
@@ -281,13 +230,18 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     if not refs:
         endpoints[0].reference = True
 
+    def section(name: str, known: Sequence[str]) -> dict[str, Any]:
+        """The `[name]` table (empty when absent), its keys all known."""
+        raw = data.get(name, {})
+        if not isinstance(raw, dict):
+            fail(None, 0, name, f"[{name}] must be a table")
+        for key in raw:
+            if key not in known:
+                fail(name, 0, key, f"unknown key {key!r} in [{name}]", suggest(key, known))
+        return raw
+
     run = RunDefaults()
-    raw_run = data.get("run", {})
-    if not isinstance(raw_run, dict):
-        fail(None, 0, "run", "[run] must be a table")
-    for key in raw_run:
-        if key not in _RUN_KEYS:
-            fail("run", 0, key, f"unknown key {key!r} in [run]", suggest(key, _RUN_KEYS))
+    raw_run = section("run", _RUN_KEYS)
     if "suites" in raw_run:
         suites = raw_run["suites"]
         if isinstance(suites, str):
@@ -316,12 +270,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         run.until_decided = raw_run["until_decided"]
 
     theme = None
-    raw_ui = data.get("ui", {})
-    if not isinstance(raw_ui, dict):
-        fail(None, 0, "ui", "[ui] must be a table")
-    for key in raw_ui:
-        if key not in _UI_KEYS:
-            fail("ui", 0, key, f"unknown key {key!r} in [ui]", suggest(key, _UI_KEYS))
+    raw_ui = section("ui", _UI_KEYS)
     if "theme" in raw_ui:
         if not isinstance(raw_ui["theme"], str):
             fail("ui", 0, "theme", "ui.theme must be a string")

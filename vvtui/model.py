@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, overload
 
 from vvtui.errors import SnapshotError
+from vvtui.reference import reference_of
 
 SCHEMA_VERSION = 1
 
@@ -837,12 +838,9 @@ class Snapshot:
 
     @property
     def reference(self) -> EndpointInfo:
-        for e in self.endpoints:
-            if e.reference:
-                return e
         if not self.endpoints:
             raise SnapshotError("snapshot has no endpoints")
-        return self.endpoints[0]
+        return reference_of(self.endpoints)
 
     def probe(self, probe_id: str) -> Probe:
         for p in self.probes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import traceback
 from collections.abc import Mapping
 
 REDACTED = "[REDACTED]"
@@ -62,6 +63,12 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return _KEY_SHAPES.sub(lambda m: (m.group(1) or "") + REDACTED, text)
+
+
+def redacted_traceback(exc: BaseException) -> str:
+    """The full traceback of `exc` (causes included) with known secrets and key shapes removed.
+    Both front ends print one when things go wrong (the CLI's hooks, the TUI's crash screen)."""
+    return redact("".join(traceback.format_exception(exc)))
 
 
 def holds_secret(text: str) -> bool:

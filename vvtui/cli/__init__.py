@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    from vvtui.cli.redacting import redacted_traceback
+    from vvtui.redact import redacted_traceback
 
     parser = build_parser()
     args = parser.parse_args(argv)

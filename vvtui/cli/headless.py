@@ -13,7 +13,6 @@ from typing import TextIO
 
 from vvtui.model import RunInfo, Snapshot
 from vvtui.reports.fmt import clip
-from vvtui.runner.core import RunPlan
 from vvtui.runner.events import (
     ConformanceReady,
     EndpointState,
@@ -24,6 +23,7 @@ from vvtui.runner.events import (
     RunStarted,
     StreamEvent,
 )
+from vvtui.runner.plan import RunPlan
 from vvtui.runner.tally import Cause, FailureTally
 from vvtui.untrusted import shown
 

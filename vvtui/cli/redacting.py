@@ -9,16 +9,10 @@ import contextlib
 import logging
 import sys
 import threading
-import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from vvtui.redact import redact
-
-
-def redacted_traceback(exc: BaseException) -> str:
-    """The full traceback of `exc` (causes included) with known secrets and key shapes removed."""
-    return redact("".join(traceback.format_exception(exc)))
+from vvtui.redact import redact, redacted_traceback
 
 
 def _excepthook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:

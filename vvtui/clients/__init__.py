@@ -31,12 +31,14 @@ if TYPE_CHECKING:
 
     from vvtui.clients.retry import RetryPolicy
 
-__all__ = ["ProtocolClient", "make_client", "new_http_client"]
+__all__ = ["StreamingClient", "make_client", "new_http_client"]
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
-class ProtocolClient(Protocol):
+class StreamingClient(Protocol):
+    """What the runner and the checks use of a client (both protocols' clients, a test's fake)."""
+
     endpoint: EndpointConfig
 
     def stream(self, probe: Probe, *, sample: int = 0) -> AsyncIterator[ClientEvent]: ...
@@ -44,7 +46,7 @@ class ProtocolClient(Protocol):
 
 def make_client(
     endpoint: EndpointConfig, http: httpx.AsyncClient, *, retry: RetryPolicy | None = None
-) -> ProtocolClient:
+) -> StreamingClient:
     """The client for `endpoint.protocol` ("openai" or "anthropic")."""
     if endpoint.protocol == "anthropic":
         from vvtui.clients.anthropic import AnthropicClient

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vvtui.clients.base import StreamingClient
+from vvtui.clients.base import BaseClient
 from vvtui.clients.events import ClientEvent, Usage
 from vvtui.clients.failures import make_error, stream_error
 from vvtui.clients.parser import StreamParser, as_int, loads
@@ -166,7 +166,7 @@ class AnthropicStreamParser(StreamParser):
         return Usage(self.usage_t, prompt, as_int(usage.get("output_tokens")), None, dict(usage))
 
 
-class AnthropicClient(StreamingClient):
+class AnthropicClient(BaseClient):
     """`stream(probe, sample=0)` against the Anthropic Messages API."""
 
     protocol = "anthropic"

@@ -1,6 +1,6 @@
 """The send / retry / read loop both wire protocols share.
 
-`StreamingClient.stream()` is an async iterator of client events that never raises (except
+`BaseClient.stream()` is an async iterator of client events that never raises (except
 `CancelledError`, which must propagate): every failure becomes one `Failed` event with a
 one-line, redacted `ErrorInfo`. Each attempt emits `RequestSent` then `ResponseHeaders`; a
 retried attempt is followed by `Retrying`; the stream ends with exactly one `Finish` or `Failed`.
@@ -191,8 +191,9 @@ def missing_key_error(endpoint: EndpointConfig, var: str) -> ErrorInfo:
     return make_error("config", message)
 
 
-class StreamingClient:
-    """Base of the protocol clients. Subclasses define the URL, body, auth and parser."""
+class BaseClient:
+    """Base of the protocol clients (each one a `vvtui.clients.StreamingClient`). Subclasses
+    define the URL, body, auth and parser."""
 
     protocol: ClassVar[str] = ""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vvtui.clients.base import StreamingClient
+from vvtui.clients.base import BaseClient
 from vvtui.clients.events import ClientEvent, Usage
 from vvtui.clients.failures import make_error, stream_error
 from vvtui.clients.parser import (
@@ -199,7 +199,7 @@ class OpenAIStreamParser(StreamParser):
         return Usage(self.usage_t, prompt, completion, as_float(usage.get("cost")), dict(usage))
 
 
-class OpenAIClient(StreamingClient):
+class OpenAIClient(BaseClient):
     """`stream(probe, sample=0)` against an OpenAI-compatible Chat Completions endpoint."""
 
     protocol = "openai"

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from vvtui.config import EndpointConfig
+from vvtui.content import content_text
 from vvtui.model import Probe
 
 # Anthropic requires max_tokens; a probe that leaves it open gets this.
@@ -113,14 +114,6 @@ def build_openai_body(
 # Anthropic Messages
 
 
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return "" if content is None else str(content)
-
-
 def _anthropic_tool(tool: dict[str, Any]) -> dict[str, Any]:
     fn = tool.get("function") if tool.get("type") == "function" else None
     if not isinstance(fn, dict):
@@ -153,13 +146,13 @@ def _anthropic_messages(messages: list[dict[str, Any]]) -> tuple[str, list[dict[
     for msg in messages:
         role = msg.get("role")
         if role in ("system", "developer"):
-            system.append(_text_of(msg.get("content")))
+            system.append(content_text(msg.get("content"), ""))
             continue
         if role == "tool":
             block = {
                 "type": "tool_result",
                 "tool_use_id": msg.get("tool_call_id", ""),
-                "content": _text_of(msg.get("content")),
+                "content": content_text(msg.get("content"), ""),
             }
             if out and out[-1]["role"] == "user" and isinstance(out[-1]["content"], list):
                 out[-1]["content"].append(block)
@@ -168,7 +161,7 @@ def _anthropic_messages(messages: list[dict[str, Any]]) -> tuple[str, list[dict[
             continue
         if role == "assistant" and msg.get("tool_calls"):
             blocks: list[dict[str, Any]] = []
-            text = _text_of(msg.get("content"))
+            text = content_text(msg.get("content"), "")
             if text:
                 blocks.append({"type": "text", "text": text})
             for call in msg["tool_calls"]:

@@ -1,26 +1,120 @@
 """Server-sent events from raw bytes, robust to what real servers send.
 
-Bytes → text → lines → events. Lines are split only on CR, LF and CRLF by httpx-sse's decoders
-(httpx's own `aiter_lines()` also splits on U+2028/U+2029/NEL, which are legal raw inside JSON
-strings and would cut a token in half). We feed bytes ourselves rather than use
-`EventSource.aiter_sse()` so that timestamps are taken per network read, invalid UTF-8 can be
-counted instead of silently replaced, and lines that are not SSE at all can be counted.
+Bytes → text → lines → events, per the WHATWG event-stream rules
+(https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
+Lines are split only on CR, LF and CRLF: httpx's own `aiter_lines()` also splits on
+U+2028/U+2029/NEL, which are legal raw inside JSON strings and would cut a token in half. We feed
+bytes ourselves rather than use httpx-sse's `EventSource.aiter_sse()` so that timestamps are taken
+per network read, invalid UTF-8 can be counted instead of silently replaced, and lines that are not
+SSE at all can be counted. httpx-sse offers its incremental decoders only from private modules,
+so the few lines of decoding are here (and vvtui does not depend on httpx-sse).
 """
 
 from __future__ import annotations
 
 import codecs
-
-# httpx-sse exposes these only from a private module; its public iterator hides the byte
-# boundaries we time and count. Pinned by pyproject (httpx-sse>=0.4.3).
-from httpx_sse._decoders import SSEDecoder, SSELineDecoder
-from httpx_sse._models import ServerSentEvent
+from dataclasses import dataclass
 
 __all__ = ["SSEReader", "ServerSentEvent"]
 
 _FIELDS = frozenset({"event", "data", "id", "retry"})
 _REPLACEMENT = "\ufffd"
 _REPLACEMENT_BYTES = _REPLACEMENT.encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One dispatched event. An event without an `event:` field is a "message"."""
+
+    event: str = "message"
+    data: str = ""
+    id: str = ""
+    retry: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.event:
+            object.__setattr__(self, "event", "message")
+
+
+class _Lines:
+    """Text in, complete lines out; CR, LF and CRLF end a line, nothing else does."""
+
+    __slots__ = ("_cr", "_partial")
+
+    def __init__(self) -> None:
+        # The start of a line whose end has not arrived (pieces, joined once it ends).
+        self._partial: list[str] = []
+        # A CR ended the last text: it ends a line, but a LF may follow it in the next text.
+        self._cr = False
+
+    def decode(self, text: str) -> list[str]:
+        if self._cr:
+            text = "\r" + text
+            self._cr = False
+        if text.endswith("\r"):
+            self._cr = True
+            text = text[:-1]
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" not in text:
+            if text:
+                self._partial.append(text)
+            return []
+        lines = text.split("\n")
+        if self._partial:
+            self._partial.append(lines[0])
+            lines[0] = "".join(self._partial)
+            self._partial = []
+        last = lines.pop()
+        if last:
+            self._partial.append(last)
+        return lines
+
+    def flush(self) -> list[str]:
+        """The last line, when the text ended without its line break."""
+        if not self._partial and not self._cr:
+            return []
+        line = "".join(self._partial)
+        self._partial = []
+        self._cr = False
+        return [line]
+
+
+class _Events:
+    """Lines in, events out: fields gather until a blank line dispatches them."""
+
+    __slots__ = ("_data", "_event", "_last_id", "_retry")
+
+    def __init__(self) -> None:
+        self._event = ""
+        self._data: list[str] = []
+        # Not reset by a dispatch: an event without `id:` carries the last one seen.
+        self._last_id = ""
+        self._retry: int | None = None
+
+    def decode(self, line: str) -> ServerSentEvent | None:
+        if not line:
+            if not self._data:  # the spec dispatches nothing without data
+                self._event = ""
+                return None
+            event = ServerSentEvent(self._event, "\n".join(self._data), self._last_id, self._retry)
+            self._event, self._data, self._retry = "", [], None
+            return event
+        if line[0] == ":":  # a comment (keep-alives)
+            return None
+        name, _, value = line.partition(":")
+        if value[:1] == " ":
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._last_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)
+        return None
 
 
 class SSEReader:
@@ -44,8 +138,8 @@ class SSEReader:
 
     def __init__(self) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
-        self._lines = SSELineDecoder()
-        self._events = SSEDecoder()
+        self._lines = _Lines()
+        self._events = _Events()
         self._repl_in = 0
         self._repl_out = 0
         self._tail = b""

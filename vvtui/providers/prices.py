@@ -30,9 +30,9 @@ from vvtui.providers.openrouter import (
     fetch_endpoints,
     is_openrouter,
     match_endpoints,
-    pinned_provider,
     split_model,
 )
+from vvtui.providers.routing import pinned_provider
 from vvtui.redact import read_secret
 from vvtui.storage import write_atomic
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from vvtui.content import content_text
 from vvtui.model import EndpointInfo, Probe, Result, Snapshot
 
 if TYPE_CHECKING:
@@ -179,21 +180,11 @@ def report_data(snapshot: Snapshot) -> ReportData:
     return ReportData(snapshot, scorer.finalize(), rescored=reason, _scorer=scorer)
 
 
-def is_sampled(probe: Probe) -> bool:
-    """Probes whose answers are draws from a distribution (compared by MMD, not token by token)."""
-    return probe.kind == "sampled" or (probe.n_samples > 1 and probe.temperature > 0)
-
-
 def prompt_text(probe: Probe) -> str:
     """The probe's messages as plain text, one "role: content" paragraph each."""
     out = []
     for message in probe.messages:
-        content = message.get("content")
-        if isinstance(content, list):
-            content = " ".join(
-                str(part.get("text", "")) for part in content if isinstance(part, dict)
-            )
-        out.append(f"{message.get('role', '?')}: {content or ''}")
+        out.append(f"{message.get('role', '?')}: {content_text(message.get('content'))}")
     return "\n\n".join(out)
 
 

@@ -19,12 +19,12 @@ from vvtui.reports.data import (
     ReportData,
     checks_text,
     expected_text,
-    is_sampled,
     prompt_text,
     report_data,
 )
 from vvtui.reports.highlight import Side, call_lines, runs
 from vvtui.reports.scoreboard import COLUMNS, conformance_table, metadata, verdict_sentence
+from vvtui.scoring.compare import is_sampled
 from vvtui.untrusted import neutralise, shown
 
 # Probe sections open on load (the worst ones); the rest are one click away.

@@ -16,13 +16,13 @@ from vvtui.reports.data import (
     ReportData,
     checks_text,
     expected_text,
-    is_sampled,
     prompt_text,
     report_data,
     strayed_from_reference,
 )
 from vvtui.reports.highlight import Side, call_lines, runs
 from vvtui.reports.scoreboard import COLUMNS, conformance_table, metadata, verdict_sentence
+from vvtui.scoring.compare import is_sampled
 from vvtui.untrusted import neutralise
 
 # Probes shown side by side, and candidates per probe (the worst ones).

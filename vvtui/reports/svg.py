@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vvtui.reports import fmt, palette
+from vvtui.scoring.perf import quantile
 from vvtui.untrusted import neutralise
 
 WIDTH = 640
@@ -300,15 +301,6 @@ def _usd_tick(v: float) -> str:
 # Distributions
 
 
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Linear interpolation between order statistics (numpy's default)."""
-    n = len(sorted_values)
-    pos = (n - 1) * q
-    lo = math.floor(pos)
-    hi = min(lo + 1, n - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
-
-
 def distribution_chart(
     series: Sequence[tuple[str, Sequence[float]]],
     caption: str,
@@ -343,7 +335,7 @@ def distribution_chart(
                 f'<circle cx="{_f(scale(v))}" cy="{_f(y + jitter)}" r="1.6" '
                 f'fill="{palette.MUTED}" opacity="0.35"/>'
             )
-        p10, p25, p50, p75, p90 = (percentile(vs, q) for q in (0.1, 0.25, 0.5, 0.75, 0.9))
+        p10, p25, p50, p75, p90 = (quantile(vs, q) for q in (0.1, 0.25, 0.5, 0.75, 0.9))
         out.append(
             f'<line x1="{_f(scale(p10))}" y1="{_f(y)}" x2="{_f(scale(p90))}" y2="{_f(y)}" '
             f'stroke="{palette.INK}" stroke-width="1"/>'

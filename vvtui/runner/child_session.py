@@ -31,8 +31,8 @@ from typing import IO, Any
 
 from vvtui.model import Result, RunInfo, Snapshot
 from vvtui.runner import wire
-from vvtui.runner.core import RunPlan
 from vvtui.runner.events import ConformanceReady, ResultReady, RunEvent, RunFinished, RunStarted
+from vvtui.runner.plan import RunPlan
 from vvtui.runner.session import (
     _cancel_on_signals,
     _ordered,

@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from vvtui.clients import StreamingClient
 from vvtui.clients.events import ClientEvent, Failed, ReasoningDelta, Retrying, TextDelta
 from vvtui.clients.events import ToolCallDelta as ToolCallDeltaEvent
 from vvtui.config import EndpointConfig
-from vvtui.model import EndpointInfo, ErrorInfo, Probe, Result
-from vvtui.providers.openrouter import provider_mismatch
+from vvtui.model import ErrorInfo, Probe, Result
+from vvtui.providers.routing import provider_mismatch
 from vvtui.redact import redact
 from vvtui.runner.breaker import Breaker
 from vvtui.runner.events import (
@@ -29,15 +30,12 @@ from vvtui.runner.events import (
     RunStarted,
     StreamEvent,
 )
+from vvtui.runner.plan import RunPlan
 
 # How often a worker parked behind a down endpoint looks again when nothing wakes it.
 PARKED_POLL_S = 0.5
 # Client events worth forwarding to a live front end; the rest only feed the accumulator.
 _LIVE_EVENTS = (TextDelta, ReasoningDelta, ToolCallDeltaEvent, Retrying, Failed)
-
-
-class StreamingClient(Protocol):
-    def stream(self, probe: Probe, *, sample: int = 0) -> Any: ...
 
 
 class JobGate(Protocol):
@@ -52,79 +50,6 @@ class JobGate(Protocol):
 
 
 ClientFactory = Callable[[EndpointConfig, Any], StreamingClient]
-
-
-@dataclass(slots=True)
-class RunPlan:
-    endpoints: list[EndpointConfig]
-    probes: list[Probe]
-    # Extra passes of the reference over deterministic probes: its own noise floor.
-    reference_repeats: int = 1
-    # Requests in flight across all endpoints.
-    max_concurrency: int = 16
-    # What `vvtui endpoints check` found and the config declares, by endpoint name
-    # (vvtui.clients.capabilities): probes needing a feature an endpoint refused are recorded
-    # as unsupported, not sent.
-    capabilities: dict[str, Any] = field(default_factory=dict)
-    # Conformance records by endpoint name (vvtui.clients.conformance), carried into the snapshot.
-    conformance: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # When set (and `conformance` is empty), the session sends the conformance requests before
-    # the probes: {"context_tokens": int, "usage_slack": int, "seed": int, "use_cache": bool}.
-    conformance_options: dict[str, Any] | None = None
-
-    def endpoint_infos(self) -> list[EndpointInfo]:
-        """The endpoints as snapshots and front ends record them, conformance included."""
-        infos = []
-        for e in self.endpoints:
-            info = e.info()
-            info.conformance = dict(self.conformance.get(e.name) or {})
-            infos.append(info)
-        return infos
-
-    # Probe ids in the order to send them (--until-decided); None: suite order.
-    order: list[str] | None = None
-    # --until-decided: a vvtui.scoring.decide.StoppingRule; endpoints stop once decided.
-    stopping: Any = None
-
-    @property
-    def reference(self) -> EndpointConfig:
-        for e in self.endpoints:
-            if e.reference:
-                return e
-        return self.endpoints[0]
-
-    def jobs(self) -> list[JobKey]:
-        """Every request of the run, probe-major so all endpoints work on the same probe at once
-        (what a side-by-side view wants to show), reference repeats last."""
-        ref = self.reference.name
-        if self.order is not None:
-            return self._ordered_jobs(ref)
-        jobs = [
-            JobKey(e.name, p.id, s, 0)
-            for p in self.probes
-            for s in range(max(1, p.n_samples))
-            for e in self.endpoints
-        ]
-        jobs += [
-            JobKey(ref, p.id, 0, r)
-            for r in range(1, self.reference_repeats + 1)
-            for p in self.probes
-            if p.deterministic
-        ]
-        return jobs
-
-    def _ordered_jobs(self, ref: str) -> list[JobKey]:
-        """Jobs in `order`, each probe's reference repeats right after it: an endpoint can be
-        judged on a probe as soon as that probe is done, floor included."""
-        by_id = {p.id: p for p in self.probes}
-        jobs = []
-        for pid in self.order or []:
-            p = by_id[pid]
-            for s in range(max(1, p.n_samples)):
-                jobs += [JobKey(e.name, p.id, s, 0) for e in self.endpoints]
-            if p.deterministic:
-                jobs += [JobKey(ref, p.id, 0, r) for r in range(1, self.reference_repeats + 1)]
-        return jobs
 
 
 @dataclass

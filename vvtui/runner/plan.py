@@ -1,18 +1,97 @@
-"""From a config and suite names (or a partial snapshot) to a RunPlan and its RunInfo."""
+"""What a run will do (`RunPlan`: endpoints, probes, repeats, order), and how it is made from a
+config and suite names, or from a partial snapshot to continue.
+
+The runner process imports `RunPlan` from here, before any plan is built: the scoring core
+(numpy, with `vvtui.scoring.decide`) is imported only by the functions that need it."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from vvtui.config import Config
+from vvtui.config import Config, EndpointConfig
 from vvtui.errors import ConfigError, SnapshotError, suggest_or_list
-from vvtui.model import RunInfo, Snapshot
-from vvtui.runner.core import RunPlan
+from vvtui.model import EndpointInfo, Probe, RunInfo, Snapshot
+from vvtui.reference import reference_of
+from vvtui.runner.events import JobKey
 from vvtui.runner.wal import read_wal, wal_path_for
-from vvtui.scoring.decide import StoppingRecord, StoppingRule, probe_order
 from vvtui.storage import load_snapshot
+
+if TYPE_CHECKING:
+    from vvtui.scoring.decide import StoppingRule
+
+
+@dataclass(slots=True)
+class RunPlan:
+    endpoints: list[EndpointConfig]
+    probes: list[Probe]
+    # Extra passes of the reference over deterministic probes: its own noise floor.
+    reference_repeats: int = 1
+    # Requests in flight across all endpoints.
+    max_concurrency: int = 16
+    # What `vvtui endpoints check` found and the config declares, by endpoint name
+    # (vvtui.clients.capabilities): probes needing a feature an endpoint refused are recorded
+    # as unsupported, not sent.
+    capabilities: dict[str, Any] = field(default_factory=dict)
+    # Conformance records by endpoint name (vvtui.clients.conformance), carried into the snapshot.
+    conformance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # When set (and `conformance` is empty), the session sends the conformance requests before
+    # the probes: {"context_tokens": int, "usage_slack": int, "seed": int, "use_cache": bool}.
+    conformance_options: dict[str, Any] | None = None
+
+    def endpoint_infos(self) -> list[EndpointInfo]:
+        """The endpoints as snapshots and front ends record them, conformance included."""
+        infos = []
+        for e in self.endpoints:
+            info = e.info()
+            info.conformance = dict(self.conformance.get(e.name) or {})
+            infos.append(info)
+        return infos
+
+    # Probe ids in the order to send them (--until-decided); None: suite order.
+    order: list[str] | None = None
+    # --until-decided: a vvtui.scoring.decide.StoppingRule; endpoints stop once decided.
+    stopping: Any = None
+
+    @property
+    def reference(self) -> EndpointConfig:
+        return reference_of(self.endpoints)
+
+    def jobs(self) -> list[JobKey]:
+        """Every request of the run, probe-major so all endpoints work on the same probe at once
+        (what a side-by-side view wants to show), reference repeats last."""
+        ref = self.reference.name
+        if self.order is not None:
+            return self._ordered_jobs(ref)
+        jobs = [
+            JobKey(e.name, p.id, s, 0)
+            for p in self.probes
+            for s in range(max(1, p.n_samples))
+            for e in self.endpoints
+        ]
+        jobs += [
+            JobKey(ref, p.id, 0, r)
+            for r in range(1, self.reference_repeats + 1)
+            for p in self.probes
+            if p.deterministic
+        ]
+        return jobs
+
+    def _ordered_jobs(self, ref: str) -> list[JobKey]:
+        """Jobs in `order`, each probe's reference repeats right after it: an endpoint can be
+        judged on a probe as soon as that probe is done, floor included."""
+        by_id = {p.id: p for p in self.probes}
+        jobs = []
+        for pid in self.order or []:
+            p = by_id[pid]
+            for s in range(max(1, p.n_samples)):
+                jobs += [JobKey(e.name, p.id, s, 0) for e in self.endpoints]
+            if p.deterministic:
+                jobs += [JobKey(ref, p.id, 0, r) for r in range(1, self.reference_repeats + 1)]
+        return jobs
 
 
 def pick_endpoints(config: Config, only: Sequence[str] | None) -> Config:
@@ -53,6 +132,8 @@ def build_plan(
         max_concurrency=max_concurrency or config.run.max_concurrency,
     )
     if until_decided is not None:
+        from vvtui.scoring.decide import probe_order
+
         plan.stopping = until_decided
         plan.order = probe_order(probes, seed, cost_weighted=until_decided.cost_weighted_order)
     info = RunInfo(
@@ -113,6 +194,8 @@ def plan_from_snapshot(
     )
     if snapshot.run.stopping:
         # Continue in the recorded order under the recorded rule.
+        from vvtui.scoring.decide import StoppingRecord
+
         record = StoppingRecord.from_dict(snapshot.run.stopping)
         plan.stopping = record.rule
         plan.order = [pid for pid in record.order if any(p.id == pid for p in plan.probes)]

@@ -18,8 +18,9 @@ from typing import Any
 from vvtui import __version__
 from vvtui.errors import SnapshotError
 from vvtui.model import EndpointInfo, Result, RunInfo, Snapshot
-from vvtui.runner.core import Runner, RunPlan
+from vvtui.runner.core import Runner
 from vvtui.runner.events import ConformanceReady, RunEvent
+from vvtui.runner.plan import RunPlan
 from vvtui.runner.wal import WriteAheadLog, wal_path_for
 from vvtui.storage import save_snapshot
 

@@ -16,8 +16,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from vvtui.model import Result
-from vvtui.runner.core import RunPlan
 from vvtui.runner.events import EndpointStopped, JobKey, RunEvent
+from vvtui.runner.plan import RunPlan
 from vvtui.scoring import Scorer
 from vvtui.scoring import decide as rules
 from vvtui.scoring.perf import result_cost

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from vvtui.model import EndpointInfo, RunInfo, Snapshot
-    from vvtui.runner.core import RunPlan
+    from vvtui.runner.plan import RunPlan
 
 _LENGTH = struct.Struct(">I")
 

@@ -11,32 +11,34 @@ from __future__ import annotations
 import math
 from bisect import insort
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from vvtui.content import content_text
 from vvtui.model import Price, Probe, Result
 
 
-def percentile(sorted_values: list[float], q: float) -> float | None:
-    """The q-quantile (0..1) of already sorted values, linear interpolation; None when empty."""
+def percentile(sorted_values: Sequence[float], q: float) -> float | None:
+    """The q-quantile (0..1) of already sorted values (`quantile`); None when there are none."""
+    return quantile(sorted_values, q) if sorted_values else None
+
+
+def quantile(sorted_values: Sequence[float], q: float) -> float:
+    """The q-quantile (0..1) of already sorted, non-empty values: linear interpolation between
+    order statistics (numpy's default). The scores' p50/p90 and the reports' charts use it."""
     n = len(sorted_values)
-    if n == 0:
-        return None
     pos = q * (n - 1)
     lo = math.floor(pos)
     hi = min(lo + 1, n - 1)
-    frac = pos - lo
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * frac
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
 def _messages_text(probe: Probe) -> str:
-    parts: list[str] = []
-    for message in probe.messages:
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str):
-            parts.append(content)
-        elif isinstance(content, list):
-            parts.extend(str(block.get("text", "")) for block in content if isinstance(block, dict))
-    return "\n".join(parts)
+    contents = [m.get("content") if isinstance(m, dict) else None for m in probe.messages]
+    # Each text part on a line of its own; messages without text add nothing.
+    return "\n".join(
+        content_text(c, "\n") for c in contents if isinstance(c, str) or (isinstance(c, list) and c)
+    )
 
 
 def result_cost(

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from vvtui.content import content_text
 from vvtui.sim import vocab
 from vvtui.sim.lm import Decoder, Weights, decide
 
@@ -72,9 +73,7 @@ class Ask:
         """Whether `text` is anywhere in the conversation the model was given."""
         for message in self.messages:
             content = message.get("content") if isinstance(message, dict) else None
-            if isinstance(content, list):
-                content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-            if isinstance(content, str) and text in content:
+            if isinstance(content, str | list) and text in content_text(content):
                 return True
         return False
 
@@ -90,9 +89,7 @@ class Ask:
         total = 2
         for message in self.messages:
             content = message.get("content") if isinstance(message, dict) else None
-            if isinstance(content, list):
-                content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-            total += 4 + len(vocab.tokenize(str(content or "")))
+            total += 4 + len(vocab.tokenize(content_text(content or "")))
         if self.tools:
             total += len(vocab.tokenize(json.dumps(self.tools)))
         return total

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +18,8 @@ from typing import Any
 from vvtui.errors import ProbeError, located, suggest
 from vvtui.model import Check, ExpectedToolCall, Probe
 from vvtui.suites import spec as S
-from vvtui.suites.locate import Locator
 from vvtui.suites.template import Renderer, TemplateError, draw_params, format_value, probe_rng
+from vvtui.toml_reader import Locator, parse_toml
 
 ALL = "all"
 # Seeds `validate_paths` renders every probe with: templates that only break for some draws
@@ -97,13 +96,6 @@ def available_suites(extra_dirs: Sequence[Path] = ()) -> dict[str, Path]:
 # Reading one file
 
 
-def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> ProbeError:
-    match = re.search(r"line (\d+)", str(exc))
-    line = int(match.group(1)) if match else None
-    msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-    return ProbeError(located(path, line, f"not valid TOML: {msg}"))
-
-
 def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -116,10 +108,7 @@ def read_text(path: Path) -> str:
 def parse_suite(text: str, path: Path, problems: list[ProbeError] | None = None) -> SuiteFile:
     """Parse and check a suite file. With `problems`, bad probes are reported there and left
     out (so every problem of a file is found in one go); without, the first one raises."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _toml_error(path, exc) from None
+    data = parse_toml(text, path, ProbeError)
     loc = Locator(text)
 
     def fail(line: int | None, message: str, hint: str | None = None) -> ProbeError:

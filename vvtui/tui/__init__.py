@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from vvtui.errors import VvtuiError
     from vvtui.model import RunInfo, Snapshot
-    from vvtui.runner.core import RunPlan
+    from vvtui.runner.plan import RunPlan
     from vvtui.tui.app import AppOptions, VvtuiApp
     from vvtui.tui.controller import RunController
 

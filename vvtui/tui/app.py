@@ -12,16 +12,18 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
 from vvtui.errors import VvtuiError
-from vvtui.redact import redact
+from vvtui.redact import redact, redacted_traceback
 from vvtui.tui import heap
 from vvtui.tui.controller import RunController
 from vvtui.tui.keymap import binding_ids, check_keymap, keys_for
+from vvtui.tui.messages import RunPhaseChanged
 from vvtui.tui.prefs import Prefs, initial_theme, load_prefs, save_prefs
 from vvtui.tui.screens.help import HelpFacts, HelpScreen, key_rows
 from vvtui.tui.screens.inspector import InspectorScreen
@@ -54,8 +56,6 @@ def report_crash(app: App[int], error: BaseException | None) -> None:
     import sys
 
     from rich.text import Text
-
-    from vvtui.cli.redacting import redacted_traceback
 
     error = error or sys.exc_info()[1]
     text = redacted_traceback(error) if error is not None else "vvtui: internal error\n"
@@ -159,7 +159,9 @@ class VvtuiApp(App[int]):
         self._show_main()
 
     def _show_main(self) -> None:
-        self.main_screen = MainScreen(self.controller, follow_dwell_s=self.options.follow_dwell_s)
+        self.main_screen = MainScreen(
+            self.controller, follow_dwell_s=self.options.follow_dwell_s, board=self.prefs.board
+        )
         from vvtui.tui.screens.starting import StartingScreen
 
         if isinstance(self.screen, StartingScreen):
@@ -331,11 +333,8 @@ class VvtuiApp(App[int]):
         if not paths:
             self.notify("nothing to export yet", severity="warning")
             return
-        from vvtui.tui.controller import markdown_renderer
-
         self.saved_paths += paths
-        note = "" if markdown_renderer() else "\n(Markdown report: not in this build yet)"
-        self.notify("\n".join(str(p) for p in paths) + note, title="exported", timeout=10)
+        self.notify("\n".join(str(p) for p in paths), title="exported", timeout=10)
 
     def action_screenshot(self) -> None:
         folder = self.options.export_dir
@@ -436,8 +435,19 @@ class VvtuiApp(App[int]):
 
     # ------------------------------------------------------------------ run events
 
-    def run_phase_changed(self, phase: str, final: bool) -> None:
-        """Called by the main screen when the run changes phase."""
+    @on(MainScreen.RerunRequested)
+    def _rerun_requested(self) -> None:
+        self.request_rerun()
+
+    @on(MainScreen.BoardChanged)
+    def _board_changed(self, event: MainScreen.BoardChanged) -> None:
+        self.remember("scoreboard", board=event.board)
+
+    @on(RunPhaseChanged)
+    def _run_phase_changed(self, event: RunPhaseChanged) -> None:
+        """The run changed phase (the message bubbles up from the main screen, which has redrawn
+        by now)."""
+        phase, final = event.phase, event.final
         controller = self.controller
         model = controller.model
         if self.options.manage_gc:

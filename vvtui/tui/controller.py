@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from vvtui.model import RunInfo, Snapshot
 from vvtui.runner.child_session import ChildSession, RunnerDied, RunnerFailed, spawn_child
-from vvtui.runner.core import RunPlan
 from vvtui.runner.events import ResultReady, RunEvent, RunFinished, RunStarted
+from vvtui.runner.plan import RunPlan
 from vvtui.runner.session import RunSession, default_snapshot_path
 from vvtui.storage import save_snapshot, write_atomic
 from vvtui.tui.messages import ResultsArrived, RunPhaseChanged
@@ -59,15 +59,6 @@ class RunSpec:
 def numbered(path: Path, n: int) -> Path:
     """`snap.json` for the first run, `snap-2.json` for the second..."""
     return path if n <= 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
-
-
-def markdown_renderer() -> object | None:
-    """The Markdown report renderer, when this build has it."""
-    try:
-        from vvtui.reports.markdown import render_markdown
-    except ImportError:
-        return None
-    return render_markdown
 
 
 def warm_up() -> None:
@@ -253,18 +244,19 @@ class RunController:
         return snapshot
 
     async def export(self) -> list[Path]:
-        """Write the snapshot JSON (and the Markdown report, when available) into the export
-        dir; returns the paths written."""
+        """Write the snapshot JSON and its Markdown report into the export dir; returns the
+        paths written."""
         snapshot = await self.current_snapshot()
         if snapshot is None:
             return []
         json_path = default_snapshot_path(self.export_dir)
         written = [await asyncio.to_thread(save_snapshot, snapshot, json_path)]
-        render = markdown_renderer()
-        if render is not None:
-            text = render(snapshot)  # type: ignore[operator]
-            md_path = json_path.with_suffix(".md")
-            written.append(await asyncio.to_thread(write_atomic, md_path, text))
+        # Imported here: the report's modules are not needed until the first export.
+        from vvtui.reports.markdown import render_markdown
+
+        text = render_markdown(snapshot)
+        md_path = json_path.with_suffix(".md")
+        written.append(await asyncio.to_thread(write_atomic, md_path, text))
         if snapshot.run.complete or not self.running:
             self.saved = True
         self.model.unsaved = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from vvtui.content import content_text
 from vvtui.model import Probe
 from vvtui.reports.fmt import interval
 from vvtui.scoring import EndpointScore
@@ -118,10 +119,5 @@ def prompt_line(probe: Probe) -> str:
     """The last user message of a probe, on one line (what the endpoints were asked)."""
     for message in reversed(probe.messages):
         if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, list):
-                content = " ".join(
-                    str(part.get("text", "")) for part in content if isinstance(part, dict)
-                )
-            return " ".join(str(content or "").split())
+            return " ".join(content_text(message.get("content")).split())
     return ""

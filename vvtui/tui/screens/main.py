@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -39,7 +40,6 @@ from vvtui.tui.widgets.pane import EndpointPane
 from vvtui.tui.widgets.scoreboard import Scoreboard
 
 if TYPE_CHECKING:
-    from vvtui.tui.app import VvtuiApp
     from vvtui.tui.controller import RunController
     from vvtui.tui.state import RunModel, Slot
 
@@ -68,6 +68,20 @@ def progress_bar(done: int, total: int, width: int = 12) -> str:
 
 
 class MainScreen(Screen[None]):
+    """The run: panes, probe navigator, scoreboard. It asks the app for what is the app's to do
+    (re-running, remembering the scoreboard mode) with messages; the app also hears every
+    `RunPhaseChanged`, which bubbles up once this screen has redrawn."""
+
+    class RerunRequested(Message):
+        """The user asked to run the same probes again (the app decides whether it may)."""
+
+    class BoardChanged(Message):
+        """The user switched the scoreboard mode (the app remembers it for next time)."""
+
+        def __init__(self, board: str) -> None:
+            super().__init__()
+            self.board = board
+
     BINDINGS: ClassVar = [
         Binding("r", "rerun", "Re-run", id="rerun", tooltip="Run the same probes again"),
         Binding("c", "cancel_run", "Cancel", id="cancel", tooltip="Stop the run, keep results"),
@@ -137,7 +151,9 @@ class MainScreen(Screen[None]):
     #scoreboard.-hidden, #board-compact.-hidden { display: none; }
     """.replace("SIDEBAR", str(SIDEBAR_WIDTH))
 
-    def __init__(self, controller: RunController, *, follow_dwell_s: float = 1.5) -> None:
+    def __init__(
+        self, controller: RunController, *, follow_dwell_s: float = 1.5, board: str | None = None
+    ) -> None:
         super().__init__()
         self.controller = controller
         self.follow_dwell_s = follow_dwell_s
@@ -165,15 +181,12 @@ class MainScreen(Screen[None]):
         # When not every pane fits with room for its answer: the pages and the one shown.
         self.pages: list[list[str]] = [list(model.endpoint_names)]
         self.page = 0
-        self.board_mode = "full"
+        # The scoreboard mode: the remembered one (`board`) when it is still a mode.
+        self.board_mode = board if board in BOARD_MODES else "full"
 
     @property
     def model(self) -> RunModel:
         return self.controller.model
-
-    @property
-    def vv_app(self) -> VvtuiApp:
-        return self.app  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ layout
 
@@ -201,9 +214,6 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.set_interval(FRAME_S, self._frame, name="frame")
         self.set_interval(SCORE_TICK_S, self._score_tick, name="score")
-        remembered = getattr(self.app, "prefs", None)
-        if remembered is not None and remembered.board in BOARD_MODES:
-            self.board_mode = remembered.board
         self._apply_board()
         self._apply_sidebar()
         self._reset_view()
@@ -547,7 +557,7 @@ class MainScreen(Screen[None]):
         for pane in self._panes():
             self._draw_pane(pane)
         self._draw_runbar()
-        self.vv_app.run_phase_changed(event.phase, event.final)
+        # Not stopped: the message goes on to the app (notifications, saving, a pending re-run).
 
     @on(EndpointPane.Selected)
     def _pane_clicked(self, event: EndpointPane.Selected) -> None:
@@ -671,13 +681,11 @@ class MainScreen(Screen[None]):
         self.board_mode = BOARD_MODES[(i + 1) % len(BOARD_MODES)]
         self._apply_board()
         self._apply_sidebar()
-        remember = getattr(self.app, "remember", None)
-        if remember is not None:
-            remember("scoreboard", board=self.board_mode)
+        self.post_message(self.BoardChanged(self.board_mode))
         self.notify(f"scoreboard: {self.board_mode}", timeout=2)
 
     def action_rerun(self) -> None:
-        self.vv_app.request_rerun()
+        self.post_message(self.RerunRequested())
 
     def action_cancel_run(self) -> None:
         if self.controller.cancel():

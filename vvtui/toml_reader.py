@@ -1,15 +1,36 @@
-"""Line numbers for errors in probe files.
+"""Reading the project's TOML files (the config, probe suites) with line numbers in errors.
 
-tomllib returns plain dicts without positions. This scan of the raw text finds the line of the
-Nth `[[probe]]` table and of a key path inside it (`checks`, 2, `pattern`), the same idea as the
-config loader's locator, made aware of multi-line strings so a prompt that happens to contain a
-line like `[[probe]]` does not shift every later probe.
+`parse_toml` raises a syntax error as the project's one-line `file:line: not valid TOML: ...`.
+tomllib returns plain dicts without positions, so `Locator` scans the raw text for the line of a
+table and of a key inside it: the Nth `[[probe]]` and a key path in it (`checks`, 2,
+`pattern`), or a key of the Nth `[[endpoint]]`. It knows multi-line strings, so a prompt that
+happens to contain a line like `[[probe]]` does not shift every later probe.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from vvtui.errors import located
+
+
+def parse_toml(
+    text: str, path: str | Path | None, error: Callable[[str], Exception]
+) -> dict[str, Any]:
+    """`tomllib.loads(text)`; a syntax error is raised as `error("file:line: not valid TOML:
+    what")` (the position tomllib appends to its message becomes the line in front)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise error(located(path, line, f"not valid TOML: {msg}")) from None
+
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]#]+?)\s*\]\]?\s*(#.*)?$")
 
@@ -77,6 +98,21 @@ class Locator:
             if name == header:
                 return i + 1
         return None
+
+    def line(self, header: str | None, index: int, key: str | None) -> int | None:
+        """The line of `key` in the `index`th table named `header` (`[header]` or
+        `[[header]]`; the whole file when None), the table's own line when `key` is None or
+        not found there; None when there is no such table."""
+        if header is None:
+            start, end = 0, len(self.lines)
+        else:
+            starts = [i for i, name, _ in self.headers if name == header]
+            if index >= len(starts):
+                return None
+            start = starts[index]
+            end = self._span_end(start, header)
+        found = self._key_line(start, end, key) if key is not None else None
+        return (found if found is not None else start) + 1
 
     def find(self, table: str, index: int | None, path: Sequence[str | int]) -> int | None:
         """The line of `path` inside the `index`th `[[table]]` (or the `[table]` when index is

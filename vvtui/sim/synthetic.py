@@ -1,4 +1,6 @@
-"""Synthetic results for tests, benchmarks and examples of the scoring core.
+"""Synthetic results for tests, benchmarks and examples of the scoring core. Made without a
+server (unlike the rest of the simulator), they live here rather than in the scoring core they
+feed: no run ever needs them.
 
 `TinyLM` is a deterministic toy language model: the next-token logits are a pure function of
 (probe seed, the last two tokens). An endpoint decodes greedily from those logits plus Gaussian

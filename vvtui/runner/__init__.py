@@ -1,0 +1,1 @@
+"""The run engine: plans a run, drives the clients, feeds the scorer, writes the WAL."""
