@@ -93,7 +93,7 @@ class Spans(Sequence[tuple[int, int]]):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    # No __hash__: defining __eq__ leaves it None, so this is unhashable like the lists it equals.
 
     def __repr__(self) -> str:
         return f"Spans({list(self)!r})"
