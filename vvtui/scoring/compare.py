@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -83,9 +83,9 @@ class ResultFacts:
         self.probe = probe
         self.result = result
         self.checks: list[CheckOutcome] = run_checks(probe, result)
-        self._provider: TokenSeq | bool | None = False  # False: not computed yet
+        self._provider: TokenSeq | Literal[False] | None = False  # False: not computed yet
         self._tiktoken: dict[str, TokenSeq] = {}
-        self._leak: float | bool | None = False
+        self._leak: float | Literal[False] | None = False
         self._json_ok: bool | None = None
         self._ids: dict[str, np.ndarray] = {}
 
@@ -107,7 +107,7 @@ class ResultFacts:
     def provider(self) -> TokenSeq | None:
         if self._provider is False:
             self._provider = provider_tokens(self.result)
-        return self._provider  # type: ignore[return-value]
+        return self._provider
 
     def tiktoken(self, encoding: str) -> TokenSeq:
         seq = self._tiktoken.get(encoding)
@@ -138,7 +138,7 @@ class ResultFacts:
         if self._leak is False:
             expected = expected_script(self.probe)
             self._leak = None if expected is None else foreign_ratio(self.result.text, expected)
-        return self._leak  # type: ignore[return-value]
+        return self._leak
 
     def json_ok(self) -> bool:
         if self._json_ok is None:

@@ -295,8 +295,8 @@ def check_temperature_0(own: Observations, ref: Observations | None, s: Settings
     for o in runs:
         below = not_top(o)
         if below is not None:
-            i, gap = below
-            return Outcome(FAIL, f"at temperature 0, token {i} was {gap:.2f} nats below the top")
+            pos, nats = below
+            return Outcome(FAIL, f"at temperature 0, token {pos} was {nats:.2f} nats below the top")
     a, b = runs[0], runs[1]
     if a.tokens is not None and b.tokens is not None:
         i = first_divergence(a.tokens, b.tokens)

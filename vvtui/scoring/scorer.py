@@ -246,7 +246,7 @@ class Scorer:
         # --until-decided: the rule and the order probes were sent in; verdicts then come from
         # the confidence sequence over that order (docs/scoring.md, "Until decided").
         self.stopping = stopping_record
-        self._decisions: dict[str, tuple[int, stopping.Decision]] = {}
+        self._decisions: dict[str, tuple[tuple[int, int | None, int], stopping.Decision]] = {}
         self._changes: dict[str, int] = {}
         for name in self._endpoints:
             self._ensure_endpoint(name)

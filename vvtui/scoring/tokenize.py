@@ -297,8 +297,8 @@ def provider_tokens(result: Result, text: str | None = None) -> TokenSeq | None:
             maybe = raw.pieces()
         else:
             maybe = [None if b is None else bytes(b) for b in raw]
-        if all(b is not None for b in maybe):
-            pieces: list[bytes] = maybe  # type: ignore[assignment]
+        pieces = [b for b in maybe if b is not None]
+        if len(pieces) == len(maybe):
             decoded, spans = spans_from_bytes(pieces)
             if decoded == target:
                 return TokenSeq(decoded, list(toks.text), spans, PROVIDER, list(pieces))
@@ -312,6 +312,7 @@ def tiktoken_tokens(text: str, encoding: str | None = None) -> TokenSeq:
     if enc is None:
         name = default_encoding_name()
         enc = load_encoding(name)
+    assert enc is not None, "default_encoding_name() names an encoding that loads"
     ids = enc.encode_ordinary(text)
     pieces = enc.decode_tokens_bytes(ids)
     decoded, spans = spans_from_bytes(pieces)
@@ -327,6 +328,7 @@ def count_tokens(text: str, encoding: str | None = None) -> int:
     enc = load_encoding(encoding or default_encoding_name()) or load_encoding(
         default_encoding_name()
     )
+    assert enc is not None, "default_encoding_name() names an encoding that loads"
     return len(enc.encode_ordinary(text))
 
 

@@ -32,8 +32,9 @@ from vvtui.tui.state import RunModel
 
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Callable
 
-    from textual.message_pump import MessagePump
+    from textual.dom import DOMNode
     from textual.worker import Worker
 
 # Where runs run: "child" (a process of their own) or "inline" (the app's event loop).
@@ -61,7 +62,7 @@ def numbered(path: Path, n: int) -> Path:
     return path if n <= 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
 
 
-def markdown_renderer() -> object | None:
+def markdown_renderer() -> Callable[[Snapshot], str] | None:
     """The Markdown report renderer, when this build has it."""
     try:
         from vvtui.reports.markdown import render_markdown
@@ -106,7 +107,7 @@ class RunController:
         # Where the current run's snapshot goes, and whether its scored version is on disk.
         self.out_path: Path | None = None
         self.saved = False
-        self.target: MessagePump | None = None
+        self.target: DOMNode | None = None
         self.notes: list[str] = []
         if snapshot is not None:
             self.model = RunModel.from_snapshot(snapshot)
@@ -140,7 +141,7 @@ class RunController:
             return
         self._spare = process or spawn_child()
 
-    def start(self, target: MessagePump) -> None:
+    def start(self, target: DOMNode) -> None:
         """Start a run (the first, or a re-run with the same plan) in a worker of `target`."""
         assert self.spec is not None
         self.target = target
@@ -262,7 +263,7 @@ class RunController:
         written = [await asyncio.to_thread(save_snapshot, snapshot, json_path)]
         render = markdown_renderer()
         if render is not None:
-            text = render(snapshot)  # type: ignore[operator]
+            text = render(snapshot)
             md_path = json_path.with_suffix(".md")
             written.append(await asyncio.to_thread(write_atomic, md_path, text))
         if snapshot.run.complete or not self.running:

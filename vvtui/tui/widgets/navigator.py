@@ -100,7 +100,7 @@ class ProbeNavigator(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ content
 
-    def visible(self) -> list[str]:
+    def visible_probes(self) -> list[str]:
         if not self.only_disagreements:
             return list(self.probe_ids)
         return [p for p in self.probe_ids if disagree(self.marks[p]) or p == self.current]
@@ -113,7 +113,7 @@ class ProbeNavigator(ScrollView, can_focus=True):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        self._shown = self.visible()
+        self._shown = self.visible_probes()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._shown))
         self.refresh()
         self._scroll_to_current()
@@ -127,7 +127,7 @@ class ProbeNavigator(ScrollView, can_focus=True):
             changed = True
             if pid in self._shown:
                 self.refresh_line(self._shown.index(pid))
-        if changed and self.only_disagreements and self.visible() != self._shown:
+        if changed and self.only_disagreements and self.visible_probes() != self._shown:
             self._rebuild()
 
     def set_filter(self, only_disagreements: bool) -> None:
