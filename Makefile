@@ -60,6 +60,7 @@ demo-real: $(VENV)/.local
 test: $(VENV)/.test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # The real-engine integration tests (excluded from `make test` by the marker in pyproject.toml).
