@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, cast, get_args, overload
 
@@ -33,6 +33,9 @@ Mark = Literal["pass", "fail", "diverged", "error", "pending"]
 MARKS: Final[tuple[Mark, ...]] = get_args(Mark)
 # No answer yet (or only the reference's): the mark every probe starts with.
 PENDING: Final = "pending"
+# Worst last: the mark a probe shows over its samples, and how reports rank a change of mark.
+# Keyed by str so a mark read back from a report's JSON looks up without a cast.
+MARK_RANK: Final[Mapping[str, int]] = {PENDING: 0, "pass": 1, "diverged": 2, "fail": 3, "error": 4}
 
 # An endpoint's verdict (vvtui.scoring.damage.verdict, capped by vvtui.scoring.verdict_gates).
 # "no answers": requests went out and not one came back answered (offline, DNS, a dead host, an

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vvtui.model import Result, ToolCall
+from vvtui.model import Mark, Result, ToolCall
 from vvtui.scoring import damage as dmg
 from vvtui.scoring.checks import CheckOutcome
 from vvtui.scoring.compare import ProbeComparison
@@ -104,7 +104,7 @@ class Inspection:
     endpoint: str
     probe_id: str
     sample: int
-    mark: str
+    mark: Mark
     tokenizer: str | None
     first_divergence: int | None
     agreement: float | None

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from vvtui.errors import VvtuiError
+from vvtui.model import RunPhase
 from vvtui.redact import redact
 from vvtui.tui import heap
 from vvtui.tui.controller import RunController
@@ -436,7 +437,7 @@ class VvtuiApp(App[int]):
 
     # ------------------------------------------------------------------ run events
 
-    def run_phase_changed(self, phase: str, final: bool) -> None:
+    def run_phase_changed(self, phase: RunPhase, final: bool) -> None:
         """Called by the main screen when the run changes phase."""
         controller = self.controller
         model = controller.model

@@ -19,7 +19,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from vvtui.model import ToolCall
+from vvtui.model import PENDING, ToolCall
 from vvtui.redact import redact
 from vvtui.scoring import damage as dmg
 from vvtui.scoring.inspect import (
@@ -371,7 +371,7 @@ class InspectorScreen(Screen[None]):
         probe = model.probe_by_id[self.probe_id]
         index = model.probe_ids.index(self.probe_id) + 1
         ins = self._inspection
-        mark = ins.mark if ins is not None else "pending"
+        mark = ins.mark if ins is not None else PENDING
         glyph = fmt.MARK_GLYPHS.get(mark, "")
         note = f"{glyph} {mark}"
         if ins is not None and mark == "diverged" and ins.first_divergence is not None:
