@@ -197,8 +197,9 @@ def check_rows(comp: ProbeComparison) -> list[CheckRow]:
     for i in range(n):
         ref = comp.ref_checks[i] if i < len(comp.ref_checks) else None
         cand = comp.checks[i] if i < len(comp.checks) else None
-        kind = (cand or ref).type  # type: ignore[union-attr]
-        rows.append(CheckRow(kind, ref, cand))
+        either = cand or ref
+        assert either is not None  # i < n: one side or the other has a check i
+        rows.append(CheckRow(either.type, ref, cand))
     return rows
 
 
