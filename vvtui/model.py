@@ -18,15 +18,17 @@ from vvtui.errors import SnapshotError
 
 SCHEMA_VERSION = 1
 
-PROBE_KINDS = ("chat", "tool_call", "json", "logprob", "sampled")
-
 
 # --------------------------------------------------------------------------------------------
 # The vocabulary: words stored in snapshots and reports and compared all over the tree. Literal
 # aliases, not enums, so the values stay the plain strings already in snapshots and goldens (JSON,
 # pickles and `==` against a str are unchanged) while mypy checks every literal written against
 # them. Where a module needs the set of values at runtime it takes it from here (`get_args`), so
-# each word is declared once.
+# each word is declared once. Error kinds are below, beside ErrorInfo.
+
+# What a probe asks for, and so how its answers are compared (docs/probes.md).
+ProbeKind = Literal["chat", "tool_call", "json", "logprob", "sampled"]
+PROBE_KINDS: Final[tuple[ProbeKind, ...]] = get_args(ProbeKind)
 
 # One probe's outcome on one endpoint, against the reference (vvtui.scoring.compare).
 Mark = Literal["pass", "fail", "diverged", "error", "pending"]
@@ -218,7 +220,7 @@ class Probe:
     """A fully rendered probe: templates already drawn, ready to send."""
 
     id: str
-    kind: str = "chat"
+    kind: ProbeKind = "chat"
     messages: list[dict[str, Any]] = field(default_factory=list)
     suite: str = ""
     temperature: float = 0.0
@@ -288,7 +290,8 @@ class Probe:
         tool_choice = r.d.get("tool_choice")
         return cls(
             id=r.req_str("id"),
-            kind=r.str_or("kind", "chat"),
+            # As stored: suites check the kind when they are loaded (vvtui.suites.spec).
+            kind=cast(ProbeKind, r.str_or("kind", "chat")),
             messages=list(messages),
             suite=r.str_or("suite"),
             temperature=r.num_or("temperature", 0.0),
