@@ -102,10 +102,10 @@ async def test_full_ladder_run_matches_the_scoring_core(sim_server, tmp_path: Pa
         await pilot.press("o")
         expected = [p for p in navigator.probe_ids if disagree(navigator.marks[p])]
         assert expected
-        assert [p for p in navigator.visible() if p != screen.probe_id] == [
+        assert [p for p in navigator.visible_probes() if p != screen.probe_id] == [
             p for p in expected if p != screen.probe_id
         ]
-        assert navigator.option_count == len(navigator.visible())
+        assert navigator.option_count == len(navigator.visible_probes())
         await pilot.press("o")
         assert navigator.option_count == len(navigator.probe_ids)
 

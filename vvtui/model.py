@@ -10,16 +10,50 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, Final, Literal, cast, get_args, overload
 
 from vvtui.errors import SnapshotError
 from vvtui.reference import reference_of
 
 SCHEMA_VERSION = 1
 
-PROBE_KINDS = ("chat", "tool_call", "json", "logprob", "sampled")
+
+# --------------------------------------------------------------------------------------------
+# The vocabulary: words stored in snapshots and reports and compared all over the tree. Literal
+# aliases, not enums, so the values stay the plain strings already in snapshots and goldens (JSON,
+# pickles and `==` against a str are unchanged) while mypy checks every literal written against
+# them. Where a module needs the set of values at runtime it takes it from here (`get_args`), so
+# each word is declared once. Error kinds are below, beside ErrorInfo.
+
+# What a probe asks for, and so how its answers are compared (docs/probes.md).
+ProbeKind = Literal["chat", "tool_call", "json", "logprob", "sampled"]
+PROBE_KINDS: Final[tuple[ProbeKind, ...]] = get_args(ProbeKind)
+
+# One probe's outcome on one endpoint, against the reference (vvtui.scoring.compare).
+Mark = Literal["pass", "fail", "diverged", "error", "pending"]
+MARKS: Final[tuple[Mark, ...]] = get_args(Mark)
+# No answer yet (or only the reference's): the mark every probe starts with.
+PENDING: Final = "pending"
+# Worst last: the mark a probe shows over its samples, and how reports rank a change of mark.
+# Keyed by str so a mark read back from a report's JSON looks up without a cast.
+MARK_RANK: Final[Mapping[str, int]] = {PENDING: 0, "pass": 1, "diverged": 2, "fail": 3, "error": 4}
+
+# An endpoint's verdict (vvtui.scoring.damage.verdict, capped by vvtui.scoring.verdict_gates).
+# "no answers": requests went out and not one came back answered (offline, DNS, a dead host, an
+# unset key): neither 100 nor 0, since nothing was measured.
+Verdict = Literal["faithful", "degraded", "inconclusive", "reference", "no answers"]
+VERDICTS: Final[tuple[Verdict, ...]] = get_args(Verdict)
+NO_ANSWERS: Final = "no answers"
+
+# Where a run is (the TUI's RunModel.phase, the header's phase word).
+RunPhase = Literal["idle", "running", "scoring", "finished", "cancelled", "failed"]
+RUN_PHASES: Final[tuple[RunPhase, ...]] = get_args(RunPhase)
+
+# Where one answer is (a pane header's state; vvtui.tui.state.SlotStatus).
+SlotState = Literal["waiting", "streaming", "retrying", "done", "error", "cancelled"]
+SLOT_STATES: Final[tuple[SlotState, ...]] = get_args(SlotState)
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,7 +221,7 @@ class Probe:
     """A fully rendered probe: templates already drawn, ready to send."""
 
     id: str
-    kind: str = "chat"
+    kind: ProbeKind = "chat"
     messages: list[dict[str, Any]] = field(default_factory=list)
     suite: str = ""
     temperature: float = 0.0
@@ -257,7 +291,8 @@ class Probe:
         tool_choice = r.d.get("tool_choice")
         return cls(
             id=r.req_str("id"),
-            kind=r.str_or("kind", "chat"),
+            # As stored: suites check the kind when they are loaded (vvtui.suites.spec).
+            kind=cast(ProbeKind, r.str_or("kind", "chat")),
             messages=list(messages),
             suite=r.str_or("suite"),
             temperature=r.num_or("temperature", 0.0),
@@ -448,7 +483,7 @@ class TopColumn(Sequence[list[tuple[str, float]]]):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    # No __hash__: defining __eq__ leaves it None, so this is unhashable like the lists it equals.
 
     def __repr__(self) -> str:
         return f"TopColumn({list(self)!r})"
@@ -521,7 +556,7 @@ class BytesColumn(Sequence["list[int] | None"]):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    # No __hash__: defining __eq__ leaves it None, so this is unhashable like the lists it equals.
 
     def __repr__(self) -> str:
         return f"BytesColumn({list(self)!r})"
@@ -622,7 +657,7 @@ class ToolCall:
 
 
 # Error kinds, so reports and gates can group failures without parsing messages.
-ERROR_KINDS = (
+ErrorKind = Literal[
     "connect",  # connection refused / reset before a response
     "dns",  # name resolution failed
     "timeout",  # no response headers in time, or no complete answer in request_timeout_s
@@ -637,12 +672,13 @@ ERROR_KINDS = (
     "config",  # not sent: the config needs what the environment lacks (an unset key variable)
     "down",  # not sent: the endpoint's circuit breaker was open (repeated transport failures)
     "internal",  # a bug in vvtui; reported, never silently dropped
-)
+]
+ERROR_KINDS: Final[tuple[ErrorKind, ...]] = get_args(ErrorKind)
 
 
 @dataclass(slots=True)
 class ErrorInfo:
-    kind: str
+    kind: ErrorKind
     message: str  # one line, already redacted
     status: int | None = None
 
@@ -654,7 +690,10 @@ class ErrorInfo:
         if data is None:
             return None
         r = _Reader(data, "error")
-        return cls(r.str_or("kind", "internal"), r.str_or("message"), r.opt_int("status"))
+        # Read as stored, not checked against ERROR_KINDS: a snapshot from a newer vvtui may
+        # name a kind this one does not know, and it still loads (reports show the word).
+        kind = cast(ErrorKind, r.str_or("kind", "internal"))
+        return cls(kind, r.str_or("message"), r.opt_int("status"))
 
 
 @dataclass(slots=True)

@@ -257,6 +257,7 @@ def run_headless(
         count_tokens=count_tokens,
     )
     cancelled = False
+    snapshot: Snapshot | None
     try:
         snapshot = asyncio.run(session.run())
     except (asyncio.CancelledError, KeyboardInterrupt):

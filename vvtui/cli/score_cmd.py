@@ -65,11 +65,12 @@ def format_table(snapshot: Any, report: Any) -> str:
 def format_probes(report: Any) -> str:
     """One line per probe, one column per endpoint, each as wide as its longest entry: names
     are never cut (two endpoints may differ only in their last characters)."""
+    from vvtui.model import PENDING
     from vvtui.reports.table import render_table
 
     names = list(report.endpoints)
     rows = [
-        [pid, *(row.get(n, {}).get("mark", "pending") for n in names)]
+        [pid, *(row.get(n, {}).get("mark", PENDING) for n in names)]
         for pid, row in report.probes.items()
     ]
     return render_table(rows, ["probe", *names], right=frozenset())

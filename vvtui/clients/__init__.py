@@ -17,7 +17,7 @@ or the capability records) stays light.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from vvtui.clients.events import ClientEvent
@@ -41,7 +41,7 @@ class StreamingClient(Protocol):
 
     endpoint: EndpointConfig
 
-    def stream(self, probe: Probe, *, sample: int = 0) -> AsyncIterator[ClientEvent]: ...
+    def stream(self, probe: Probe, *, sample: int = 0) -> AsyncGenerator[ClientEvent, None]: ...
 
 
 def make_client(

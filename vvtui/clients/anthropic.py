@@ -53,7 +53,7 @@ class AnthropicStreamParser(StreamParser):
             else:
                 self._malformed()
             return out
-        kind = obj.get("type") if isinstance(obj.get("type"), str) else event.event
+        kind = k if isinstance(k := obj.get("type"), str) else event.event
         try:
             self._dispatch(kind, obj, t, out)
         except (TypeError, ValueError, AttributeError, KeyError, IndexError):

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from time import perf_counter
@@ -49,7 +49,7 @@ from vvtui.clients.failures import (
     make_error,
     one_line,
 )
-from vvtui.clients.parser import StreamParser
+from vvtui.clients.parser import StreamEnd, StreamParser
 from vvtui.clients.retry import RetryPolicy, parse_retry_after, status_is_retryable
 from vvtui.clients.sse import SSEReader
 from vvtui.config import EndpointConfig
@@ -72,7 +72,7 @@ class _End:
     """How the body ended, as seen by the pump: eof | stall | dropped | protocol."""
 
     t: float
-    kind: str
+    kind: StreamEnd
     detail: str = ""
 
 
@@ -127,7 +127,7 @@ def _mode_from_content_type(content_type: str) -> str:
     return ""  # sniff the first bytes
 
 
-def _sniff(head: bytes) -> str:
+def _sniff(head: bytes | bytearray) -> str:
     """json, sse, or text (an error page or anything else that is not an answer)."""
     first = head[:1]
     if first in (b"{", b"["):
@@ -235,7 +235,7 @@ class BaseClient:
 
     # ---- public
 
-    async def stream(self, probe: Probe, *, sample: int = 0) -> AsyncIterator[ClientEvent]:
+    async def stream(self, probe: Probe, *, sample: int = 0) -> AsyncGenerator[ClientEvent, None]:
         """Send `probe` (sample `sample`) and yield its events; never raises but cancellation."""
         try:
             body = self.build_body(probe, sample)
@@ -247,7 +247,7 @@ class BaseClient:
             async for event in events:
                 yield event
 
-    async def stream_body(self, body: dict[str, Any]) -> AsyncIterator[ClientEvent]:
+    async def stream_body(self, body: dict[str, Any]) -> AsyncGenerator[ClientEvent, None]:
         """Like `stream()` for a ready request body (K2VV imports, capability checks)."""
         ended = False
         partial = False
@@ -282,7 +282,7 @@ class BaseClient:
             headers[name] = expand_env(value, missing)
         return headers, missing
 
-    async def _retry_loop(self, body: dict[str, Any]) -> AsyncIterator[ClientEvent]:
+    async def _retry_loop(self, body: dict[str, Any]) -> AsyncGenerator[ClientEvent, None]:
         ep = self.endpoint
         policy = self.retry
         budget = policy.budget_s if policy.budget_s is not None else ep.timeout_s
@@ -316,7 +316,7 @@ class BaseClient:
 
     async def _attempt(
         self, body: dict[str, Any], attempt: int, outcome: _Outcome
-    ) -> AsyncIterator[ClientEvent]:
+    ) -> AsyncGenerator[ClientEvent, None]:
         ep = self.endpoint
         url = self.url()
         headers, missing = self.request_headers()
@@ -410,7 +410,7 @@ class BaseClient:
 
     async def _read(
         self, response: httpx.Response, body: dict[str, Any], deadline: float
-    ) -> AsyncIterator[ClientEvent]:
+    ) -> AsyncGenerator[ClientEvent, None]:
         """Body → events, whether the server streams SSE or answers one JSON document.
 
         Reading ends by `deadline` (perf_counter) at the latest: keep-alive comments reset the

@@ -203,11 +203,14 @@ async def _send(
 
     from vvtui.clients import make_client
     from vvtui.clients.accumulate import Accumulator
+    from vvtui.clients.base import BaseClient
     from vvtui.clients.request import deep_merge
 
     client = make_client(endpoint, http, retry=retry)
+    # The protocol's whole request, not the runner's narrow interface: every client is one.
+    assert isinstance(client, BaseClient)
     acc = Accumulator(endpoint, probe)
-    body = client.build_body(probe, 0)  # type: ignore[attr-defined]
+    body = client.build_body(probe, 0)
     if not stream:
         body["stream"] = False
         body.pop("stream_options", None)
@@ -218,7 +221,7 @@ async def _send(
     body = deep_merge(body, fields)
     if sim and isinstance(body.get("vvtui_sim"), dict):
         body["vvtui_sim"] = deep_merge(body["vvtui_sim"], sim)
-    async with aclosing(client.stream_body(body)) as events:  # type: ignore[attr-defined]
+    async with aclosing(client.stream_body(body)) as events:
         async for event in events:
             acc.feed(event)
     return acc.result()

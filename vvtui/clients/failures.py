@@ -13,7 +13,7 @@ import re
 import socket
 from typing import Any
 
-from vvtui.model import ErrorInfo
+from vvtui.model import ErrorInfo, ErrorKind
 from vvtui.redact import redact
 
 MAX_MESSAGE = 240
@@ -48,7 +48,7 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     return text
 
 
-def make_error(kind: str, message: str, status: int | None = None) -> ErrorInfo:
+def make_error(kind: ErrorKind, message: str, status: int | None = None) -> ErrorInfo:
     return ErrorInfo(kind=kind, message=one_line(message), status=status)
 
 
@@ -130,6 +130,7 @@ def http_error(status: int, reason: str, body: bytes, content_type: str = "") ->
     supported, `rate_limited` for 429."""
     message, from_json = body_excerpt(body, content_type)
     head = f"HTTP {status}" + (f" {reason}" if reason else "")
+    kind: ErrorKind
     if status == 429:
         kind = "rate_limited"
     elif is_unsupported(status, message):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Literal
 
 from vvtui.clients.events import (
     ClientEvent,
@@ -42,6 +42,10 @@ from vvtui.model import ErrorInfo
 # What "not in the top 20" looks like in OpenAI-style logprobs; also stands in for -inf/NaN so
 # that snapshots stay valid JSON and exp() stays 0 instead of breaking sums.
 LOGPROB_FLOOR = -9999.0
+# How a response body ended, as the client saw it (StreamParser.close): the body ended, no bytes
+# for stall_timeout_s, no end within request_timeout_s, the connection broke, we stopped reading
+# at max_output_bytes, or the transport said the bytes were malformed.
+StreamEnd = Literal["eof", "stall", "timeout", "dropped", "capped", "protocol"]
 
 _VARIANT_TAG = re.compile(r":(nitro|floor|exacto|free|beta|extended|thinking|online|latest)$")
 _VERSION_SUFFIX = re.compile(
@@ -281,7 +285,7 @@ class StreamParser:
         return self.malformed > max(2, self.data_events // 10)
 
     def close(
-        self, t: float, ending: str = "eof", *, invalid_utf8: int = 0, detail: str = ""
+        self, t: float, ending: StreamEnd = "eof", *, invalid_utf8: int = 0, detail: str = ""
     ) -> list[ClientEvent]:
         """Closing events for a stream that ended by `ending`: "eof" (the body ended), "stall"
         (no bytes for stall_timeout_s), "timeout" (no end within request_timeout_s), "dropped"
@@ -388,5 +392,5 @@ def loads(data: str) -> tuple[bool, Any]:
     return False, None
 
 
-class Several(list):  # type: ignore[type-arg]
+class Several(list[Any]):
     """Marker: several chunks that arrived in one SSE event."""

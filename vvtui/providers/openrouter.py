@@ -237,7 +237,7 @@ def parse_endpoint(raw: Any) -> ProviderEndpoint | None:
         provider = tag
     if provider is None:
         return None
-    pricing = raw.get("pricing") if isinstance(raw.get("pricing"), dict) else {}
+    pricing = p if isinstance(p := raw.get("pricing"), dict) else {}
     uptime = _number(raw.get("uptime_last_30m"))
     uptime_1d = _number(raw.get("uptime_last_1d"))
     return ProviderEndpoint(

@@ -24,10 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vvtui.errors import SnapshotError
-from vvtui.model import EndpointInfo, Snapshot
+from vvtui.model import MARK_RANK, EndpointInfo, Snapshot
 from vvtui.reports.fmt import count
-
-MARK_RANK = {"pending": 0, "pass": 1, "diverged": 2, "fail": 3, "error": 4}
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from vvtui.model import EndpointInfo, Probe, Result, Snapshot
 from vvtui.redact import redact
@@ -26,6 +27,9 @@ from vvtui.reports.highlight import Side, call_lines, runs
 from vvtui.reports.scoreboard import COLUMNS, conformance_table, metadata, verdict_sentence
 from vvtui.scoring.compare import is_sampled
 from vvtui.untrusted import neutralise, shown
+
+if TYPE_CHECKING:
+    from vvtui.scoring.compare import ProbeComparison
 
 # Probe sections open on load (the worst ones); the rest are one click away.
 OPEN_PROBES = 10
@@ -380,13 +384,13 @@ def _matrix(data: ReportData, anchors: dict[str, str]) -> list[str]:
     return out
 
 
-def highlighted(text: str, comparison: object, side: Side) -> str:
+def highlighted(text: str, comparison: ProbeComparison | None, side: Side) -> str:
     """An answer as HTML with its diff runs wrapped in classed spans."""
     if redact(text) != text or comparison is None:
         return esc(fmt.clip(text, TEXT_LIMIT))
     parts = []
     used = 0
-    for run in runs(text, comparison, side):  # type: ignore[arg-type]
+    for run in runs(text, comparison, side):
         if used >= TEXT_LIMIT:
             parts.append("…")
             break

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vvtui.model import ErrorInfo
+from vvtui.model import ErrorInfo, ErrorKind
 
 # Failures that say the host is not serving at all (or not in time).
-TRANSPORT_KINDS = frozenset({"timeout", "stall", "connect", "dropped", "dns"})
+TRANSPORT_KINDS: frozenset[ErrorKind] = frozenset({"timeout", "stall", "connect", "dropped", "dns"})
 # How each kind reads in "endpoint down after 3 consecutive ...".
 KIND_PLURALS = {
     "timeout": "timeouts",

@@ -21,7 +21,7 @@ import os
 import signal
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 
 from vvtui.runner import wire
 from vvtui.runner.events import RunEvent
@@ -44,7 +44,8 @@ class _Sender(asyncio.Protocol):
         self.gone = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        # connect_write_pipe's transport: a WriteTransport, which the base signature does not say.
+        self.transport = cast(asyncio.WriteTransport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.gone = True

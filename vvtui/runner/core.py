@@ -16,7 +16,7 @@ from vvtui.clients import StreamingClient
 from vvtui.clients.events import ClientEvent, Failed, ReasoningDelta, Retrying, TextDelta
 from vvtui.clients.events import ToolCallDelta as ToolCallDeltaEvent
 from vvtui.config import EndpointConfig
-from vvtui.model import ErrorInfo, Probe, Result
+from vvtui.model import ErrorInfo, ErrorKind, Probe, Result
 from vvtui.providers.routing import provider_mismatch
 from vvtui.redact import redact
 from vvtui.runner.breaker import Breaker
@@ -378,6 +378,6 @@ def _endpoint_http_client(endpoint: EndpointConfig) -> Any:
     )
 
 
-def _failure(kind: str, message: str, acc: Any) -> ClientEvent:
+def _failure(kind: ErrorKind, message: str, acc: Any) -> ClientEvent:
     partial = bool(acc.has_output)
     return Failed(time.perf_counter(), ErrorInfo(kind, redact(message)), partial=partial)

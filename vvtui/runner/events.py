@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vvtui.clients.events import ClientEvent
-from vvtui.model import Result
+from vvtui.model import Result, Verdict
 
 
 @dataclass(slots=True, frozen=True)
@@ -84,7 +84,7 @@ class EndpointStopped:
     after_probes: int
     requests: int
     cost_usd: float | None
-    verdict: str
+    verdict: Verdict
 
 
 RunEvent = (

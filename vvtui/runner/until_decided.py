@@ -15,7 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from vvtui.model import Result
+from vvtui.model import Result, Verdict
 from vvtui.runner.events import EndpointStopped, JobKey, RunEvent
 from vvtui.runner.plan import RunPlan
 from vvtui.scoring import Scorer
@@ -150,7 +150,9 @@ class UntilDecided:
             return False
         return self.scorer.full_run_could_decide(name, prefix, len(self.order))
 
-    def _stop(self, name: str, reason: str, *, verdict: str = "inconclusive", emit: bool = True):
+    def _stop(
+        self, name: str, reason: str, *, verdict: Verdict = "inconclusive", emit: bool = True
+    ):
         stop = rules.Stopped(
             reason=reason,
             after_probes=self._prefix.get(name, 0),

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from vvtui.model import ErrorInfo, Probe, Result, Tokens
+from vvtui.model import MARK_RANK, PENDING, ErrorInfo, ErrorKind, Mark, Probe, Result, Tokens
 from vvtui.scoring import damage as dmg
 from vvtui.scoring import tools as toolcalls
 from vvtui.scoring.alignment import Alignment, align_ids, match_stats
@@ -32,11 +32,10 @@ from vvtui.scoring.truncation import cut_at
 from vvtui.scoring.validation import parse_json
 
 # Errors that say nothing about the endpoint's fidelity: a declared missing feature, the user's
-# cancel, a vvtui bug. The probe is "not measured" for that endpoint.
-# Error kinds that say nothing about the endpoint: it was not measured (docs/scoring.md).
-EXCLUDED_ERRORS = frozenset({"unsupported", "cancelled", "config", "internal"})
-MARKS = ("pass", "fail", "diverged", "error", "pending")
-_MARK_RANK = {"pending": 0, "pass": 1, "diverged": 2, "fail": 3, "error": 4}
+# cancel, a vvtui bug. The probe is "not measured" for that endpoint (docs/scoring.md).
+EXCLUDED_ERRORS: frozenset[ErrorKind] = frozenset(
+    {"unsupported", "cancelled", "config", "internal"}
+)
 
 
 def is_sampled(probe: Probe) -> bool:
@@ -83,9 +82,9 @@ class ResultFacts:
         self.probe = probe
         self.result = result
         self.checks: list[CheckOutcome] = run_checks(probe, result)
-        self._provider: TokenSeq | bool | None = False  # False: not computed yet
+        self._provider: TokenSeq | Literal[False] | None = False  # False: not computed yet
         self._tiktoken: dict[str, TokenSeq] = {}
-        self._leak: float | bool | None = False
+        self._leak: float | Literal[False] | None = False
         self._json_ok: bool | None = None
         self._ids: dict[str, np.ndarray] = {}
 
@@ -107,7 +106,7 @@ class ResultFacts:
     def provider(self) -> TokenSeq | None:
         if self._provider is False:
             self._provider = provider_tokens(self.result)
-        return self._provider  # type: ignore[return-value]
+        return self._provider
 
     def tiktoken(self, encoding: str) -> TokenSeq:
         seq = self._tiktoken.get(encoding)
@@ -138,7 +137,7 @@ class ResultFacts:
         if self._leak is False:
             expected = expected_script(self.probe)
             self._leak = None if expected is None else foreign_ratio(self.result.text, expected)
-        return self._leak  # type: ignore[return-value]
+        return self._leak
 
     def json_ok(self) -> bool:
         if self._json_ok is None:
@@ -169,7 +168,7 @@ class ProbeComparison:
     endpoint: str
     probe_id: str
     sample: int
-    mark: str
+    mark: Mark
     tokenizer: str | None = None
     ref_tokens: TokenSeq | None = None
     cand_tokens: TokenSeq | None = None
@@ -355,13 +354,13 @@ def tie_margin(ref: Tokens | None, cand: Tokens | None, fd: int | None) -> float
     return None
 
 
-def pair_mark(comp: ProbeComparison, cand: ResultFacts, ref: ResultFacts | None) -> str:
+def pair_mark(comp: ProbeComparison, cand: ResultFacts, ref: ResultFacts | None) -> Mark:
     if not cand.ok:
         return "error"
     if cand.checks and not cand.all_passed:
         return "fail"
     if ref is None or not ref.ok:
-        return "pass" if cand.checks else "pending"
+        return "pass" if cand.checks else PENDING
     if (comp.agreement is not None and comp.agreement < 1.0) or comp.tool_match not in (
         None,
         "same",
@@ -385,7 +384,7 @@ def compare_pair(
     the queue in one batch and completes the comparisons (damage included).
     """
     result = cand.result
-    comp = ProbeComparison(result.endpoint, result.probe_id, result.sample, "pending")
+    comp = ProbeComparison(result.endpoint, result.probe_id, result.sample, PENDING)
     comp.checks = cand.checks
     comp.error = result.error
     if ref is not None:
@@ -508,9 +507,9 @@ def finish_kl(pending: list[PendingKL], vocab: dict[Hashable, int]) -> None:
         p.comp.damage = dmg.combine(p.comp.parts)
 
 
-def worst_mark(marks: list[str]) -> str:
+def worst_mark(marks: list[Mark]) -> Mark:
     if not marks:
-        return "pending"
-    if "pending" in marks and all(m in ("pending", "pass") for m in marks):
-        return "pending"
-    return max(marks, key=lambda m: _MARK_RANK[m])
+        return PENDING
+    if PENDING in marks and all(m in (PENDING, "pass") for m in marks):
+        return PENDING
+    return max(marks, key=lambda m: MARK_RANK[m])

@@ -32,6 +32,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from vvtui.model import ErrorKind, Verdict
 from vvtui.scoring.damage import TIE_MARGIN
 from vvtui.scoring.verdict_gates import DEGRADED, Gate, gated_verdict
 
@@ -105,7 +106,7 @@ class Observation:
     tool_arguments: str | None = None
     # "kind: message" when the request failed; `unsupported` kinds mean the feature was refused.
     error: str | None = None
-    error_kind: str | None = None
+    error_kind: ErrorKind | None = None
     # What was asked, for reasons and the cost record.
     max_tokens: int | None = None
     stop: list[str] = field(default_factory=list)
@@ -295,8 +296,8 @@ def check_temperature_0(own: Observations, ref: Observations | None, s: Settings
     for o in runs:
         below = not_top(o)
         if below is not None:
-            i, gap = below
-            return Outcome(FAIL, f"at temperature 0, token {i} was {gap:.2f} nats below the top")
+            pos, nats = below
+            return Outcome(FAIL, f"at temperature 0, token {pos} was {nats:.2f} nats below the top")
     a, b = runs[0], runs[1]
     if a.tokens is not None and b.tokens is not None:
         i = first_divergence(a.tokens, b.tokens)
@@ -557,7 +558,9 @@ def conformance_gates(conformance: dict[str, Any] | None) -> list[Gate]:
     return gates
 
 
-def gate_on_conformance(verdict: str, conformance: dict[str, Any] | None) -> tuple[str, list[str]]:
+def gate_on_conformance(
+    verdict: Verdict, conformance: dict[str, Any] | None
+) -> tuple[Verdict, list[str]]:
     """The verdict after the conformance gates alone (the reference keeps its own)."""
     return gated_verdict(verdict, conformance_gates(conformance))
 

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from vvtui.model import Verdict
+
 FORMULA_VERSION = 3
 
 # Parts of a probe's damage, each in [0, 1] or None (not measured).
@@ -108,7 +110,7 @@ def verdict(
     *,
     threshold: float = THRESHOLD,
     min_probes: int = MIN_PROBES_FOR_VERDICT,
-) -> str:
+) -> Verdict:
     if ci_low is None or ci_high is None or n_probes < min_probes:
         return "inconclusive"
     if ci_low >= threshold:

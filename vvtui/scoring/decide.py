@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from vvtui.model import Probe, Snapshot
+from vvtui.model import Probe, Snapshot, Verdict
 from vvtui.scoring import confseq
 from vvtui.scoring import damage as dmg
 
@@ -79,7 +79,7 @@ def probe_order(probes: Sequence[Probe], seed: int, *, cost_weighted: bool = Tru
 class Decision:
     """Where one endpoint's sequence stands."""
 
-    verdict: str = "inconclusive"  # faithful / degraded / inconclusive
+    verdict: Verdict = "inconclusive"  # faithful / degraded / inconclusive
     # Probes (in the order sent) whose damage fed the sequence, and the interval after them.
     n: int = 0
     low: float | None = None  # fidelity, 0-100
@@ -202,7 +202,7 @@ class Stopped:
     after_probes: int
     requests: int
     cost_usd: float | None = None
-    verdict: str = "inconclusive"
+    verdict: Verdict = "inconclusive"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

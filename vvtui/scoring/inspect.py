@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vvtui.model import Result, ToolCall
+from vvtui.model import Mark, Result, ToolCall
 from vvtui.scoring import damage as dmg
 from vvtui.scoring.checks import CheckOutcome
 from vvtui.scoring.compare import ProbeComparison
@@ -104,7 +104,7 @@ class Inspection:
     endpoint: str
     probe_id: str
     sample: int
-    mark: str
+    mark: Mark
     tokenizer: str | None
     first_divergence: int | None
     agreement: float | None
@@ -197,8 +197,9 @@ def check_rows(comp: ProbeComparison) -> list[CheckRow]:
     for i in range(n):
         ref = comp.ref_checks[i] if i < len(comp.ref_checks) else None
         cand = comp.checks[i] if i < len(comp.checks) else None
-        kind = (cand or ref).type  # type: ignore[union-attr]
-        rows.append(CheckRow(kind, ref, cand))
+        either = cand or ref
+        assert either is not None  # i < n: one side or the other has a check i
+        rows.append(CheckRow(either.type, ref, cand))
     return rows
 
 

@@ -117,7 +117,7 @@ def _flat_rows(top: Sequence[TopList], m: int) -> tuple[list[str], np.ndarray, n
 
 
 def _padded_arrays(
-    alts: list[Hashable], lps: np.ndarray, lengths: np.ndarray, vocab: dict[Hashable, int]
+    alts: Sequence[Hashable], lps: np.ndarray, lengths: np.ndarray, vocab: dict[Hashable, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`rows_to_arrays` from flattened rows: row i holds the next lengths[i] entries."""
     n = len(lengths)
@@ -172,7 +172,7 @@ def _kl_arrays(
     """Per row: (KL(p || q), same top-1, missing mass large, usable) on the union-plus-other
     space of the module docstring. ids -1 mark absent entries."""
     vp, vq = pi >= 0, qi >= 0
-    usable = vp.any(axis=1) & vq.any(axis=1)
+    usable = np.logical_and(vp.any(axis=1), vq.any(axis=1))
     eq = (pi[:, :, None] == qi[:, None, :]) & vp[:, :, None]
     p_in_q = eq.any(axis=2)
     q_in_p = eq.any(axis=1)

@@ -9,13 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from vvtui.model import NO_ANSWERS, ErrorKind, Verdict
+
 REPORT_VERSION = 1
-# "no answers": requests went out and not one came back answered (offline, DNS, a dead host, an
-# unset key): neither 100 nor 0, since nothing was measured.
-NO_ANSWERS = "no answers"
-VERDICTS = ("faithful", "degraded", "inconclusive", "reference", NO_ANSWERS)
 # Error kinds that are not an endpoint's doing: only these, and it was not measured, not silent.
-NOT_ITS_DOING = frozenset({"unsupported", "cancelled"})
+NOT_ITS_DOING: frozenset[ErrorKind] = frozenset({"unsupported", "cancelled"})
 
 
 @dataclass(slots=True)
@@ -29,7 +27,7 @@ class EndpointScore:
     fidelity: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
-    verdict: str = "inconclusive"
+    verdict: Verdict = "inconclusive"
     # Probes whose damage could be measured, and results received (all samples and repeats).
     n_probes: int = 0
     n_results: int = 0

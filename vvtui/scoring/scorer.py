@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from vvtui.features import probe_features
-from vvtui.model import EndpointInfo, Probe, Result, Snapshot
+from vvtui.model import EndpointInfo, Mark, Probe, Result, Snapshot
 from vvtui.scoring import conformance
 from vvtui.scoring import damage as dmg
 from vvtui.scoring import decide as stopping
@@ -53,7 +53,7 @@ class ProbeEval:
     """One endpoint on one probe: damage, its parts, and the counts endpoint scores sum up."""
 
     sampled: bool
-    mark: str = "pending"
+    mark: Mark = "pending"
     damage: float | None = None
     parts: dict[str, float | None] = field(default_factory=dict)
     comparisons: dict[int, ProbeComparison] = field(default_factory=dict)
@@ -246,7 +246,7 @@ class Scorer:
         # --until-decided: the rule and the order probes were sent in; verdicts then come from
         # the confidence sequence over that order (docs/scoring.md, "Until decided").
         self.stopping = stopping_record
-        self._decisions: dict[str, tuple[int, stopping.Decision]] = {}
+        self._decisions: dict[str, tuple[tuple[int, int | None, int], stopping.Decision]] = {}
         self._changes: dict[str, int] = {}
         for name in self._endpoints:
             self._ensure_endpoint(name)
@@ -456,7 +456,7 @@ class Scorer:
         offered = toolcalls.offered_tools(probe)
         ref_main = self._main(self.reference or "", probe.id)
         damages: list[float] = []
-        marks: list[str] = []
+        marks: list[Mark] = []
         tokenizers: set[str] = set()
         part_sums: dict[str, list[float]] = {}
         gap: set[str] = set()
@@ -610,7 +610,7 @@ class Scorer:
             return None
         ev = ProbeEval(sampled=is_sampled(probe))
         offered = toolcalls.offered_tools(probe)
-        marks = []
+        marks: list[Mark] = []
         for s in sorted(main):
             f = self._facts[main[s].key]
             if not f.ok:
@@ -902,9 +902,9 @@ class Scorer:
         """The reference's own damage on this probe (its repeats against its main answer)."""
         return self._floor.get(probe_id)
 
-    def probe_marks(self, probe_id: str) -> dict[str, str]:
+    def probe_marks(self, probe_id: str) -> dict[str, Mark]:
         """Endpoint -> mark ("pass", "fail", "diverged", "error", "pending") for one probe."""
-        out = {}
+        out: dict[str, Mark] = {}
         for name in self._endpoints:
             ev = self._evals[name].get(probe_id)
             out[name] = "pending" if ev is None else ev.mark

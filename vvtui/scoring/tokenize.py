@@ -93,7 +93,7 @@ class Spans(Sequence[tuple[int, int]]):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    # No __hash__: defining __eq__ leaves it None, so this is unhashable like the lists it equals.
 
     def __repr__(self) -> str:
         return f"Spans({list(self)!r})"
@@ -297,8 +297,8 @@ def provider_tokens(result: Result, text: str | None = None) -> TokenSeq | None:
             maybe = raw.pieces()
         else:
             maybe = [None if b is None else bytes(b) for b in raw]
-        if all(b is not None for b in maybe):
-            pieces: list[bytes] = maybe  # type: ignore[assignment]
+        pieces = [b for b in maybe if b is not None]
+        if len(pieces) == len(maybe):
             decoded, spans = spans_from_bytes(pieces)
             if decoded == target:
                 return TokenSeq(decoded, list(toks.text), spans, PROVIDER, list(pieces))
@@ -312,6 +312,7 @@ def tiktoken_tokens(text: str, encoding: str | None = None) -> TokenSeq:
     if enc is None:
         name = default_encoding_name()
         enc = load_encoding(name)
+    assert enc is not None, "default_encoding_name() names an encoding that loads"
     ids = enc.encode_ordinary(text)
     pieces = enc.decode_tokens_bytes(ids)
     decoded, spans = spans_from_bytes(pieces)
@@ -327,6 +328,7 @@ def count_tokens(text: str, encoding: str | None = None) -> int:
     enc = load_encoding(encoding or default_encoding_name()) or load_encoding(
         default_encoding_name()
     )
+    assert enc is not None, "default_encoding_name() names an encoding that loads"
     return len(enc.encode_ordinary(text))
 
 

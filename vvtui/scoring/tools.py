@@ -27,7 +27,7 @@ def offered_tools(probe: Probe) -> dict[str, Any]:
     for tool in probe.tools or []:
         if not isinstance(tool, dict):
             continue
-        fn = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+        fn = f if isinstance(f := tool.get("function"), dict) else tool
         name = fn.get("name") if isinstance(fn, dict) else None
         if isinstance(name, str):
             out[name] = fn.get("parameters")

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
+
+from vvtui.model import Verdict
 
 if TYPE_CHECKING:
     from vvtui.scoring.report import EndpointScore
 
-FAITHFUL = "faithful"
-INCONCLUSIVE = "inconclusive"
-DEGRADED = "degraded"
+FAITHFUL: Final = "faithful"
+INCONCLUSIVE: Final = "inconclusive"
+DEGRADED: Final = "degraded"
 # Best first: a gate can only move a verdict down this list.
-_RANK = {FAITHFUL: 2, INCONCLUSIVE: 1, DEGRADED: 0}
+_RANK: dict[Verdict, int] = {FAITHFUL: 2, INCONCLUSIVE: 1, DEGRADED: 0}
 # A refused probe whose needs are none of vvtui.features.FEATURES (a 4xx naming another
 # parameter): counted under this key.
 OTHER = "other"
@@ -32,10 +34,10 @@ class Gate:
     the endpoint may still get (`inconclusive` or `degraded`)."""
 
     reason: str
-    at_most: str = INCONCLUSIVE
+    at_most: Verdict = INCONCLUSIVE
 
 
-def gated_verdict(verdict: str, gates: Iterable[Gate | None]) -> tuple[str, list[str]]:
+def gated_verdict(verdict: Verdict, gates: Iterable[Gate | None]) -> tuple[Verdict, list[str]]:
     """The final verdict and the reasons to show with it, one per gate (in order). A verdict
     outside faithful/inconclusive/degraded (`reference`) is returned as it is, with no reasons."""
     if verdict not in _RANK:

@@ -49,7 +49,7 @@ class Ask:
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> Ask:
-        hint = body.get("vvtui_sim") if isinstance(body.get("vvtui_sim"), dict) else {}
+        hint = h if isinstance(h := body.get("vvtui_sim"), dict) else {}
         fmt = body.get("response_format") or {}
         stop = body.get("stop") or []
         max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))

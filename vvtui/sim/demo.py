@@ -14,7 +14,8 @@ from vvtui.sim.profiles import Profile, default_profiles
 
 
 class Stoppable(Protocol):
-    url: str
+    @property
+    def url(self) -> str: ...
 
     def stop(self) -> None: ...
 

@@ -43,11 +43,12 @@ class SimProcess:
 
     def requests(self, timeout: float = 10.0) -> list[dict[str, Any]]:
         """The child's `SimServer.requests` records (as dicts), cleared as they are read."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write("requests\n")
-        self.proc.stdin.flush()
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        assert stdin is not None and stdout is not None
+        stdin.write("requests\n")
+        stdin.flush()
         answer: list[str] = []
-        reader = threading.Thread(target=lambda: answer.append(self.proc.stdout.readline()))
+        reader = threading.Thread(target=lambda: answer.append(stdout.readline()))
         reader.start()
         reader.join(timeout)
         if not answer:
@@ -85,12 +86,13 @@ def start_sim_process(
         text=True,
         env=child_env(),
     )
-    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
+    assert stdin is not None and stdout is not None
     spec = {"host": host, "port": port, "profiles": [_encode(p) for p in profiles]}
-    proc.stdin.write(json.dumps(spec) + "\n")
-    proc.stdin.flush()
+    stdin.write(json.dumps(spec) + "\n")
+    stdin.flush()
     answer: list[str] = []
-    reader = threading.Thread(target=lambda: answer.append(proc.stdout.readline()), daemon=True)
+    reader = threading.Thread(target=lambda: answer.append(stdout.readline()), daemon=True)
     reader.start()
     reader.join(timeout)
     line = answer[0].strip() if answer else ""

@@ -97,7 +97,9 @@ def sample_bodies(n: int = 60, seed: int = 0) -> list[dict[str, Any]]:
             out.append(_body(pid, "logprob", f"Write a short note #{i}.", text, top_logprobs=5))
         elif shape == 3:
             country, city = _CAPITALS[int(rng.integers(len(_CAPITALS)))]
-            answer = json.dumps({"country": country, "capital": city, "id": int(rng.integers(1e5))})
+            answer = json.dumps(
+                {"country": country, "capital": city, "id": int(rng.integers(10**5))}
+            )
             out.append(
                 _body(
                     pid,

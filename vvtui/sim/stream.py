@@ -93,7 +93,7 @@ class _Writer:
     async def piece(self, piece: Piece, index: int) -> None:
         plan = self.plan
         if piece.kind == "call":
-            call = {"index": piece.index, "id": piece.call_id, "type": "function"}
+            call: dict[str, Any] = {"index": piece.index, "id": piece.call_id, "type": "function"}
             call["function"] = {"name": piece.text, "arguments": ""}
             await self.send([choice({"tool_calls": [call]})])
             return

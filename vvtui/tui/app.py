@@ -247,7 +247,7 @@ class VvtuiApp(App[int]):
 
     # ------------------------------------------------------------------ palette
 
-    def _action(self, action: str) -> partial[object]:
+    def _action(self, action: str) -> Callable[[], object]:
         return partial(self.run_action, action)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

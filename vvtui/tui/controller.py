@@ -33,7 +33,7 @@ from vvtui.tui.state import RunModel
 if TYPE_CHECKING:
     import subprocess
 
-    from textual.message_pump import MessagePump
+    from textual.dom import DOMNode
     from textual.worker import Worker
 
 # Where runs run: "child" (a process of their own) or "inline" (the app's event loop).
@@ -97,7 +97,7 @@ class RunController:
         # Where the current run's snapshot goes, and whether its scored version is on disk.
         self.out_path: Path | None = None
         self.saved = False
-        self.target: MessagePump | None = None
+        self.target: DOMNode | None = None
         self.notes: list[str] = []
         if snapshot is not None:
             self.model = RunModel.from_snapshot(snapshot)
@@ -131,7 +131,7 @@ class RunController:
             return
         self._spare = process or spawn_child()
 
-    def start(self, target: MessagePump) -> None:
+    def start(self, target: DOMNode) -> None:
         """Start a run (the first, or a re-run with the same plan) in a worker of `target`."""
         assert self.spec is not None
         self.target = target

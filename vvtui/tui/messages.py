@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from vvtui.model import RunPhase
+
 
 class ResultsArrived(Message):
     """One or more results are in the model, waiting to be scored."""
@@ -26,7 +28,7 @@ class ResultsArrived(Message):
 class RunPhaseChanged(Message):
     """The run started, finished, was cancelled, or its final scores are in."""
 
-    def __init__(self, phase: str, *, final: bool = False) -> None:
+    def __init__(self, phase: RunPhase, *, final: bool = False) -> None:
         super().__init__()
         self.phase = phase
         # True once the run's worker is done: scores final, snapshot written (when --out).

@@ -10,8 +10,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
-from vvtui.model import EndpointInfo, Probe, Result, Snapshot
+from vvtui.model import (
+    PENDING,
+    EndpointInfo,
+    Mark,
+    Probe,
+    Result,
+    RunPhase,
+    SlotState,
+    Snapshot,
+    Verdict,
+)
 from vvtui.runner.events import (
     ConformanceReady,
     EndpointState,
@@ -41,14 +52,12 @@ def _usd(value: float | None) -> str:
 # (endpoint, probe id, sample): one answer a pane can show. Reference repeats are scored, not shown.
 Slot = tuple[str, str, int]
 
-PHASES = ("idle", "running", "scoring", "finished", "cancelled", "failed")
-
 
 @dataclass(slots=True)
 class SlotStatus:
     """What a pane header says about one answer."""
 
-    state: str  # waiting | streaming | retrying | done | error | cancelled
+    state: SlotState
     detail: str = ""
 
 
@@ -71,7 +80,7 @@ class RunModel:
 
     scorer: Scorer = field(init=False)
     reference: str = field(init=False)
-    phase: str = "idle"
+    phase: RunPhase = "idle"
     done: int = 0
     total: int = 0
     results: dict[Slot, Result] = field(default_factory=dict)
@@ -127,7 +136,8 @@ class RunModel:
                     after_probes=int(stop.get("after_probes") or 0),
                     requests=int(stop.get("requests") or 0),
                     cost_usd=stop.get("cost_usd"),
-                    verdict=str(stop.get("verdict") or "inconclusive"),
+                    # As the run recorded it (a snapshot's JSON), like the report's verdicts.
+                    verdict=cast(Verdict, str(stop.get("verdict") or "inconclusive")),
                 )
         model.total = len(snapshot.results)
         for result in snapshot.results:
@@ -271,12 +281,14 @@ class RunModel:
 
     # ------------------------------------------------------------------ queries
 
-    def marks(self, probe_id: str) -> dict[str, str]:
+    def marks(self, probe_id: str) -> dict[str, Mark]:
         """Endpoint -> pass | fail | diverged | error | pending for one probe."""
         if self.final is not None:
+            # The final report's probe summaries are JSON-shaped; the scorer wrote these marks.
             row = self.final.probes.get(probe_id, {})
             return {
-                name: str(row.get(name, {}).get("mark", "pending")) for name in self.endpoint_names
+                name: cast(Mark, str(row.get(name, {}).get("mark", PENDING)))
+                for name in self.endpoint_names
             }
         return self.scorer.probe_marks(probe_id)
 

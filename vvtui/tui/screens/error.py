@@ -94,7 +94,7 @@ class ErrorApp(App[int]):
             self.theme = DEFAULT_THEME
         self.push_screen(ErrorScreen(self.error))
 
-    def action_quit(self) -> None:  # type: ignore[override]
+    async def action_quit(self) -> None:
         self.exit(self.error.exit_code)
 
     def _handle_exception(self, error: Exception) -> None:

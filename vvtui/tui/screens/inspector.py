@@ -19,7 +19,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from vvtui.model import ToolCall
+from vvtui.model import PENDING, ToolCall
 from vvtui.redact import redact
 from vvtui.scoring import damage as dmg
 from vvtui.scoring.inspect import (
@@ -35,6 +35,7 @@ from vvtui.tui.keymap import pane_digit_bindings
 from vvtui.tui.widgets.answer import AnswerView
 
 if TYPE_CHECKING:
+    from vvtui.scoring.compare import ProbeComparison
     from vvtui.tui.state import RunModel
 
 # How often the screen looks for a changed answer or score (a live run).
@@ -371,7 +372,7 @@ class InspectorScreen(Screen[None]):
         probe = model.probe_by_id[self.probe_id]
         index = model.probe_ids.index(self.probe_id) + 1
         ins = self._inspection
-        mark = ins.mark if ins is not None else "pending"
+        mark = ins.mark if ins is not None else PENDING
         glyph = fmt.MARK_GLYPHS.get(mark, "")
         note = f"{glyph} {mark}"
         if ins is not None and mark == "diverged" and ins.first_divergence is not None:
@@ -393,7 +394,7 @@ class InspectorScreen(Screen[None]):
             Content(f"› {fmt.truncate(fmt.prompt_line(probe), 400)}")
         )
 
-    def _draw_answers(self, comparison: object) -> None:
+    def _draw_answers(self, comparison: ProbeComparison | None) -> None:
         model = self.model
         ref = model.results.get((model.reference, self.probe_id, self.sample))
         cand = model.results.get((self.endpoint, self.probe_id, self.sample))
@@ -405,7 +406,7 @@ class InspectorScreen(Screen[None]):
             ref_view.show(None, "no answer yet")
         else:
             doc = build_result_doc(ref, None, diff=False)
-            fdc = getattr(comparison, "first_divergence_char", None)
+            fdc = None if comparison is None else comparison.first_divergence_char
             if self.diff and fdc is not None:
                 # The same divergence, marked in the reference's text too.
                 doc = Doc(doc.text, doc.runs, min(fdc[0], max(0, len(doc.text) - 1)))
@@ -414,7 +415,7 @@ class InspectorScreen(Screen[None]):
             ref_is_live = (self.endpoint, self.probe_id, self.sample) in model.streams
             cand_view.show(None, "streaming…" if ref_is_live else "no answer yet")
         else:
-            cand_view.show(build_result_doc(cand, comparison, diff=self.diff))  # type: ignore[arg-type]
+            cand_view.show(build_result_doc(cand, comparison, diff=self.diff))
         self._size_answers([ref_view.plain_text, cand_view.plain_text])
 
     def _size_answers(self, texts: list[str]) -> None:

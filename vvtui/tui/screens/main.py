@@ -437,6 +437,7 @@ class MainScreen(Screen[None]):
         paging = (self.page, len(self.pages), self.compare)
         # Below 100 columns the progress would be cut off: the mode words give way to it.
         narrow = (self.size.width or self.app.size.width) < 100
+        key: tuple[object, ...]
         key = (self.probe_id, model.phase, model.done, model.total, self.follow, self.diff)
         key += (paging, narrow)
         if key == self._runbar_key:
@@ -572,7 +573,7 @@ class MainScreen(Screen[None]):
 
     def _step(self, delta: int) -> None:
         navigator = self.query_one(ProbeNavigator)
-        order = navigator.visible() or self.model.probe_ids
+        order = navigator.visible_probes() or self.model.probe_ids
         if self.probe_id in order:
             i = order.index(self.probe_id) + delta
         else:
@@ -601,7 +602,7 @@ class MainScreen(Screen[None]):
     def action_only_disagreements(self) -> None:
         navigator = self.query_one(ProbeNavigator)
         navigator.set_filter(not navigator.only_disagreements)
-        shown = len(navigator.visible())
+        shown = len(navigator.visible_probes())
         if navigator.only_disagreements:
             self.notify(f"{shown} probe(s) where endpoints disagree", timeout=3)
         else:

@@ -202,8 +202,8 @@ class AnswerView(ScrollView, can_focus=False):
         index = self.scroll_offset.y + y
         if self._doc is None:
             if index == 0 and self._placeholder:
-                strip = Strip([Segment(self._placeholder, self._style("placeholder"))])
-                return strip.crop_extend(0, width, base)
+                placeholder = Strip([Segment(self._placeholder, self._style("placeholder"))])
+                return placeholder.crop_extend(0, width, base)
             return Strip.blank(width, base)
         lines = self._wrap.lines
         if index >= len(lines):

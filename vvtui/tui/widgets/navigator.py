@@ -21,22 +21,21 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from vvtui.model import MARKS, PENDING, Mark
 from vvtui.tui import format as fmt
 
-MARKS = ("pass", "fail", "diverged", "error", "pending")
 
-
-def disagree(marks: Mapping[str, str]) -> bool:
+def disagree(marks: Mapping[str, Mark]) -> bool:
     """Endpoints disagree on a probe when one departs from the reference's answer or their
     outcomes differ (marks that are still pending do not count)."""
-    seen = {m for m in marks.values() if m != "pending"}
+    seen = {m for m in marks.values() if m != PENDING}
     return "diverged" in seen or len(seen) > 1
 
 
-def departs(marks: Mapping[str, str], name: str, reference: str) -> bool:
+def departs(marks: Mapping[str, Mark], name: str, reference: str) -> bool:
     """This endpoint's answer departs from the reference's on a probe: it diverged, or its
     outcome (fail, error) is not the reference's."""
-    mark = marks.get(name, "pending")
+    mark = marks.get(name, PENDING)
     return mark == "diverged" or (mark in ("fail", "error") and mark != marks.get(reference))
 
 
@@ -91,7 +90,7 @@ class ProbeNavigator(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.probe_ids = list(probe_ids)
         self.names = list(names)
-        self.marks: dict[str, dict[str, str]] = {pid: {} for pid in probe_ids}
+        self.marks: dict[str, dict[str, Mark]] = {pid: {} for pid in probe_ids}
         self.only_disagreements = False
         self.current: str | None = None
         self._shown: list[str] = list(self.probe_ids)
@@ -100,7 +99,7 @@ class ProbeNavigator(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ content
 
-    def visible(self) -> list[str]:
+    def visible_probes(self) -> list[str]:
         if not self.only_disagreements:
             return list(self.probe_ids)
         return [p for p in self.probe_ids if disagree(self.marks[p]) or p == self.current]
@@ -113,12 +112,12 @@ class ProbeNavigator(ScrollView, can_focus=True):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        self._shown = self.visible()
+        self._shown = self.visible_probes()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._shown))
         self.refresh()
         self._scroll_to_current()
 
-    def update_marks(self, marks: Mapping[str, Mapping[str, str]]) -> None:
+    def update_marks(self, marks: Mapping[str, Mapping[str, Mark]]) -> None:
         changed = False
         for pid, row in marks.items():
             if pid not in self.marks or self.marks[pid] == dict(row):
@@ -127,7 +126,7 @@ class ProbeNavigator(ScrollView, can_focus=True):
             changed = True
             if pid in self._shown:
                 self.refresh_line(self._shown.index(pid))
-        if changed and self.only_disagreements and self.visible() != self._shown:
+        if changed and self.only_disagreements and self.visible_probes() != self._shown:
             self._rebuild()
 
     def set_filter(self, only_disagreements: bool) -> None:
@@ -202,7 +201,7 @@ class ProbeNavigator(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         pid = self._shown[index]
         row = self.marks.get(pid, {})
-        marks = tuple(row.get(n, "pending") for n in self.names)
+        marks = tuple(row.get(n, PENDING) for n in self.names)
         cursor = pid == self.current
         key = (pid, marks, cursor, self.has_focus, width)
         strip = self._cache.get(key)

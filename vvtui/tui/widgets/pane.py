@@ -281,9 +281,9 @@ class EndpointPane(Vertical):
         self._set_line("#stats", content)
         self._set_line("#trend", self._fidelity_line(width))
         if self.info.conformance:
-            line = self.query_one("#conformance", Static)
-            if not line.display:
-                line.display = True  # the checks arrived after the pane was built
+            row = self.query_one("#conformance", Static)
+            if not row.display:
+                row.display = True  # the checks arrived after the pane was built
             self._set_line("#conformance", self._conformance_line(width))
         if self._until_decided:
             # The longest form that fits: the note comes shorter for narrow panes.

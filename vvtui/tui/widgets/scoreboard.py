@@ -208,7 +208,7 @@ class Scoreboard(DataTable):
                 row.height for row in self.ordered_rows[:row_index]
             )
             lines = range(first_y, first_y + self.rows[RowKey(name)].height)
-            caches = (
+            caches: tuple[tuple[Any, Callable[[Any], bool]], ...] = (
                 (self._cell_render_cache, lambda k: k[0] == name),
                 (self._row_render_cache, lambda k: k[0] == name),
                 (self._row_renderable_cache, lambda k: k[1] == row_index),
