@@ -336,12 +336,14 @@ class VvtuiApp(App[int]):
         self.saved_paths += paths
         self.notify("\n".join(str(p) for p in paths), title="exported", timeout=10)
 
-    def action_screenshot(self) -> None:
-        folder = self.options.export_dir
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        # Textual's signature, so a keymap or the palette may still name a file; by default the
+        # screenshot goes to the export folder, time-stamped.
+        folder = Path(path) if path is not None else self.options.export_dir
         try:
             folder.mkdir(parents=True, exist_ok=True)
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            path = self.save_screenshot(filename=f"vvtui-{stamp}.svg", path=str(folder))
+            path = self.save_screenshot(filename=filename or f"vvtui-{stamp}.svg", path=str(folder))
         except OSError as exc:
             self.notify(redact(str(exc)), title="screenshot failed", severity="error")
             return
