@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from vvtui.cli.exports import markdown_report
 from vvtui.model import Snapshot
 from vvtui.runner.plan import build_plan
 from vvtui.sim.ladder import ladder_config
@@ -59,7 +60,9 @@ def sim_app(
     plan, info = build_plan(
         config, suites=list(suites), seed=7, command="test", until_decided=until_decided
     )
-    controller = RunController(spec=RunSpec(plan, info), out=out, export_dir=tmp_path / "exports")
+    controller = RunController(
+        spec=RunSpec(plan, info), out=out, export_dir=tmp_path / "exports", report=markdown_report
+    )
     return VvtuiApp(controller, options(tmp_path, **opts))
 
 
@@ -70,7 +73,9 @@ def fixture_snapshot() -> Snapshot:
 def replay_app(tmp_path: Path, snapshot: Snapshot | None = None, **opts: Any) -> VvtuiApp:
     """The TUI on a saved run (no requests, no timing: deterministic frames)."""
     controller = RunController(
-        snapshot=snapshot or fixture_snapshot(), export_dir=tmp_path / "exports"
+        snapshot=snapshot or fixture_snapshot(),
+        export_dir=tmp_path / "exports",
+        report=markdown_report,
     )
     return VvtuiApp(controller, options(tmp_path, **opts))
 

@@ -388,6 +388,7 @@ def _demo_in_tui(args: argparse.Namespace) -> int:
     """The screen first: the simulator and the suites load behind it (they take seconds)."""
     from pathlib import Path
 
+    from vvtui.cli.exports import markdown_report
     from vvtui.tui import run_prepared_app
 
     servers: list[Any] = []
@@ -397,6 +398,7 @@ def _demo_in_tui(args: argparse.Namespace) -> int:
             out=Path(args.out) if args.out else None,
             export_dir=Path(args.export_dir) if args.export_dir else Path.cwd(),
             preparing="simulated endpoints, probe suites",
+            report=markdown_report,
         )
     finally:
         for server in servers:
@@ -438,6 +440,7 @@ def _launch(
             print("vvtui: not a terminal, running headless", file=sys.stderr)
         out = Path(args.out) if args.out else default_snapshot_path(export_dir)
         return run_headless(args, plan, info, out, resume_from=resume_from)
+    from vvtui.cli.exports import markdown_report
     from vvtui.tui import run_app
 
     return run_app(
@@ -447,4 +450,5 @@ def _launch(
         out=Path(args.out) if args.out else None,
         export_dir=Path(export_dir) if export_dir else Path.cwd(),
         resume_from=resume_from,
+        report=markdown_report,
     )

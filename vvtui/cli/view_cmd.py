@@ -59,6 +59,11 @@ def cmd_view(args: argparse.Namespace) -> int:
     from vvtui.tui import view_snapshot
 
     export_dir = args.export_dir or (config.run.export_dir if config else None)
+    from vvtui.cli.exports import markdown_report
+
     return view_snapshot(
-        snapshot, config=config, export_dir=Path(export_dir) if export_dir else Path.cwd()
+        snapshot,
+        config=config,
+        export_dir=Path(export_dir) if export_dir else Path.cwd(),
+        report=markdown_report,
     )

@@ -40,13 +40,15 @@ def run_app(
     out: Path | None,
     export_dir: Path,
     resume_from: Snapshot | None = None,
+    report: Callable[[Snapshot], str] | None = None,
 ) -> int:
-    """Run `plan` in the TUI. Returns the exit code (0 unless the app failed)."""
+    """Run `plan` in the TUI. Returns the exit code (0 unless the app failed). `report` renders
+    the Markdown report the Export key writes beside the snapshot."""
     from vvtui.tui.app import VvtuiApp
     from vvtui.tui.controller import RunController, RunSpec
 
     controller = RunController(
-        spec=RunSpec(plan, info, resume_from), out=out, export_dir=export_dir
+        spec=RunSpec(plan, info, resume_from), out=out, export_dir=export_dir, report=report
     )
     controller.prepare_runner()  # its start-up overlaps the app's
     app = VvtuiApp(controller, app_options(config, export_dir))
@@ -64,6 +66,7 @@ def prepared_app(
     out: Path | None,
     export_dir: Path,
     preparing: str,
+    report: Callable[[Snapshot], str] | None = None,
 ) -> VvtuiApp:
     """The app for a run whose plan takes seconds to prepare (the demo starts its simulator and
     loads every suite): it shows at once and calls `prepare` in a thread behind its first screen.
@@ -85,7 +88,9 @@ def prepared_app(
         # The tokenizer too, while the screen is idle: loaded later, in a thread beside a screen
         # drawing its first frames, it took seconds on a busy machine.
         warm_up()
-        controller = RunController(spec=RunSpec(plan, info), out=out, export_dir=export_dir)
+        controller = RunController(
+            spec=RunSpec(plan, info), out=out, export_dir=export_dir, report=report
+        )
         controller.prepare_runner(spare)
         return controller
 
@@ -98,9 +103,10 @@ def run_prepared_app(
     out: Path | None,
     export_dir: Path,
     preparing: str,
+    report: Callable[[Snapshot], str] | None = None,
 ) -> int:
     """`run_app` for a plan prepared behind the first screen (see `prepared_app`)."""
-    app = prepared_app(prepare, out=out, export_dir=export_dir, preparing=preparing)
+    app = prepared_app(prepare, out=out, export_dir=export_dir, preparing=preparing, report=report)
     code = app.run()
     written = keep_results(app, app.controller) if app.controller is not None else None
     print_saved(app, written)
@@ -109,7 +115,13 @@ def run_prepared_app(
     return int(app.return_code or code or 0)
 
 
-def view_snapshot(snapshot: Snapshot, *, config: Any, export_dir: Path) -> int:
+def view_snapshot(
+    snapshot: Snapshot,
+    *,
+    config: Any,
+    export_dir: Path,
+    report: Callable[[Snapshot], str] | None = None,
+) -> int:
     """Open a saved snapshot in the TUI (no requests are made)."""
     from vvtui.tui.app import VvtuiApp
     from vvtui.tui.controller import RunController
@@ -119,7 +131,7 @@ def view_snapshot(snapshot: Snapshot, *, config: Any, export_dir: Path) -> int:
 
         print("vvtui: scoring the snapshot…", file=sys.stderr)
         snapshot.scores = score_snapshot(snapshot).to_dict()
-    controller = RunController(snapshot=snapshot, export_dir=export_dir)
+    controller = RunController(snapshot=snapshot, export_dir=export_dir, report=report)
     app = VvtuiApp(controller, app_options(config, export_dir))
     code = app.run()
     print_saved(app, None)

@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,12 +81,16 @@ class RunController:
         out: Path | None = None,
         export_dir: Path,
         child_runner: bool | None = None,
+        report: Callable[[Snapshot], str] | None = None,
     ) -> None:
         if spec is None and snapshot is None:
             raise ValueError("a run spec or a snapshot is needed")
         self.spec = spec
         self.out = out
         self.export_dir = export_dir
+        # The Markdown report written beside each export, handed in by the CLI: the TUI and the
+        # reports are front ends side by side, and neither imports the other.
+        self.report = report
         self.session: RunSession | ChildSession | None = None
         self.child_runner = child_runner_wanted() if child_runner is None else child_runner
         # A runner process started ahead of its run (`prepare_runner`).
@@ -244,19 +249,17 @@ class RunController:
         return snapshot
 
     async def export(self) -> list[Path]:
-        """Write the snapshot JSON and its Markdown report into the export dir; returns the
-        paths written."""
+        """Write the snapshot JSON, and its Markdown report when the controller was given a
+        renderer, into the export dir; returns the paths written."""
         snapshot = await self.current_snapshot()
         if snapshot is None:
             return []
         json_path = default_snapshot_path(self.export_dir)
         written = [await asyncio.to_thread(save_snapshot, snapshot, json_path)]
-        # Imported here: the report's modules are not needed until the first export.
-        from vvtui.reports.markdown import render_markdown
-
-        text = render_markdown(snapshot)
-        md_path = json_path.with_suffix(".md")
-        written.append(await asyncio.to_thread(write_atomic, md_path, text))
+        if self.report is not None:
+            text = self.report(snapshot)
+            md_path = json_path.with_suffix(".md")
+            written.append(await asyncio.to_thread(write_atomic, md_path, text))
         if snapshot.run.complete or not self.running:
             self.saved = True
         self.model.unsaved = 0
