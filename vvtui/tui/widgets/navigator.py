@@ -21,9 +21,11 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from vvtui.present.styles import MARKS as STYLE_MARKS
 from vvtui.tui import format as fmt
 
-MARKS = ("pass", "fail", "diverged", "error", "pending")
+# Every mark of the style table (vvtui.present.styles), each a component class below.
+MARKS = tuple(STYLE_MARKS)
 
 
 def disagree(marks: Mapping[str, str]) -> bool:

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from vvtui.model import EndpointInfo
+from vvtui.present.styles import VERDICTS
 from vvtui.scoring import EndpointScore
 from vvtui.scoring.conformance import summary_line
 from vvtui.scoring.report import NO_ANSWERS
@@ -49,13 +50,8 @@ STATE_GLYPHS = {
 STREAMING_STATUS_S = 0.25
 # A trend shorter than this says nothing.
 SPARK_MIN = 6
-VERDICT_STYLES = {
-    "faithful": "$vv-mark-pass",
-    "degraded": "$vv-mark-fail",
-    "inconclusive": "$vv-mark-diverged",
-    "reference": "$primary",
-    NO_ANSWERS: "$error",
-}
+# A verdict's colour, from the one style table (vvtui.present.styles).
+VERDICT_STYLES = {name: look.style for name, look in VERDICTS.items()}
 
 
 @dataclass(slots=True)
@@ -340,7 +336,8 @@ class EndpointPane(Vertical):
     def _subtitle(score: EndpointScore | None, style: str, room: int) -> Content:
         """Fidelity, interval and verdict, shortened to fit the border."""
         if score is not None and score.verdict == NO_ANSWERS:
-            return Content.styled("∅ no answers", f"b {VERDICT_STYLES[NO_ANSWERS]}")
+            look = VERDICTS[NO_ANSWERS]
+            return Content.styled(f"{look.glyph} {NO_ANSWERS}", f"b {look.style}")
         if score is None or (score.fidelity is None and score.verdict != "reference"):
             return Content.styled("fidelity –", "dim")
         glyph = fmt.VERDICT_GLYPHS.get(score.verdict, "")
