@@ -251,7 +251,8 @@ COLUMNS: tuple[Column, ...] = (
         _field("kl_mean"),
         lambda r: fmt.kl(r.score.kl_mean),
         title="mean KL divergence (nats) on the shared prefix",
-        width=7,
+        # `0.0120`, `12.3`: four decimals below 10, never an exponent.
+        width=6,
     ),
     Column(
         "top1",

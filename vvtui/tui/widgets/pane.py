@@ -285,7 +285,8 @@ class EndpointPane(Vertical):
             # The longest form that fits: the note comes shorter for narrow panes.
             note = next((n for n in self._decision if len(n) <= width), "")
             if not note and self._decision:
-                note = self._decision[-1][:width]
+                # With an ellipsis: a cost cut short must not read as a smaller one.
+                note = fmt.truncate(self._decision[-1], width)
             self._set_line("#decision", Content.styled(note, "dim"))
 
     def _conformance_line(self, width: int) -> Content:
