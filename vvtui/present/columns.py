@@ -26,7 +26,9 @@ ESTIMATED_NOTE = "* cost from estimated token counts (the provider sent no usage
 REFERENCE_STAR = " ★"
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: the TUI builds one per endpoint per score update, and a frozen dataclass's
+# __init__ costs several times a plain one's.
+@dataclass(slots=True)
 class ScoreRow:
     """One endpoint's line of a scoreboard."""
 

@@ -53,6 +53,8 @@ class Scoreboard(DataTable):
         self.sort_column: str = "plan"
         self._filled = False
         self.sort_reverse = False
+        # What each row shows, so an update builds only the cells whose text changed.
+        self._texts: dict[str, dict[str, str]] = {}
 
     def on_mount(self) -> None:
         # Fixed widths (the longest value each column can show): cells then change without
@@ -63,7 +65,7 @@ class Scoreboard(DataTable):
             width = max(len(column.header), column.width or name_width)
             self.add_column(label, key=key, width=width)
         for name in self.names:
-            self.add_row(*self._cells(self.scores[name]), key=name)
+            self.add_row(*self._cells(name, self.scores[name]).values(), key=name)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
 
     # ------------------------------------------------------------------ cells
@@ -74,10 +76,18 @@ class Scoreboard(DataTable):
         colour = variable_colour(self.app.theme_variables.get(name))
         return Style(color=None if colour is None else colour.rich_color, bold=bold)
 
-    def _cells(self, score: EndpointScore) -> list[Text]:
+    def _cells(
+        self, name: str, score: EndpointScore, changed_only: bool = False
+    ) -> dict[str, Text]:
+        """The row's cells, in column order; with `changed_only`, those whose text differs from
+        what the row shows (a cell's style follows from its text)."""
         texts = cell_texts(score)
-        cells = []
+        shown = self._texts.get(name, {}) if changed_only else {}
+        self._texts[name] = texts
+        cells = {}
         for key, column in COLUMNS:
+            if texts[key] == shown.get(key):
+                continue
             text = Text(texts[key], justify="right" if column.numeric else "left", no_wrap=True)
             if key == "verdict_glyph":
                 text.stylize(self._var_style(verdict_look(score.verdict).var, True))
@@ -87,7 +97,7 @@ class Scoreboard(DataTable):
                 text.stylize(self._var_style(MARKS["error"].var, True))
             elif key == "conformance" and (score.conformance or {}).get("failed"):
                 text.stylize(self._var_style(MARKS["fail"].var, True))
-            cells.append(text)
+            cells[key] = text
         return cells
 
     def update_scores(self, scores: dict[str, EndpointScore]) -> None:
@@ -96,13 +106,8 @@ class Scoreboard(DataTable):
         for name, score in scores.items():
             if name not in self.scores:
                 continue
-            old = cell_texts(self.scores[name])
             self.scores[name] = score
-            cells = {
-                key: cell
-                for (key, *_), cell in zip(COLUMNS, self._cells(score), strict=True)
-                if cell.plain != old[key] or not self._filled
-            }
+            cells = self._cells(name, score, changed_only=self._filled)
             if cells:
                 self._set_row(name, cells)
                 changed = True
@@ -145,11 +150,7 @@ class Scoreboard(DataTable):
 
     def _restyle(self) -> None:
         for name in self.names:
-            cells = {
-                key: cell
-                for (key, *_), cell in zip(COLUMNS, self._cells(self.scores[name]), strict=True)
-            }
-            self._set_row(name, cells)
+            self._set_row(name, self._cells(name, self.scores[name]))
 
     # ------------------------------------------------------------------ sorting
 
