@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vvtui.model import Snapshot
+from vvtui.present.columns import conformance_summary
 from vvtui.reports.data import ReportData, report_data
 from vvtui.untrusted import shown
 
@@ -108,12 +109,6 @@ SCORE_COLUMNS = (
     "refused_probes",
     "cut_probes",
 )
-
-
-def conformance_text(score: dict[str, Any]) -> str:
-    from vvtui.reports.scoreboard import conformance_text as text
-
-    return text(score)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -211,10 +206,11 @@ def results_csv(data: ReportData) -> str:
 
 
 def endpoints_csv(data: ReportData) -> str:
-    snap = data.snapshot
-    parts = sorted(
-        {k for e in snap.endpoints for k in (data.endpoint_score(e.name).get("parts") or {})}
-    )
+    from vvtui.reports.scoreboard import rows as scoreboard_rows
+
+    board = scoreboard_rows(data)
+    scored = set(data.scores.endpoints)
+    parts = sorted({k for row in board for k in row.score.parts})
     header = [
         *ENDPOINT_INFO_COLUMNS,
         *SCORE_COLUMNS,
@@ -228,8 +224,9 @@ def endpoints_csv(data: ReportData) -> str:
         "scores",
     ]
     rows = []
-    for e in snap.endpoints:
-        s = data.endpoint_score(e.name)
+    for line in board:
+        e, s = line.endpoint, line.score
+        assert e is not None  # a report's rows always carry their endpoint
         info: list[Any] = [
             e.name,
             e.reference,
@@ -241,19 +238,20 @@ def endpoints_csv(data: ReportData) -> str:
             None if e.price is None else e.price.output,
             None if e.price is None else e.price.source,
         ]
-        kinds = ";".join(f"{k}={n}" for k, n in sorted((s.get("errors_by_kind") or {}).items()))
-        unmeasured = ";".join(k for k, v in (s.get("measured") or {}).items() if not v)
-        part_values = [(s.get("parts") or {}).get(p) for p in parts]
+        # Raw values; an endpoint the report has no score for has empty cells, not zeros.
+        values = [getattr(s, c) if e.name in scored else None for c in SCORE_COLUMNS]
+        kinds = ";".join(f"{k}={n}" for k, n in sorted(s.errors_by_kind.items()))
+        unmeasured = ";".join(k for k, v in s.measured.items() if not v)
         row = [
             *info,
-            *(s.get(c) for c in SCORE_COLUMNS),
+            *values,
             kinds,
             unmeasured,
-            ";".join(f"{k}={n}" for k, n in sorted((s.get("gaps") or {}).items())),
-            "; ".join(s.get("verdict_reasons") or []),
-            conformance_text(s) if s.get("conformance") else None,
-            ";".join((s.get("conformance") or {}).get("failed") or []),
-            *part_values,
+            ";".join(f"{k}={n}" for k, n in sorted(s.gaps.items())),
+            "; ".join(s.verdict_reasons),
+            conformance_summary(line) if s.conformance else None,
+            ";".join(s.conformance.get("failed") or []),
+            *(s.parts.get(p) for p in parts),
             "stored" if data.rescored is None else "recomputed",
         ]
         rows.append([_cell(v) for v in row])

@@ -25,6 +25,7 @@ from typing import Any
 
 from vvtui.errors import SnapshotError
 from vvtui.model import MARK_RANK, EndpointInfo, Snapshot
+from vvtui.present import fmt
 from vvtui.reports.fmt import count
 
 
@@ -481,13 +482,11 @@ def format_drift(report: DriftReport) -> str:
         rows.append(
             [
                 name,
-                "–"
-                if e.reference
-                else _arrow(e.fidelity, lambda v: f"{v:.1f}") + _points(e.fidelity),
-                _arrow(e.accuracy, lambda v: f"{100 * v:.0f}%"),
-                _arrow(e.tool_f1, lambda v: f"{v:.2f}"),
-                _arrow(e.ttft_p50, lambda v: f"{1000 * v:.0f} ms") + _percent(e.ttft_p50),
-                _arrow(e.tps_p50, lambda v: f"{v:.0f}") + _percent(e.tps_p50),
+                "–" if e.reference else _arrow(e.fidelity, fmt.num) + _points(e.fidelity),
+                _arrow(e.accuracy, fmt.pct),
+                _arrow(e.tool_f1, fmt.ratio),
+                _arrow(e.ttft_p50, fmt.ms) + _percent(e.ttft_p50),
+                _arrow(e.tps_p50, fmt.tps) + _percent(e.tps_p50),
                 _price_cell(e),
                 verdict,
             ]

@@ -1,4 +1,5 @@
-"""Number and text formatting shared by the Markdown, HTML and text reports.
+"""Text formatting shared by the Markdown, HTML and text reports: answers, errors, labels,
+prices. Numbers are vvtui.present.fmt's (shared with the TUI), re-exported here.
 
 Every function takes None for "not measured" and shows it as an en dash, never as 0.
 """
@@ -6,53 +7,33 @@ Every function takes None for "not measured" and shows it as an en dash, never a
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from vvtui.model import EndpointInfo, ErrorInfo, Result
+
+# The numbers are vvtui.present.fmt's, shared with the TUI: re-exported for the reports.
+from vvtui.present.fmt import MISSING, interval, kl, ms, num, pct, tps, usd
 from vvtui.untrusted import shown
 
-MISSING = "–"
-
-
-def num(value: float | None, spec: str = ".1f") -> str:
-    return MISSING if value is None else format(value, spec)
-
-
-def pct(share: float | None, digits: int = 0) -> str:
-    """A share in [0, 1] as a percentage."""
-    return MISSING if share is None else f"{100 * share:.{digits}f}%"
-
-
-def ms(seconds: float | None) -> str:
-    if seconds is None:
-        return MISSING
-    value = seconds * 1000
-    return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
-
-
-def tps(value: float | None) -> str:
-    if value is None:
-        return MISSING
-    return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
-
-
-def usd(value: float | None) -> str:
-    """Dollars with three significant digits below a dollar, never in exponent notation."""
-    if value is None:
-        return MISSING
-    if value == 0:
-        return "$0"
-    if abs(value) >= 1:
-        return f"${value:,.2f}"
-    decimals = min(8, max(2, 2 - math.floor(math.log10(abs(value)))))
-    return f"${value:.{decimals}f}"
-
-
-def kl(value: float | None) -> str:
-    if value is None:
-        return MISSING
-    return f"{value:.4f}" if value < 10 else f"{value:.1f}"
+__all__ = [
+    "MISSING",
+    "answer_text",
+    "clip",
+    "compact_json",
+    "count",
+    "endpoint_label",
+    "error_text",
+    "fidelity_ci",
+    "interval",
+    "kl",
+    "ms",
+    "num",
+    "pct",
+    "price",
+    "tool_calls_text",
+    "tps",
+    "usd",
+]
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
@@ -60,20 +41,8 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
-def interval(lo: float | None, hi: float | None) -> str:
-    """A fidelity interval as every front end shows it: one decimal, rounded outwards, so the
-    interval shown always holds the one computed. Rounding to nearest would print 90.0 for a
-    lower bound of 89.96, beside a verdict that says it is below 90."""
-    if lo is None or hi is None:
-        return MISSING
-    # The epsilon keeps float noise (99.80000000001) from widening a bound by a whole step.
-    low = math.floor(lo * 10 + 1e-9) / 10
-    high = math.ceil(hi * 10 - 1e-9) / 10
-    # The top of the scale reads 100, not 100.0: it is exact, and the TUI's column stays narrow.
-    return "–".join("100" if v >= 100 else f"{v:.1f}" for v in (low, high))
-
-
-def fidelity_ci(score: dict) -> str:
+def fidelity_ci(score: dict[str, Any]) -> str:
+    """The interval of a score read as a dict (gates, JUnit)."""
     return interval(score.get("ci_low"), score.get("ci_high"))
 
 
@@ -126,13 +95,3 @@ def compact_json(value: object) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
-
-
-def verdict_cost(cost: dict[str, Any] | None) -> str:
-    """What a verdict cost: "41 req $0.00360" (requests, then USD when priced)."""
-    if not cost or not cost.get("requests"):
-        return MISSING
-    text = f"{cost['requests']} req"
-    if cost.get("usd") is not None:
-        text += f" {usd(cost['usd'])}"
-    return text

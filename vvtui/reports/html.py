@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from vvtui.model import EndpointInfo, Probe, Result, Snapshot
+from vvtui.present.columns import any_estimated
 from vvtui.redact import redact
 from vvtui.reports import fmt, palette, svg
 from vvtui.reports.data import (
@@ -25,6 +26,7 @@ from vvtui.reports.data import (
 )
 from vvtui.reports.highlight import Side, call_lines, runs
 from vvtui.reports.scoreboard import COLUMNS, conformance_table, metadata, verdict_sentence
+from vvtui.reports.scoreboard import rows as scoreboard_rows
 from vvtui.scoring.compare import is_sampled
 from vvtui.untrusted import neutralise, shown
 
@@ -228,12 +230,12 @@ def _scoreboard(data: ReportData) -> list[str]:
             f'<th{cls} data-type="{kind}"{title}><button type="button">{esc(c.label)}</button></th>'
         )
     out.append("</tr></thead><tbody>")
-    for e in data.snapshot.endpoints:
-        s = data.endpoint_score(e.name)
-        row = ['<tr class="ref">' if e.reference else "<tr>"]
+    board = scoreboard_rows(data)
+    for line in board:
+        row = ['<tr class="ref">' if line.reference else "<tr>"]
         for c in COLUMNS:
-            value = c.value(e, s)
-            cell = verdict_badge(s.get("verdict")) if c.key == "verdict" else esc(c.text(e, s))
+            value = c.value(line)
+            cell = verdict_badge(value) if c.key == "verdict" else esc(c.text(line))
             cls = ' class="num"' if c.numeric else ""
             row.append(f'<td{cls} data-v="{esc(_sort_value(value))}">{cell}</td>')
         row.append("</tr>")
@@ -244,7 +246,7 @@ def _scoreboard(data: ReportData) -> list[str]:
         "interval is a 95% bootstrap over probes. Click a heading to sort; hover a heading for "
         "what it measures."
     ]
-    if any(data.endpoint_score(e.name).get("estimated_usage") for e in data.snapshot.endpoints):
+    if any_estimated(board):
         notes.append("* cost from estimated token counts (the provider sent no usage).")
     out.append(f'<p class="note">{esc(" ".join(notes))}</p></section>')
     return out

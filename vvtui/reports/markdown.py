@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from vvtui.model import Probe, Snapshot
+from vvtui.present.columns import any_estimated
 from vvtui.redact import redact
 from vvtui.reports import fmt
 from vvtui.reports.data import (
@@ -22,6 +23,7 @@ from vvtui.reports.data import (
 )
 from vvtui.reports.highlight import Side, call_lines, runs
 from vvtui.reports.scoreboard import COLUMNS, conformance_table, metadata, verdict_sentence
+from vvtui.reports.scoreboard import rows as scoreboard_rows
 from vvtui.scoring.compare import is_sampled
 from vvtui.untrusted import neutralise
 
@@ -232,16 +234,14 @@ def render_markdown_data(data: ReportData, worst: int = WORST_PROBES) -> str:
 
     out += ["## Scoreboard", ""]
     right = {i for i, c in enumerate(COLUMNS) if c.numeric}
-    rows = [
-        [escape(redact(c.text(e, data.endpoint_score(e.name)))) for c in COLUMNS]
-        for e in snap.endpoints
-    ]
+    board = scoreboard_rows(data)
+    rows = [[escape(redact(c.text(row))) for c in COLUMNS] for row in board]
     out += [_table([c.label for c in COLUMNS], rows, right), ""]
     notes = [
         "Fidelity is 0–100 against the reference, calibrated by its own noise floor; the "
         "interval is a 95% bootstrap over probes (docs/scoring.md)."
     ]
-    if any(data.endpoint_score(e.name).get("estimated_usage") for e in snap.endpoints):
+    if any_estimated(board):
         notes.append("\\* cost from estimated token counts (the provider sent no usage).")
     out += [" ".join(notes), ""]
 

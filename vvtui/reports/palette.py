@@ -6,24 +6,23 @@ decoration, not colour alone: missing text is struck through, the first divergen
 
 from __future__ import annotations
 
-# Verdicts: ink colour and a pale background for badges.
-VERDICT = {
-    "faithful": ("#1a7f37", "#dafbe1"),
-    "degraded": ("#cf222e", "#ffebe9"),
-    "inconclusive": ("#9a6700", "#fff8c5"),
-    "reference": ("#0969da", "#ddf4ff"),
-    "no answers": ("#ffffff", "#6e7781"),
+from vvtui.present.styles import MARKS, VERDICTS
+
+# The style table's theme variables (vvtui.present.styles) as report colours: ink and a pale
+# background for badges.
+BY_VAR = {
+    "vv-mark-pass": ("#1a7f37", "#dafbe1"),
+    "vv-mark-fail": ("#cf222e", "#ffebe9"),
+    "vv-mark-diverged": ("#9a6700", "#fff8c5"),
+    "vv-mark-error": ("#ffffff", "#6e7781"),
+    "vv-mark-pending": ("#57606a", "#f6f8fa"),
+    "primary": ("#0969da", "#ddf4ff"),
 }
 UNKNOWN = ("#57606a", "#f6f8fa")
 
-# Probe marks, same scheme.
-MARK = {
-    "pass": ("#1a7f37", "#dafbe1"),
-    "diverged": ("#9a6700", "#fff8c5"),
-    "fail": ("#cf222e", "#ffebe9"),
-    "error": ("#ffffff", "#6e7781"),
-    "pending": ("#57606a", "#f6f8fa"),
-}
+# Verdicts and probe marks, each in its style's colour.
+VERDICT = {name: BY_VAR[look.var] for name, look in VERDICTS.items()}
+MARK = {name: BY_VAR[look.var] for name, look in MARKS.items()}
 
 # Token diffs against the reference (backgrounds), with what each means.
 DIFF = {

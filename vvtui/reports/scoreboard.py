@@ -1,176 +1,67 @@
-"""The scoreboard every report shows, its run metadata and verdict sentences, defined once so
-Markdown, HTML and CSV agree on columns and wording."""
+"""The scoreboard every report shows (its columns: vvtui.present.columns), its run metadata and
+verdict sentences, defined once so Markdown, HTML and CSV agree on columns and wording."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from vvtui.model import EndpointInfo
+from vvtui.present import columns as spec
+from vvtui.present.columns import ESTIMATED, ESTIMATED_NOTE, ScoreRow
 from vvtui.reports import fmt
 from vvtui.reports.data import ReportData
 from vvtui.scoring.report import NO_ANSWERS
 from vvtui.untrusted import shown
 
-Score = dict[str, Any]
+if TYPE_CHECKING:
+    from vvtui.scoring.report import EndpointScore
 
-# Marks a run cost computed from vvtui's own token counts; every table showing it says so.
-ESTIMATED = "*"
-ESTIMATED_NOTE = "* cost from estimated token counts (the provider sent no usage)"
+__all__ = [
+    "COLUMNS",
+    "ESTIMATED",
+    "ESTIMATED_NOTE",
+    "conformance_table",
+    "conformance_text",
+    "gap_text",
+    "metadata",
+    "rows",
+    "verdict_sentence",
+]
 
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str
-    label: str
-    # The raw value (for sorting and CSV) and its display text.
-    value: Callable[[EndpointInfo, Score], Any]
-    text: Callable[[EndpointInfo, Score], str]
-    numeric: bool = True
-    title: str = ""
-
-
-def _get(key: str) -> Callable[[EndpointInfo, Score], Any]:
-    return lambda _e, s: s.get(key)
+# The scoreboard of the Markdown and HTML reports, from the one spec every scoreboard shares
+# (vvtui.present.columns).
+COLUMNS: tuple[spec.Column, ...] = spec.pick(spec.REPORT_KEYS)
 
 
-COLUMNS: tuple[Column, ...] = (
-    Column(
-        "endpoint",
-        "endpoint",
-        lambda e, _s: e.name,
-        lambda e, _s: e.name + (" (ref)" if e.reference else ""),
-        numeric=False,
-    ),
-    Column(
-        "verdict",
-        "verdict",
-        _get("verdict"),
-        lambda _e, s: s.get("verdict") or fmt.MISSING,
-        numeric=False,
-    ),
-    Column(
-        "fidelity",
-        "fidelity",
-        _get("fidelity"),
-        lambda _e, s: fmt.num(s.get("fidelity")),
-        title="0–100, calibrated by the reference's own noise floor",
-    ),
-    Column(
-        "ci",
-        "95% CI",
-        _get("ci_low"),
-        lambda _e, s: fmt.fidelity_ci(s),
-        title="bootstrap over probes",
-    ),
-    Column(
-        "accuracy",
-        "accuracy",
-        _get("accuracy"),
-        lambda _e, s: fmt.pct(s.get("accuracy")),
-        title="of the probes the reference passes, the share this endpoint passes",
-    ),
-    Column(
-        "tool_f1",
-        "tool F1",
-        _get("tool_f1"),
-        lambda _e, s: fmt.num(s.get("tool_f1"), ".2f"),
-        title="K2 Vendor Verifier tool-call trigger F1 against the reference",
-    ),
-    Column(
-        "kl_mean",
-        "KL",
-        _get("kl_mean"),
-        lambda _e, s: fmt.kl(s.get("kl_mean")),
-        title="mean KL divergence (nats) on the shared prefix",
-    ),
-    Column(
-        "top1",
-        "top-1",
-        _get("top1_agreement"),
-        lambda _e, s: fmt.pct(s.get("top1_agreement")),
-        title="share of compared positions with the same most likely token",
-    ),
-    Column(
-        "agreement",
-        "tokens",
-        _get("token_agreement"),
-        lambda _e, s: fmt.pct(s.get("token_agreement")),
-        title="token agreement with the reference (LCS share)",
-    ),
-    Column("ttft_p50", "TTFT p50", _get("ttft_p50"), lambda _e, s: fmt.ms(s.get("ttft_p50"))),
-    Column("ttft_p90", "TTFT p90", _get("ttft_p90"), lambda _e, s: fmt.ms(s.get("ttft_p90"))),
-    Column(
-        "tps_p50",
-        "tok/s p50",
-        _get("tps_p50"),
-        lambda _e, s: fmt.tps(s.get("tps_p50")),
-        title="output tokens per second after the first token",
-    ),
-    Column(
-        "cost_usd",
-        "run cost",
-        _get("cost_usd"),
-        lambda _e, s: fmt.usd(s.get("cost_usd")) + (ESTIMATED if s.get("estimated_usage") else ""),
-        title="what this run cost on this endpoint (* from estimated token counts)",
-    ),
-    Column(
-        "cost_per_pass",
-        "$/pass",
-        _get("cost_per_pass"),
-        lambda _e, s: fmt.usd(s.get("cost_per_pass")),
-        title="run cost per passed check",
-    ),
-    Column(
-        "verdict_cost",
-        "to verdict",
-        lambda _e, s: (s.get("cost_to_verdict") or {}).get("usd"),
-        lambda _e, s: fmt.verdict_cost(s.get("cost_to_verdict")),
-        title="this endpoint's requests and USD up to the probe that decided its verdict "
-        "(--until-decided), else all it was sent",
-    ),
-    Column("errors", "errors", _get("errors"), lambda _e, s: str(s.get("errors") or 0)),
-    Column(
-        "gaps",
-        "gaps",
-        _get("refused_probes"),
-        lambda _e, s: gap_text(s),
-        numeric=False,
-        title="conformance gaps: features this endpoint refused that the reference serves "
-        "(probes not measured), and answers cut short (✂)",
-    ),
-    Column(
-        "conformance",
-        "conformance",
-        lambda _e, s: ",".join((s.get("conformance") or {}).get("failed") or []) or None,
-        lambda _e, s: conformance_text(s),
-        numeric=False,
-        title="conformance checks: parameters honoured, usage billed, context kept",
-    ),
-)
+def rows(data: ReportData) -> list[ScoreRow]:
+    """One typed row per endpoint, in the config's order: its score and what its verdict cost."""
+    costs = data.verdict_costs
+    out = []
+    for e in data.snapshot.endpoints:
+        score = data.scores.endpoints.get(e.name)
+        typed = score or spec.unscored(e.name)
+        out.append(ScoreRow(typed, e, costs.get(e.name), scored=score is not None))
+    return out
 
 
-def gap_text(score: Score) -> str:
-    """`no json_schema · ✂ 2 cut`: what an endpoint could not be measured on, and its cut
-    answers; – when neither."""
-    # Deferred like every scoring import here: reports load without numpy until they score.
-    from vvtui.scoring.verdict_gates import describe_gaps
+def _typed(score: EndpointScore | Mapping[str, Any]) -> ScoreRow:
+    from vvtui.scoring.report import EndpointScore
 
-    parts = []
-    if score.get("gaps"):
-        parts.append(describe_gaps(score["gaps"]))
-    if score.get("cut_probes"):
-        parts.append(f"✂ {score['cut_probes']} cut")
-    return " · ".join(parts) or fmt.MISSING
+    if isinstance(score, EndpointScore):
+        return ScoreRow(score)
+    return ScoreRow(EndpointScore.from_dict({"name": "", **score}))
 
 
-def conformance_text(score: Score) -> str:
-    from vvtui.scoring.conformance import summary_line
+def gap_text(score: EndpointScore | Mapping[str, Any]) -> str:
+    """`no json_schema · ✂ 2 cut` (vvtui.present.columns.gap_text)."""
+    return spec.gap_text(_typed(score))
 
-    entry = score.get("conformance") or {}
-    return summary_line(entry) if entry else fmt.MISSING
+
+def conformance_text(score: EndpointScore | Mapping[str, Any]) -> str:
+    """`9/9 pass` or `fail: stop, usage`; – when not checked."""
+    return spec.conformance_summary(_typed(score))
 
 
 def metadata(data: ReportData) -> list[tuple[str, str]]:

@@ -2,54 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vvtui.model import Snapshot
+from vvtui.present.columns import TERMINAL_KEYS, any_estimated, pick, row_from_dict
 
-# The scoreboard columns a terminal has room for, picked from the one definition every report
-# shares (vvtui.reports.scoreboard.COLUMNS), so the headless table, `vvtui score` and the
-# Markdown/HTML scoreboards never disagree on a value's meaning or formatting.
-TERMINAL_COLUMNS = (
-    "endpoint",
-    "fidelity",
-    "ci",
-    "verdict",
-    "accuracy",
-    "tool_f1",
-    "kl_mean",
-    "ttft_p50",
-    "tps_p50",
-    "cost_usd",
-    "verdict_cost",
-    "errors",
-    "gaps",
-    "conformance",
-)
+# The scoreboard columns a terminal has room for, picked from the one spec every scoreboard
+# shares (vvtui.present.columns), so the headless table, `vvtui score`, the Markdown/HTML
+# scoreboards and the TUI never disagree on a value's meaning or formatting.
+TERMINAL_COLUMNS = TERMINAL_KEYS
 
 
 def endpoint_rows(
     snapshot: Snapshot, keys: tuple[str, ...] = TERMINAL_COLUMNS
 ) -> tuple[list[str], list[list[str]], frozenset[int]]:
     """Headers, rows and right-aligned column indices of the terminal scoreboard."""
-    from vvtui.reports.scoreboard import COLUMNS
+    headers, rows, right, _ = _scoreboard(snapshot, keys)
+    return headers, rows, right
+
+
+def _scoreboard(
+    snapshot: Snapshot, keys: tuple[str, ...]
+) -> tuple[list[str], list[list[str]], frozenset[int], bool]:
+    from vvtui.scoring.decide import costs_to_verdict
     from vvtui.untrusted import shown
 
-    by_key = {c.key: c for c in COLUMNS}
-    columns = [by_key[k] for k in keys]
-    from vvtui.scoring.decide import costs_to_verdict
-
+    columns = pick(keys)
     scores = snapshot.scores.get("endpoints", {})
     costs = costs_to_verdict(snapshot)
-    rows = [
-        [shown(c.text(e, _with_cost(scores.get(e.name, {}), costs.get(e.name)))) for c in columns]
-        for e in snapshot.endpoints
-    ]
+    board = [row_from_dict(scores.get(e.name), e, costs.get(e.name)) for e in snapshot.endpoints]
+    rows = [[shown(c.text(row)) for c in columns] for row in board]
     right = frozenset(i for i, c in enumerate(columns) if c.numeric)
-    return [c.label for c in columns], rows, right
-
-
-def _with_cost(score: dict[str, Any], cost: Any) -> dict[str, Any]:
-    return score | {"cost_to_verdict": cost.to_dict()} if cost is not None else score
+    return [c.label for c in columns], rows, right, any_estimated(board)
 
 
 def render_table(rows: list[list[str]], headers: list[str], right: frozenset[int]) -> str:
@@ -71,12 +53,10 @@ def render_table(rows: list[list[str]], headers: list[str], right: frozenset[int
 
 def endpoint_table(snapshot: Snapshot, keys: tuple[str, ...] = TERMINAL_COLUMNS) -> str:
     """The table, and under it what a starred run cost means when one is starred."""
-    from vvtui.reports.scoreboard import ESTIMATED, ESTIMATED_NOTE
+    from vvtui.present.columns import ESTIMATED_NOTE
 
-    headers, rows, right = endpoint_rows(snapshot, keys)
+    headers, rows, right, estimated = _scoreboard(snapshot, keys)
     table = render_table(rows, headers, right)
-    if "cost_usd" in keys:
-        column = keys.index("cost_usd")
-        if any(row[column].endswith(ESTIMATED) for row in rows):
-            table += "\n" + ESTIMATED_NOTE
+    if "run_cost" in keys and estimated:
+        table += "\n" + ESTIMATED_NOTE
     return table

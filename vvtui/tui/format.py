@@ -1,4 +1,5 @@
-"""How numbers read on screen. One place, so the scoreboard, the panes and the tests agree."""
+"""How things read on screen: sparklines, bars, tokens, prompts, and the numbers of
+vvtui.present.fmt (shared with the reports) under the names the TUI calls them by."""
 
 from __future__ import annotations
 
@@ -6,63 +7,44 @@ from collections.abc import Sequence
 
 from vvtui.content import content_text
 from vvtui.model import Probe
-from vvtui.reports.fmt import interval
+from vvtui.present import fmt as _fmt
+from vvtui.present.fmt import MISSING
+from vvtui.present.styles import MARK_GLYPHS, VERDICT_GLYPHS
 from vvtui.scoring import EndpointScore
 
-MISSING = "–"
-SPARK = "▁▂▃▄▅▆▇█"
+# The numbers are vvtui.present.fmt's, which the reports use too; these are the names the
+# panes and screens call them by.
+percent = _fmt.pct
+ratio = _fmt.ratio
+kl = _fmt.kl
+millis = _fmt.ms
+rate = _fmt.tps
+cost = _fmt.usd
 
-MARK_GLYPHS = {
-    "pass": "✓",
-    "fail": "✗",
-    "diverged": "≠",
-    "error": "!",
-    "pending": "·",
-}
-VERDICT_GLYPHS = {
-    "faithful": "✓",
-    "degraded": "✗",
-    "inconclusive": "?",
-    "reference": "★",
-    "no answers": "∅",
-}
+__all__ = [
+    "MARK_GLYPHS",
+    "MISSING",
+    "VERDICT_GLYPHS",
+    "bar",
+    "cost",
+    "fidelity",
+    "kl",
+    "millis",
+    "percent",
+    "prompt_line",
+    "rate",
+    "ratio",
+    "sparkline",
+    "token",
+    "truncate",
+]
+
+SPARK = "▁▂▃▄▅▆▇█"
 
 
 def fidelity(score: EndpointScore) -> str:
-    if score.fidelity is None:
-        return MISSING
-    if score.ci_low is None or score.ci_high is None:
-        return f"{score.fidelity:.1f}"
-    # The same rounding as the CLI and the reports (one decimal, outwards): see reports.fmt.
-    return f"{score.fidelity:.1f} [{interval(score.ci_low, score.ci_high)}]"
-
-
-def percent(value: float | None) -> str:
-    return MISSING if value is None else f"{100 * value:.0f}%"
-
-
-def ratio(value: float | None, digits: int = 2) -> str:
-    return MISSING if value is None else f"{value:.{digits}f}"
-
-
-def kl(value: float | None) -> str:
-    if value is None:
-        return MISSING
-    return f"{value:.3f}" if value >= 0.001 or value == 0 else f"{value:.1e}"
-
-
-def millis(seconds: float | None) -> str:
-    return MISSING if seconds is None else f"{seconds * 1000:.0f} ms"
-
-
-def rate(value: float | None) -> str:
-    return MISSING if value is None else f"{value:.0f}"
-
-
-def cost(usd: float | None) -> str:
-    if usd is None:
-        return MISSING
-    return f"${usd:.4f}" if usd < 10 else f"${usd:,.2f}"
+    """`91.2 [90.1–92.3]`: fidelity with its interval, rounded outwards (vvtui.present.fmt)."""
+    return _fmt.fidelity(score.fidelity, score.ci_low, score.ci_high)
 
 
 def sparkline(values: Sequence[float], width: int, low: float = 0.0, high: float = 100.0) -> str:

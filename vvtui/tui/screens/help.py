@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
-from vvtui.tui import format as fmt
+from vvtui.present.styles import MARKS
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +36,16 @@ class HelpFacts:
 
 def _legend() -> Content:
     marks = [
-        ("pass", "$vv-mark-pass", "checks pass, same answer as the reference"),
-        ("diverged", "$vv-mark-diverged", "answer departs from the reference's"),
-        ("fail", "$vv-mark-fail", "a check fails"),
-        ("error", "$vv-mark-error", "the request failed"),
-        ("pending", "$vv-mark-pending", "no answer yet"),
+        ("pass", "checks pass, same answer as the reference"),
+        ("diverged", "answer departs from the reference's"),
+        ("fail", "a check fails"),
+        ("error", "the request failed"),
+        ("pending", "no answer yet"),
     ]
     parts: list[Content | tuple[str, str] | str] = [("Marks", "b"), "\n"]
-    for name, style, what in marks:
-        parts += [(f" {fmt.MARK_GLYPHS[name]} ", f"b {style}"), (f"{name:<9}", style), what, "\n"]
+    for name, what in marks:
+        look = MARKS[name]
+        parts += [(f" {look.glyph} ", f"b {look.style}"), (f"{name:<9}", look.style), what, "\n"]
     parts += [
         "\n",
         ("Highlights in the answers", "b"),

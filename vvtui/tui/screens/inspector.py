@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from vvtui.model import PENDING, ToolCall
+from vvtui.present.styles import MARKS
 from vvtui.redact import redact
 from vvtui.scoring import damage as dmg
 from vvtui.scoring.inspect import (
@@ -42,12 +43,8 @@ if TYPE_CHECKING:
 REFRESH_S = 0.5
 # The answers take at most this share of the screen's height.
 ANSWERS_SHARE = 0.4
-MARK_STYLES = {
-    "pass": "$vv-mark-pass",
-    "fail": "$vv-mark-fail",
-    "diverged": "$vv-mark-diverged",
-    "error": "$vv-mark-error",
-}
+# A mark's colour, from the one style table (vvtui.present.styles).
+MARK_STYLES = {name: look.style for name, look in MARKS.items()}
 TOOL_MATCH_TEXT = {
     "same": "same calls",
     "trigger_differs": "one side called a tool, the other did not",

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from vvtui.present.styles import MARKS
 from vvtui.tui import format as fmt
 from vvtui.tui.document import LiveText, build_result_doc
 from vvtui.tui.format import prompt_line
@@ -410,12 +411,7 @@ class MainScreen(Screen[None]):
         if comparison is None:
             return ""
         glyph = fmt.MARK_GLYPHS.get(mark, "")
-        style = {
-            "pass": "$vv-mark-pass",
-            "fail": "$vv-mark-fail",
-            "diverged": "$vv-mark-diverged",
-            "error": "$vv-mark-error",
-        }.get(mark, "dim")
+        style = MARKS[mark].style if mark in MARKS else "dim"
         text = f"{glyph} {mark}"
         fd = getattr(comparison, "first_divergence", None)
         if mark == "diverged" and fd is not None:

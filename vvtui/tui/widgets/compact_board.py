@@ -9,21 +9,15 @@ from collections.abc import Mapping
 from textual.content import Content
 from textual.widgets import Static
 
+from vvtui.present.styles import VERDICTS
 from vvtui.scoring import EndpointScore
 from vvtui.tui import format as fmt
-
-VERDICT_STYLES = {
-    "faithful": "$vv-mark-pass",
-    "degraded": "$vv-mark-fail",
-    "inconclusive": "$vv-mark-diverged",
-    "reference": "$primary",
-}
 
 
 def compact_line(index: int, score: EndpointScore, name_width: int) -> Content:
     name = score.name + (" ★" if score.reference else "")
-    glyph = fmt.VERDICT_GLYPHS.get(score.verdict, "")
-    style = VERDICT_STYLES.get(score.verdict, "")
+    look = VERDICTS.get(score.verdict)
+    glyph, style = ("", "") if look is None else (look.glyph, look.style)
     return Content.assemble(
         (f"{(index + 1) % 10} ", "dim"),
         (fmt.truncate(name, name_width).ljust(name_width), "b"),

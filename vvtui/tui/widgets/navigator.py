@@ -21,8 +21,13 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from vvtui.model import MARKS, PENDING, Mark
+from vvtui.model import PENDING, Mark
+from vvtui.present.styles import MARKS as STYLE_MARKS
 from vvtui.tui import format as fmt
+
+# Every mark of the style table (vvtui.present.styles), each a component class below.
+MARKS = tuple(STYLE_MARKS)
+BOLD_MARKS = frozenset({"fail", "diverged", "error"})
 
 
 def disagree(marks: Mapping[str, Mark]) -> bool:
@@ -68,14 +73,14 @@ class ProbeNavigator(ScrollView, can_focus=True):
         overflow-x: hidden;
         scrollbar-size-vertical: 1;
     }
-    ProbeNavigator > .navigator--pass { color: $vv-mark-pass; }
-    ProbeNavigator > .navigator--fail { color: $vv-mark-fail; text-style: bold; }
-    ProbeNavigator > .navigator--diverged { color: $vv-mark-diverged; text-style: bold; }
-    ProbeNavigator > .navigator--error { color: $vv-mark-error; text-style: bold; }
-    ProbeNavigator > .navigator--pending { color: $vv-mark-pending; }
     ProbeNavigator > .navigator--cursor { background: $primary 25%; }
     ProbeNavigator > .navigator--cursor-focused { background: $primary 45%; text-style: bold; }
-    """
+    """ + "".join(
+        # Each mark in its colour from the style table; the bad news in bold.
+        f"ProbeNavigator > .navigator--{name} {{ color: {look.style};"
+        f"{' text-style: bold;' if name in BOLD_MARKS else ''} }}\n"
+        for name, look in STYLE_MARKS.items()
+    )
 
     class Picked(Message):
         """The user moved to a probe in the list."""

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from vvtui.model import EndpointInfo
+from vvtui.present.styles import VERDICTS
 from vvtui.scoring import EndpointScore
 from vvtui.scoring.conformance import summary_line
 from vvtui.scoring.report import NO_ANSWERS
@@ -49,13 +50,8 @@ STATE_GLYPHS = {
 STREAMING_STATUS_S = 0.25
 # A trend shorter than this says nothing.
 SPARK_MIN = 6
-VERDICT_STYLES = {
-    "faithful": "$vv-mark-pass",
-    "degraded": "$vv-mark-fail",
-    "inconclusive": "$vv-mark-diverged",
-    "reference": "$primary",
-    NO_ANSWERS: "$error",
-}
+# A verdict's colour, from the one style table (vvtui.present.styles).
+VERDICT_STYLES = {name: look.style for name, look in VERDICTS.items()}
 
 
 @dataclass(slots=True)
@@ -289,7 +285,8 @@ class EndpointPane(Vertical):
             # The longest form that fits: the note comes shorter for narrow panes.
             note = next((n for n in self._decision if len(n) <= width), "")
             if not note and self._decision:
-                note = self._decision[-1][:width]
+                # With an ellipsis: a cost cut short must not read as a smaller one.
+                note = fmt.truncate(self._decision[-1], width)
             self._set_line("#decision", Content.styled(note, "dim"))
 
     def _conformance_line(self, width: int) -> Content:
@@ -340,7 +337,8 @@ class EndpointPane(Vertical):
     def _subtitle(score: EndpointScore | None, style: str, room: int) -> Content:
         """Fidelity, interval and verdict, shortened to fit the border."""
         if score is not None and score.verdict == NO_ANSWERS:
-            return Content.styled("∅ no answers", f"b {VERDICT_STYLES[NO_ANSWERS]}")
+            look = VERDICTS[NO_ANSWERS]
+            return Content.styled(f"{look.glyph} {NO_ANSWERS}", f"b {look.style}")
         if score is None or (score.fidelity is None and score.verdict != "reference"):
             return Content.styled("fidelity –", "dim")
         glyph = fmt.VERDICT_GLYPHS.get(score.verdict, "")

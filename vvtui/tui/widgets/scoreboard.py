@@ -14,109 +14,26 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from vvtui.present import columns as spec
+from vvtui.present.styles import MARKS
+from vvtui.present.styles import verdict as verdict_look
 from vvtui.scoring import EndpointScore
-from vvtui.scoring.conformance import SHORT
-from vvtui.tui import format as fmt
 from vvtui.tui.themes import variable_colour
 
-VERDICT_VARS = {
-    "faithful": "vv-mark-pass",
-    "degraded": "vv-mark-fail",
-    "inconclusive": "vv-mark-diverged",
-    "reference": "primary",
-    "no answers": "vv-mark-error",
-}
-
-
-def _conformance(score: EndpointScore) -> str:
-    """`9/9 ✓`, `✗ not_cut` (checks failed that the reference passes) or `–`."""
-    entry = score.conformance or {}
-    if not entry:
-        return "–"
-    failed = entry.get("failed") or []
-    if failed:
-        return "✗ " + ",".join(SHORT.get(n, n) for n in failed)
-    checks = entry.get("checks") or {}
-    passed = sum(1 for c in checks.values() if c.get("status") == "pass")
-    return f"{passed}/{len(checks)} ✓"
-
-
-def _num(value: float | None, missing: float) -> float:
-    return missing if value is None else value
-
-
-# column key, header, formatter, sort key (smaller first), right-aligned
-COLUMNS: list[tuple[str, str, Callable[[EndpointScore], str], Callable[[EndpointScore], Any]]] = [
-    ("endpoint", "endpoint", lambda s: s.name + (" ★" if s.reference else ""), lambda s: s.name),
-    ("fidelity", "fidelity [95% CI]", fmt.fidelity, lambda s: -_num(s.fidelity, -1)),
-    (
-        "verdict",
-        "verdict",
-        lambda s: f"{fmt.VERDICT_GLYPHS.get(s.verdict, '')} {s.verdict}".strip(),
-        lambda s: s.verdict,
-    ),
-    ("accuracy", "acc", lambda s: fmt.percent(s.accuracy), lambda s: -_num(s.accuracy, -1)),
-    ("tool_f1", "tool F1", lambda s: fmt.ratio(s.tool_f1), lambda s: -_num(s.tool_f1, -1)),
-    ("kl", "KL", lambda s: fmt.kl(s.kl_mean), lambda s: _num(s.kl_mean, 1e9)),
-    (
-        "top1",
-        "top-1",
-        lambda s: fmt.percent(s.top1_agreement),
-        lambda s: -_num(s.top1_agreement, -1),
-    ),
-    ("ttft", "TTFT p50", lambda s: fmt.millis(s.ttft_p50), lambda s: _num(s.ttft_p50, 1e9)),
-    ("tps", "tok/s p50", lambda s: fmt.rate(s.tps_p50), lambda s: -_num(s.tps_p50, -1)),
-    ("cost", "cost", lambda s: fmt.cost(s.cost_usd), lambda s: _num(s.cost_usd, 1e9)),
-    ("errors", "err", lambda s: str(s.errors), lambda s: s.errors),
-    # Conformance in one cell: failed checks (✗), probes refused that the reference answered (⊘)
-    # and answers cut short (✂); the pane footer and the reports spell them out.
-    (
-        "conformance",
-        "conform.",
-        lambda s: _conformance_cell(s),
-        lambda s: (
-            -(10 * len((s.conformance or {}).get("failed") or []) + s.refused_probes + s.cut_probes)
-        ),
-    ),
-]
-
-
-def _conformance_cell(score: EndpointScore) -> str:
-    cells = []
-    if (score.conformance or {}).get("failed") or not (score.refused_probes or score.cut_probes):
-        cells.append(_conformance(score))
-    if score.refused_probes:
-        cells.append(f"⊘{score.refused_probes}")
-    if score.cut_probes:
-        cells.append(f"✂{score.cut_probes}")
-    return " ".join(cells)
-
-
-_BY_KEY = {c[0]: c for c in COLUMNS}
-# Fixed widths (the longest value each column can show): cells then change without resizing
-# the table, which would cost a layout pass per update.
-# With the endpoint names, 8 endpoints fit in 120 columns.
-WIDTHS = {
-    "fidelity": 16,
-    "verdict": 14,
-    "accuracy": 4,
-    "tool_f1": 7,
-    "kl": 7,
-    "top1": 5,
-    "ttft": 8,
-    "tps": 9,
-    "cost": 8,
-    "errors": 3,
-    "conformance": 14,
-}
-_RIGHT = {"fidelity", "accuracy", "tool_f1", "kl", "top1", "ttft", "tps", "cost", "errors"}
-# What the sort key cycles through.
+# The columns the TUI shows, as (key, column) pairs, from the one spec every scoreboard shares
+# (vvtui.present.columns): a key reads the same here as in the reports.
+COLUMNS: tuple[tuple[str, spec.Column], ...] = tuple((c.key, c) for c in spec.pick(spec.TUI_KEYS))
+_BY_KEY = dict(COLUMNS)
+# The endpoint column: its width follows the names, and it sorts by name.
+NAME = "name"
+# What the sort key cycles through ("plan": the order of the config).
 SORT_CYCLE = ("plan", "fidelity", "cost", "ttft", "tps")
 
 
 def cell_texts(score: EndpointScore) -> dict[str, str]:
     """The text of each cell for one endpoint (what tests compare with the Scorer's values)."""
-    return {key: f(score) for key, _, f, _ in COLUMNS}
+    row = spec.ScoreRow(score)
+    return {key: column.text(row) for key, column in COLUMNS}
 
 
 class Scoreboard(DataTable):
@@ -137,15 +54,19 @@ class Scoreboard(DataTable):
         self.sort_column: str = "plan"
         self._filled = False
         self.sort_reverse = False
+        # What each row shows, so an update builds only the cells whose text changed.
+        self._texts: dict[str, dict[str, str]] = {}
 
     def on_mount(self) -> None:
+        # Fixed widths (the longest value each column can show): cells then change without
+        # resizing the table, which would cost a layout pass per update.
         name_width = max([len("endpoint"), *(len(n) + 2 for n in self.names)])
-        for key, header, _, _ in COLUMNS:
-            label = Text(header, justify="right" if key in _RIGHT else "left")
-            width = max(len(header), WIDTHS.get(key, name_width))
+        for key, column in COLUMNS:
+            label = Text(column.header, justify="right" if column.numeric else "left")
+            width = max(len(column.header), column.width or name_width)
             self.add_column(label, key=key, width=width)
         for name in self.names:
-            self.add_row(*self._cells(self.scores[name]), key=name)
+            self.add_row(*self._cells(name, self.scores[name]).values(), key=name)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
 
     # ------------------------------------------------------------------ cells
@@ -156,20 +77,28 @@ class Scoreboard(DataTable):
         colour = variable_colour(self.app.theme_variables.get(name))
         return Style(color=None if colour is None else colour.rich_color, bold=bold)
 
-    def _cells(self, score: EndpointScore) -> list[Text]:
+    def _cells(
+        self, name: str, score: EndpointScore, changed_only: bool = False
+    ) -> dict[str, Text]:
+        """The row's cells, in column order; with `changed_only`, those whose text differs from
+        what the row shows (a cell's style follows from its text)."""
         texts = cell_texts(score)
-        cells = []
-        for key, *_ in COLUMNS:
-            text = Text(texts[key], justify="right" if key in _RIGHT else "left", no_wrap=True)
-            if key == "verdict":
-                text.stylize(self._var_style(VERDICT_VARS.get(score.verdict, "primary"), True))
-            elif key == "endpoint" and score.reference:
+        shown = self._texts.get(name, {}) if changed_only else {}
+        self._texts[name] = texts
+        cells = {}
+        for key, column in COLUMNS:
+            if texts[key] == shown.get(key):
+                continue
+            text = Text(texts[key], justify="right" if column.numeric else "left", no_wrap=True)
+            if key == "verdict_glyph":
+                text.stylize(self._var_style(verdict_look(score.verdict).var, True))
+            elif key == NAME and score.reference:
                 text.stylize(self._var_style("primary"), len(score.name))
             elif key == "errors" and score.errors:
-                text.stylize(self._var_style("vv-mark-error", True))
+                text.stylize(self._var_style(MARKS["error"].var, True))
             elif key == "conformance" and (score.conformance or {}).get("failed"):
-                text.stylize(self._var_style("vv-mark-fail", True))
-            cells.append(text)
+                text.stylize(self._var_style(MARKS["fail"].var, True))
+            cells[key] = text
         return cells
 
     def update_scores(self, scores: dict[str, EndpointScore]) -> None:
@@ -178,13 +107,8 @@ class Scoreboard(DataTable):
         for name, score in scores.items():
             if name not in self.scores:
                 continue
-            old = cell_texts(self.scores[name])
             self.scores[name] = score
-            cells = {
-                key: cell
-                for (key, *_), cell in zip(COLUMNS, self._cells(score), strict=True)
-                if cell.plain != old[key] or not self._filled
-            }
+            cells = self._cells(name, score, changed_only=self._filled)
             if cells:
                 self._set_row(name, cells)
                 changed = True
@@ -227,11 +151,7 @@ class Scoreboard(DataTable):
 
     def _restyle(self) -> None:
         for name in self.names:
-            cells = {
-                key: cell
-                for (key, *_), cell in zip(COLUMNS, self._cells(self.scores[name]), strict=True)
-            }
-            self._set_row(name, cells)
+            self._set_row(name, self._cells(name, self.scores[name]))
 
     # ------------------------------------------------------------------ sorting
 
@@ -251,21 +171,21 @@ class Scoreboard(DataTable):
             order = {n: i for i, n in enumerate(self.names)}
 
             def key(cell: Any) -> Any:
-                return order.get(str(cell.plain).removesuffix(" ★"), 0)
+                return order.get(str(cell.plain).removesuffix(spec.REFERENCE_STAR), 0)
         else:
-            sort_key = _BY_KEY[self.sort_column][3]
+            column = _BY_KEY[self.sort_column]
 
             def key(cell: Any) -> Any:
-                name = str(cell.plain).removesuffix(" ★")
-                return sort_key(self.scores[name]), name
+                name = str(cell.plain).removesuffix(spec.REFERENCE_STAR)
+                return column.sort_key(spec.ScoreRow(self.scores[name])), name
 
-        self.sort("endpoint", key=key, reverse=self.sort_reverse)
+        self.sort(NAME, key=key, reverse=self.sort_reverse)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         column = str(event.column_key.value)
-        if column == "endpoint":
-            column = "plan" if self.sort_column != "plan" else "endpoint"
+        if column == NAME:
+            column = "plan" if self.sort_column != "plan" else NAME
         reverse = self.sort_column == column and not self.sort_reverse
         self.sort_by(column, reverse)
 
