@@ -224,7 +224,9 @@ async def test_view_offers_only_keys_that_act_on_a_saved_run(tmp_path: Path) -> 
 async def test_ctrl_c_cancels_saves_incomplete_and_exits_130(
     sim_server_factory, tmp_path: Path, capsys
 ) -> None:
-    profiles = default_profiles(TEST_SPEED / 10)[:2]
+    # Slow enough (a few tokens a second) that on a loaded machine the run is still going when
+    # ctrl+c lands: at TEST_SPEED / 10 it sometimes finished first.
+    profiles = default_profiles(TEST_SPEED / 40)[:2]
     server = sim_server_factory(profiles)
     out = tmp_path / "run.json"
     app = sim_app(server, profiles, tmp_path, suites=[MINI], out=out)
