@@ -46,12 +46,12 @@ def test_the_reference_gets_no_candidate_only_metric():
 
 def test_retracting_an_evaluation_restores_the_sums():
     tally = Tally()
-    before = dict(tally.sums)
+    before = tally.sums.as_dict()
     ev = ProbeEval(sampled=False, damage=0.3, agree_sum=0.5, agree_n=1, leak_sum=0.1, leak_n=1)
     ev.parts = {"tokens": 0.2}
     ev.gap = frozenset({"tools"})
     tally.apply(ev, 0.1, +1)
     tally.apply(ev, 0.1, -1)
-    assert tally.sums == before
+    assert tally.sums.as_dict() == before
     assert (tally.n, tally.n_floor, tally.refused, tally.gaps) == (0, 0, 0, {"tools": 0})
     assert tally.part_n["tokens"] == 0

@@ -11,7 +11,7 @@ each for a reason given there: damage and the noise floor, damage parts, tool ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Protocol
 
 from vvtui.model import PENDING, Mark
 from vvtui.scoring import tools as toolcalls
@@ -127,7 +127,13 @@ def _zero(name: str) -> float | int:
 ZEROS: dict[str, float | int] = {name: _zero(name) for name in SUMMED}
 
 
-def fill_metrics(score: EndpointScore, sums: dict[str, float], *, reference: bool) -> None:
+class PooledSums(Protocol):
+    """Pooled sums by ProbeEval field name (tally.Sums)."""
+
+    def __getitem__(self, name: str) -> float: ...
+
+
+def fill_metrics(score: EndpointScore, sums: PooledSums, *, reference: bool) -> None:
     """Set every table metric of `score` from an endpoint's pooled sums."""
     for m in METRICS:
         if reference and m.candidates_only:

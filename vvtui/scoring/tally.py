@@ -5,8 +5,9 @@ with them, so a live score is O(1) and a new result retracts only what it replac
 
 from __future__ import annotations
 
-import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from vvtui.model import EndpointInfo, Probe, Result
 from vvtui.scoring import damage as dmg
@@ -15,13 +16,44 @@ from vvtui.scoring.compare import ResultFacts
 from vvtui.scoring.metrics import SUMMED, ZEROS, ProbeEval
 from vvtui.scoring.perf import PerfAgg
 
-_summed_values = operator.attrgetter(*SUMMED)
+
+class Sums:
+    """The table's pooled sums (metrics.METRICS), one attribute per summed ProbeEval field."""
+
+    __slots__ = SUMMED
+
+    def __init__(self) -> None:
+        for name, zero in ZEROS.items():
+            setattr(self, name, zero)
+
+    def __getitem__(self, name: str) -> float:
+        value: float = getattr(self, name)
+        return value
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: self[name] for name in SUMMED}
+
+
+def _compile_adder(names: tuple[str, ...]) -> Callable[[Sums, ProbeEval, int], None]:
+    """`sums.name += sign * ev.name` for each name, as straight-line code (the way dataclasses
+    writes its __init__): a re-score applies tens of thousands of evaluations, and a loop over
+    the table would more than double what keeping these sums costs. The names are the table's,
+    never input."""
+    assert all(name.isidentifier() for name in names)
+    body = "".join(f"    sums.{name} += sign * ev.{name}\n" for name in names) or "    pass\n"
+    namespace: dict[str, Any] = {}
+    exec(f"def add(sums, ev, sign):\n{body}", namespace)
+    adder: Callable[[Sums, ProbeEval, int], None] = namespace["add"]
+    return adder
+
+
+_add_summed = _compile_adder(SUMMED)
 
 
 class Tally:
     """Running sums of one endpoint's probe evaluations (add with sign +1, retract with -1).
 
-    The table's sums (`metrics.METRICS`) are in `sums`, by ProbeEval field. Kept explicit:
+    The table's sums (`metrics.METRICS`) are in `sums`. Kept explicit:
     damage and floor (the floor is the reference's on that probe, passed in, and sampled probes
     take none), damage parts (a dict, each part's mean over the probes that measured it), tool
     calls (a confusion matrix whose ratios are its own) and refusals (a set of features per
@@ -50,7 +82,7 @@ class Tally:
         self.n_floor = 0
         self.sum_floor = 0.0
         self.n_imputed = 0
-        self.sums: dict[str, float] = dict(ZEROS)
+        self.sums = Sums()
         self.tool = toolcalls.ToolConfusion()
         self.part_sum: dict[str, float] = dict.fromkeys(dmg.PARTS, 0.0)
         self.part_n: dict[str, int] = dict.fromkeys(dmg.PARTS, 0)
@@ -74,9 +106,7 @@ class Tally:
             if value is not None:
                 self.part_sum[key] += sign * value
                 self.part_n[key] += sign
-        sums = self.sums
-        for name, value in zip(SUMMED, _summed_values(ev), strict=True):
-            sums[name] += sign * value
+        _add_summed(self.sums, ev, sign)
         self.tool.add(ev.tool, sign)
         if ev.gap is not None:
             self.refused += sign
