@@ -42,7 +42,7 @@ def base_score(book: Ledger, name: str, tally: Tally) -> EndpointScore:
     score.n_probes = tally.n if not is_ref else len(book.evals[name])
     score.n_results = perf.results
     score.parts = {k: tally.part_sum[k] / tally.part_n[k] for k in dmg.PARTS if tally.part_n[k] > 0}
-    fill_metrics(score, sums, reference=is_ref)
+    fill_metrics(score, sums, reference=is_ref)  # the pooled counts below are read back from score
     if not is_ref:
         # Precision and recall of tool triggering are against the reference's: none for it.
         score.tool_precision = tally.tool.precision
@@ -56,8 +56,8 @@ def base_score(book: Ledger, name: str, tally: Tally) -> EndpointScore:
     score.tps_p50 = percentile(perf.tps, 0.5)
     score.tps_p90 = percentile(perf.tps, 0.9)
     score.cost_usd = perf.total_cost()
-    if score.cost_usd is not None and sums["checks_passed"] > 0:
-        score.cost_per_pass = score.cost_usd / sums["checks_passed"]
+    if score.cost_usd is not None and score.checks_passed > 0:
+        score.cost_per_pass = score.cost_usd / score.checks_passed
     score.estimated_usage = bool(perf.estimated)
     score.errors = perf.error_count
     score.errors_by_kind = dict(sorted(perf.errors.items()))
@@ -66,8 +66,8 @@ def base_score(book: Ledger, name: str, tally: Tally) -> EndpointScore:
         score.gaps = {k: v for k, v in sorted(tally.gaps.items()) if v > 0}
     score.measured = {
         "tokens": tally.part_n["tokens"] > 0 or (is_ref and sums["agree_n"] > 0),
-        "checks": sums["checks_total"] > 0,
-        "logprobs": sums["kl_positions"] > 0,
+        "checks": score.checks_total > 0,
+        "logprobs": score.kl_positions > 0,
         "tools": tally.tool.compared > 0 or tally.tool.triggered > 0,
         "json": tally.part_n["json"] > 0,
         "leakage": sums["leak_n"] > 0,

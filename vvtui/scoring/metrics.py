@@ -11,7 +11,7 @@ each for a reason given there: damage and the noise floor, damage parts, tool ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Protocol
+from typing import Any
 
 from vvtui.model import PENDING, Mark
 from vvtui.scoring import tools as toolcalls
@@ -127,20 +127,20 @@ def _zero(name: str) -> float | int:
 ZEROS: dict[str, float | int] = {name: _zero(name) for name in SUMMED}
 
 
-class PooledSums(Protocol):
-    """Pooled sums by ProbeEval field name (tally.Sums)."""
+# The table as plain tuples: filling runs on every live score, and reading a tuple is cheaper than
+# a slotted dataclass's four attributes.
+_FILL = tuple((m.score_field, m.num, m.den, m.candidates_only) for m in METRICS)
 
-    def __getitem__(self, name: str) -> float: ...
 
-
-def fill_metrics(score: EndpointScore, sums: PooledSums, *, reference: bool) -> None:
-    """Set every table metric of `score` from an endpoint's pooled sums."""
-    for m in METRICS:
-        if reference and m.candidates_only:
+def fill_metrics(score: EndpointScore, sums: object, *, reference: bool) -> None:
+    """Set every table metric of `score` from an endpoint's pooled sums (`tally.Sums`: one
+    attribute per summed field)."""
+    for score_field, num_field, den_field, candidates_only in _FILL:
+        if reference and candidates_only:
             continue
-        num = sums[m.num]
-        if m.den is None:
-            setattr(score, m.score_field, num)
+        num = getattr(sums, num_field)
+        if den_field is None:
+            setattr(score, score_field, num)
         else:
-            den = sums[m.den]
-            setattr(score, m.score_field, num / den if den else None)
+            den = getattr(sums, den_field)
+            setattr(score, score_field, num / den if den else None)
