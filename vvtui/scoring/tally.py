@@ -53,11 +53,11 @@ _add_summed = _compile_adder(SUMMED)
 class Tally:
     """Running sums of one endpoint's probe evaluations (add with sign +1, retract with -1).
 
-    The table's sums (`metrics.METRICS`) are in `sums`. Kept explicit:
-    damage and floor (the floor is the reference's on that probe, passed in, and sampled probes
-    take none), damage parts (a dict, each part's mean over the probes that measured it), tool
-    calls (a confusion matrix whose ratios are its own) and refusals (a set of features per
-    probe, counted by feature).
+    The table's sums (`metrics.METRICS`) are in `sums`. Kept explicit, as none pools like a
+    table entry: damage and floor (the floor is the reference's on that probe, passed in, and
+    sampled probes take none), damage parts (a dict, each part's mean over the probes that
+    measured it), tool calls (a confusion matrix whose ratios are its own) and refusals (a set
+    of features per probe, counted by feature).
     """
 
     __slots__ = (
