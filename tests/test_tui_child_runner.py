@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import TEST_SPEED
 from tests.tuitools import MINI, finished, sim_app, wait_until
 from vvtui.clients.events import TextDelta, TokenLogprob
+from vvtui.errors import ProbeError
 from vvtui.runner import wire
 from vvtui.runner.child_session import ChildSession, RunnerFailed
 from vvtui.runner.events import JobKey, ResultReady, StreamEvent
@@ -192,6 +193,33 @@ async def test_the_demo_shows_its_screen_before_the_simulator_is_up(
         await wait_until(pilot, lambda: finished(app), timeout=60)
         assert isinstance(app.controller.session, ChildSession)
         assert app.controller.snapshot is not None and app.controller.snapshot.run.complete
+
+
+async def test_ctrl_c_and_the_palette_on_the_starting_screen(tmp_path: Path) -> None:
+    """Before the run exists (the demo preparing behind its first screen), ctrl+c leaves with 130
+    and the command palette opens: both used to reach for the missing run controller."""
+    import threading
+
+    from vvtui.tui import prepared_app
+    from vvtui.tui.screens.starting import StartingScreen
+
+    release = threading.Event()
+
+    def prepare():
+        release.wait(30)
+        raise ProbeError("never used")
+
+    app = prepared_app(prepare, out=None, export_dir=tmp_path, preparing="the simulator")
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, StartingScreen))
+            commands = [c.title for c in app.get_system_commands(app.screen)]
+            assert "app: quit" in commands and "run: cancel" not in commands
+            await pilot.press("ctrl+c")
+            await wait_until(pilot, lambda: app.return_code is not None, timeout=5)
+    finally:
+        release.set()
+    assert app.return_code == 130 and app.controller is None
 
 
 async def test_a_demo_that_cannot_start_says_why_on_screen(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from vvtui.model import PENDING, EndpointInfo, Mark, Probe, Result, Snapshot
+from vvtui.reference import reference_of
 from vvtui.scoring import assemble
 from vvtui.scoring import damage as dmg
 from vvtui.scoring import decide as stopping
@@ -71,8 +72,7 @@ class Scorer:
             self._book.add_probe(probe)
         for info in endpoints:
             self._book.endpoints[info.name] = info
-        refs = [e.name for e in endpoints if e.reference]
-        self.reference = refs[0] if refs else (endpoints[0].name if endpoints else None)
+        self.reference = reference_of(endpoints).name if endpoints else None
         self._preferred_encoding = encoding
         self._encoding: str | None = None
         self._history: dict[str, list[float]] = {}

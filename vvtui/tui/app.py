@@ -100,7 +100,8 @@ class VvtuiApp(App[int]):
         super().__init__()
         if controller is None and prepare is None:
             raise ValueError("a controller or a way to prepare one is needed")
-        self.controller: RunController = controller  # type: ignore[assignment]
+        # None while `prepare` builds it behind the starting screen (or after it failed).
+        self.controller: RunController | None = controller
         self._prepare = prepare
         self._preparing = preparing
         # The error that stopped `prepare` (shown on an error screen; the app exits with its code).
@@ -156,11 +157,11 @@ class VvtuiApp(App[int]):
                 self.run_worker, self._prepare_run, thread=True, group="prepare", name="prepare"
             )
             return
-        self._show_main()
+        self._show_main(self.controller)
 
-    def _show_main(self) -> None:
+    def _show_main(self, controller: RunController) -> None:
         self.main_screen = MainScreen(
-            self.controller, follow_dwell_s=self.options.follow_dwell_s, board=self.prefs.board
+            controller, follow_dwell_s=self.options.follow_dwell_s, board=self.prefs.board
         )
         from vvtui.tui.screens.starting import StartingScreen
 
@@ -185,7 +186,7 @@ class VvtuiApp(App[int]):
             controller.stop_runner()
             return
         self.controller = controller
-        self._show_main()
+        self._show_main(controller)
 
     def _prepare_failed(self, error: VvtuiError) -> None:
         from vvtui.tui.screens.error import ErrorScreen
@@ -251,7 +252,9 @@ class VvtuiApp(App[int]):
         return partial(self.run_action, action)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        if not self.controller.replay:  # a saved run is neither re-run nor cancelled here
+        controller = self.controller
+        # A saved run is neither re-run nor cancelled here, nor a run still being prepared.
+        if controller is not None and not controller.replay:
             yield SystemCommand("run: restart", "Run the same probes again", self._action("rerun"))
             yield SystemCommand("run: cancel", "Stop the run, keep results", self._action("cancel"))
         yield SystemCommand(
@@ -303,7 +306,8 @@ class VvtuiApp(App[int]):
         self.push_screen(HelpScreen(facts))
 
     def _all_bindings(self) -> list[Binding]:
-        hidden = {"rerun", "cancel"} if self.controller.replay else set()
+        replay = self.controller is not None and self.controller.replay
+        hidden = {"rerun", "cancel"} if replay else set()
         return [
             b
             for b in [*self.BINDINGS, *MainScreen.BINDINGS, *InspectorScreen.BINDINGS]
@@ -351,7 +355,8 @@ class VvtuiApp(App[int]):
         self.notify(path, title="screenshot saved", timeout=10)
 
     def action_interrupt(self) -> None:
-        self.controller.cancel()
+        if self.controller is not None:  # ctrl+c on the starting screen has no run to stop
+            self.controller.cancel()
         self.exit(130, return_code=130)
 
     async def action_quit(self) -> None:
@@ -368,10 +373,9 @@ class VvtuiApp(App[int]):
             controller.cancel()
             self.notify("stopping the run and saving what was gathered… (q again: leave now)")
             return
-        self._leave_when_saved()
+        self._leave_when_saved(controller)
 
-    def _leave_when_saved(self) -> None:
-        controller = self.controller
+    def _leave_when_saved(self, controller: RunController) -> None:
         if not controller.unsaved:
             self.exit(0)
             return
@@ -395,7 +399,7 @@ class VvtuiApp(App[int]):
 
     async def _save_then(self, then: object) -> None:
         await self.action_export()
-        if not self.controller.unsaved and callable(then):
+        if self.controller is not None and not self.controller.unsaved and callable(then):
             then()
 
     def request_rerun(self) -> None:
@@ -430,10 +434,11 @@ class VvtuiApp(App[int]):
         self._start_rerun()
 
     def _start_rerun(self) -> None:
-        assert self.main_screen is not None
-        self.controller.start(self.main_screen)
+        controller = self.controller
+        assert self.main_screen is not None and controller is not None  # a run was shown
+        controller.start(self.main_screen)
         self.main_screen.restart_view()
-        self.notify(f"run {self.controller.runs} started (same probes, same seed)", timeout=3)
+        self.notify(f"run {controller.runs} started (same probes, same seed)", timeout=3)
 
     # ------------------------------------------------------------------ run events
 
@@ -451,6 +456,8 @@ class VvtuiApp(App[int]):
         by now)."""
         phase, final = event.phase, event.final
         controller = self.controller
+        if controller is None:  # only a run's main screen sends it
+            return
         model = controller.model
         if self.options.manage_gc:
             if final:
@@ -479,7 +486,7 @@ class VvtuiApp(App[int]):
             self._rerun_pending = False
             self.request_rerun()
         elif self._quitting:
-            self._leave_when_saved()
+            self._leave_when_saved(controller)
 
     @property
     def discarded(self) -> bool:

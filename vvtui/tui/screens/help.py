@@ -148,9 +148,6 @@ class HelpScreen(ModalScreen[None]):
             yield Markdown(_markdown(self.facts))
             yield Static(_legend(), id="legend")
 
-    def action_dismiss(self) -> None:  # type: ignore[override]
-        self.dismiss(None)
-
 
 def key_rows(bindings: Iterable[tuple[Binding, str]]) -> list[KeyHelp]:
     """Help rows from (binding, keys as displayed) pairs, one per binding id."""
