@@ -22,6 +22,7 @@ from textual.widgets import Footer, Static
 
 from vvtui.present.styles import MARKS
 from vvtui.tui import format as fmt
+from vvtui.tui.banded import BandedCompositor
 from vvtui.tui.document import LiveText, build_result_doc
 from vvtui.tui.format import prompt_line
 from vvtui.tui.keymap import pane_digit_bindings
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 # Streaming text is drawn at the frame rate; scores, marks and scoreboard rows at the score tick.
 FRAME_S = 1 / 15
 SCORE_TICK_S = 0.4
-# More streaming panes than this and each frame draws half of them (see `_frame`).
+# More streaming panes than this and each frame draws one row of them (see `_frame`).
 STAGGER_AT = 8
 BOARD_ROWS_PER_TICK = 4
 
@@ -156,6 +157,7 @@ class MainScreen(Screen[None]):
         self, controller: RunController, *, follow_dwell_s: float = 1.5, board: str | None = None
     ) -> None:
         super().__init__()
+        self._compositor = BandedCompositor()  # repaints changes band by band (#17)
         self.controller = controller
         self.follow_dwell_s = follow_dwell_s
         model = controller.model
@@ -184,6 +186,8 @@ class MainScreen(Screen[None]):
         self.page = 0
         # The scoreboard mode: the remembered one (`board`) when it is still a mode.
         self.board_mode = board if board in BOARD_MODES else "full"
+        # Whether the page key was offered when the footer last asked (`check_action`).
+        self._paged: bool | None = None
 
     @property
     def model(self) -> RunModel:
@@ -268,7 +272,13 @@ class MainScreen(Screen[None]):
                     # Once laid out: a pane that was hidden has no width to wrap its answer to.
                     self.call_after_refresh(self._redraw_pane, pane)
             pane.set_selected(pane.info.name == selected and len(model.endpoints) > 1)
-        self.refresh_bindings()
+        paged = len(self.pages) > 1
+        if paged != self._paged:
+            # Only when the keys offered change: the footer rebuilds itself on every refresh
+            # and the whole screen is laid out again (~100 ms with 16 panes), which a followed
+            # run did on every probe it moved to.
+            self._paged = paged
+            self.refresh_bindings()
 
     def _redraw_pane(self, pane: EndpointPane) -> None:
         self._draw_pane(pane)
@@ -342,16 +352,22 @@ class MainScreen(Screen[None]):
             self._follow()
         panes = self._panes()
         streaming = [isinstance(pane.answer.doc, LiveText) for pane in panes]
-        # With many answers streaming, a frame draws every other one of them (alternating): a
-        # frame's length grows with the panes it repaints, and that length is the loop's lag.
-        stagger = sum(streaming) > STAGGER_AT
+        # With many answers streaming, a frame draws one row of the grid (rows take turns).
+        # Textual repaints every widget inside the box around all of a frame's changes, so a
+        # frame that touched a line in each row rendered every pane, header and stats line on
+        # screen (~60 ms with 16 panes); one row's box holds that row's panes only.
+        row: int | None = None
+        if sum(streaming) > STAGGER_AT:
+            rows = sorted({pane.region.y for pane in panes if pane.display})
+            if rows:
+                row = rows[self._frame_no % len(rows)]
         self._frame_no += 1
         later: set[Slot] = set()
         for k, pane in enumerate(panes):
             if not pane.display:
                 continue  # paged out: drawn when it is shown again
             slot = (pane.info.name, self.probe_id, self.sample)
-            if stagger and streaming[k] and (k + self._frame_no) % 2:
+            if row is not None and pane.region.y != row:
                 if slot in model.dirty_slots:
                     later.add(slot)
                 continue
@@ -360,7 +376,9 @@ class MainScreen(Screen[None]):
             pane.sync()
         model.dirty_slots.clear()
         model.dirty_slots |= later
-        self._draw_runbar()
+        if row is None or row == rows[0]:
+            # The run bar is at the top: drawn with the top row, its box stays small.
+            self._draw_runbar()
 
     def _follow(self) -> None:
         frontier = self.model.frontier
