@@ -186,8 +186,8 @@ class MainScreen(Screen[None]):
         self.page = 0
         # The scoreboard mode: the remembered one (`board`) when it is still a mode.
         self.board_mode = board if board in BOARD_MODES else "full"
-        # Whether the page key was offered when the footer last asked (`check_action`).
-        self._paged: bool | None = None
+        # Whether the page key is offered (`check_action`): not with the one page above.
+        self._paged = False
 
     @property
     def model(self) -> RunModel:
@@ -386,7 +386,9 @@ class MainScreen(Screen[None]):
             return
         if time.monotonic() - self._switched_at < self.follow_dwell_s:
             return
-        self._show_probe(frontier)
+        # Drawn by the frames, a row at a time: 16 new answers in one frame was the loop's
+        # longest stall of a followed run (~100 ms), once a probe.
+        self._show_probe(frontier, draw=False)
 
     def _draw_pane(self, pane: EndpointPane) -> None:
         model = self.model
@@ -493,7 +495,7 @@ class MainScreen(Screen[None]):
             return f"panes {self.page + 1}/{len(self.pages)} ]   "
         return ""
 
-    def _show_probe(self, probe_id: str, force: bool = False) -> None:
+    def _show_probe(self, probe_id: str, force: bool = False, draw: bool = True) -> None:
         if probe_id not in self.model.probe_by_id:
             return
         if probe_id == self.probe_id and not force:
@@ -506,8 +508,11 @@ class MainScreen(Screen[None]):
         self.page = 0
         self._layout_grid(not self.query_one("#sidebar").has_class("-hidden"))
         for pane in self._panes():
-            self._draw_pane(pane)
-            pane.sync()
+            if draw:
+                self._draw_pane(pane)
+                pane.sync()
+            else:
+                self.model.dirty_slots.add((pane.info.name, probe_id, self.sample))
         self._draw_runbar()
 
     # ------------------------------------------------------------------ scores
