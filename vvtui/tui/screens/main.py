@@ -357,8 +357,12 @@ class MainScreen(Screen[None]):
         # frame that touched a line in each row rendered every pane, header and stats line on
         # screen (~60 ms with 16 panes); one row's box holds that row's panes only.
         row: int | None = None
+        tops: list[int] = []
+        rows: list[int] = []
         if sum(streaming) > STAGGER_AT:
-            rows = sorted({pane.region.y for pane in panes if pane.display})
+            # A pane's region is looked up in the compositor's map: once a frame each.
+            tops = [pane.region.y if pane.display else -1 for pane in panes]
+            rows = sorted(set(tops) - {-1})
             if rows:
                 row = rows[self._frame_no % len(rows)]
         self._frame_no += 1
@@ -367,7 +371,7 @@ class MainScreen(Screen[None]):
             if not pane.display:
                 continue  # paged out: drawn when it is shown again
             slot = (pane.info.name, self.probe_id, self.sample)
-            if row is not None and pane.region.y != row:
+            if row is not None and tops[k] != row:
                 if slot in model.dirty_slots:
                     later.add(slot)
                 continue
