@@ -51,6 +51,7 @@ SCORE_TICK_S = 0.4
 # More streaming panes than this and each frame draws one row of them (see `_frame`).
 STAGGER_AT = 8
 BOARD_ROWS_PER_TICK = 4
+STATS_PANES_PER_TICK = 4
 
 PHASE_TEXT = {
     "idle": ("starting", "dim"),
@@ -177,6 +178,7 @@ class MainScreen(Screen[None]):
         self._marks_due: set[str] = set()
         self._tick = 0
         self._board_next = 0
+        self._stats_next = 0  # the pane the next portion of stats lines starts from
         # The pane `i`, `m` and `x` act on (None: the first that disagrees on the probe shown).
         self.selected: str | None = None
         # Two panes side by side at full width: the reference and the selected one.
@@ -536,17 +538,28 @@ class MainScreen(Screen[None]):
         self._tick += 1
         turn = self._tick % 2
         everything = not model.running
-        if self._stats_due and (everything or turn == 0):
-            for pane in self._panes():
+        if self._stats_due:
+            # A few panes a tick, round robin, while running: the stats lines of all 16 panes
+            # in one frame made Textual render every pane again (~90 ms, the longest stall
+            # left of a run), as a frame that touched each row of the grid did.
+            order = self._panes()
+            start = self._stats_next % max(1, len(order))
+            panes = [p for p in order[start:] + order[:start] if p.info.name in self._stats_due]
+            if not everything:
+                panes = panes[:STATS_PANES_PER_TICK]
+            for pane in panes:
                 name = pane.info.name
-                if name in self._stats_due:
-                    pane.set_stats(
-                        model.scores.get(name),
-                        model.history(name),
-                        model.trouble(name),
-                        model.decision_notes(name),
-                    )
-            self._stats_due.clear()
+                pane.set_stats(
+                    model.scores.get(name),
+                    model.history(name),
+                    model.trouble(name),
+                    model.decision_notes(name),
+                )
+                self._stats_due.discard(name)
+            if panes and not everything:
+                self._stats_next = order.index(panes[-1]) + 1
+            else:
+                self._stats_due.clear()  # panes that are gone
         if self._board_due:
             all_names = model.endpoint_names
             # Round robin from where the last tick stopped, so no row waits behind the others.
