@@ -32,22 +32,25 @@ class Round:
     wall_s: float
     ttft_err_p50: float
     ttft_err_p90: float
+    # The TUI's drawing process alone (cpu_s counts its runner process too).
+    draw_cpu_s: float = float("nan")
 
     @property
     def cpu_per_100k(self) -> float:
         return self.cpu_s / max(self.tokens, 1) * 100_000
 
 
-async def _one(client: str, eps: list, plist: list) -> tuple[list[st.Seen], float, float]:
+async def _one(client: str, eps: list, plist: list) -> tuple[list[st.Seen], float, float, float]:
+    """Seen answers, CPU s, wall s, and the drawing process's own CPU s (TUI only)."""
     if client == "bare":
         cpu0, wall0 = time.process_time(), time.perf_counter()
         seen = await st.run_bare(eps, plist)
-        return seen, time.process_time() - cpu0, time.perf_counter() - wall0
+        return seen, time.process_time() - cpu0, time.perf_counter() - wall0, float("nan")
     if client == "headless":
         seen, rec = await st.run_headless(eps, plist)
-    else:
-        seen, rec, _ = await st.run_tui(eps, plist)
-    return seen, rec.cpu_s, rec.wall_s
+        return seen, rec.cpu_s, rec.wall_s, float("nan")
+    seen, rec, _ = await st.run_tui(eps, plist)
+    return seen, rec.cpu_s, rec.wall_s, rec.own_cpu_s
 
 
 def run(quick: bool = False) -> tuple[list[Round], dict[str, float]]:
@@ -65,7 +68,7 @@ def run(quick: bool = False) -> tuple[list[Round], dict[str, float]]:
         for n in range(rounds):
             for client in st.CLIENTS:
                 plist = st.probes(per_stream, ANSWER_TOKENS, f"{client}-{n}")
-                seen, cpu_s, wall_s = asyncio.run(_one(client, eps, plist))
+                seen, cpu_s, wall_s, draw_s = asyncio.run(_one(client, eps, plist))
                 records = sim.requests()
                 tokens = sum(len(r["written"]) for r in records)
                 err = st.errors(seen, st.truths(records))
@@ -77,6 +80,7 @@ def run(quick: bool = False) -> tuple[list[Round], dict[str, float]]:
                         wall_s,
                         st.median(err.ttft_ms),
                         st.quantile(err.ttft_ms, 0.9),
+                        draw_s,
                     )
                 )
     per = {c: [r for r in out if r.client == c] for c in st.CLIENTS}
@@ -100,12 +104,19 @@ def run(quick: bool = False) -> tuple[list[Round], dict[str, float]]:
                 f"  {c:<9} {r.tokens:>7} {r.cpu_s:>7.2f} {r.wall_s:>7.2f} {r.cpu_per_100k:>15.2f} "
                 f"{ratios[c]:>7.2f}  {r.ttft_err_p50:>9.2f} ms {r.ttft_err_p90:>7.2f}"
             )
+    tui = per["tui"]
+    draw = statistics.median(r.draw_cpu_s / max(r.tokens, 1) * 100_000 for r in tui)
+    print(
+        f"  tui split: drawing process {draw:.2f} CPU s/100k tok, runner process "
+        f"{statistics.median(r.cpu_per_100k for r in tui) - draw:.2f}"
+    )
     keys = {
         "cpu_s_per_100k_bare": statistics.median(r.cpu_per_100k for r in per["bare"]),
         "cpu_s_per_100k_headless": statistics.median(r.cpu_per_100k for r in per["headless"]),
         "cpu_s_per_100k_tui": statistics.median(r.cpu_per_100k for r in per["tui"]),
         "overhead_headless": ratios["headless"],
         "overhead_tui": ratios["tui"],
+        "cpu_s_per_100k_tui_draw": draw,
         "ttft_err_ms_p50_load": statistics.median(r.ttft_err_p50 for r in per["headless"]),
         "ttft_err_ms_p50_load_tui": statistics.median(r.ttft_err_p50 for r in per["tui"]),
         "ttft_err_ms_p50_load_bare": statistics.median(r.ttft_err_p50 for r in per["bare"]),

@@ -171,6 +171,9 @@ class Recorder:
         self.first: dict[tuple[str, str], float] = {}
         self.cpu0 = self.wall0 = 0.0
         self.cpu_s = self.wall_s = 0.0
+        # This process's share of cpu_s (for the TUI: the drawing process; the rest is its
+        # runner process).
+        self.own0 = self.own_cpu_s = 0.0
 
     def _cpu(self) -> float:
         return time.process_time() + (self.other_cpu() if self.other_cpu is not None else 0.0)
@@ -182,9 +185,11 @@ class Recorder:
                 self.first[key] = event.event.t
         elif isinstance(event, RunStarted):
             self.cpu0, self.wall0 = self._cpu(), time.perf_counter()
+            self.own0 = time.process_time()
         elif isinstance(event, RunFinished):
             self.cpu_s = self._cpu() - self.cpu0
             self.wall_s = time.perf_counter() - self.wall0
+            self.own_cpu_s = time.process_time() - self.own0
         if self.inner is not None:
             self.inner(event)
 

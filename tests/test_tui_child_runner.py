@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import TEST_SPEED
 from tests.tuitools import MINI, finished, sim_app, wait_until
-from vvtui.clients.events import TextDelta, TokenLogprob
+from vvtui.clients.events import Retrying, TextDelta, TokenLogprob
 from vvtui.errors import ProbeError
 from vvtui.runner import wire
 from vvtui.runner.child_session import ChildSession, RunnerFailed
@@ -22,6 +22,7 @@ from vvtui.runner.plan import build_plan
 from vvtui.sim.ladder import ladder_config
 from vvtui.sim.profiles import default_profiles
 from vvtui.storage import load_snapshot
+from vvtui.tui.document import LiveText
 from vvtui.tui.screens.unsaved import UnsavedScreen
 
 LADDER = default_profiles(TEST_SPEED)
@@ -51,6 +52,54 @@ def test_any_event_dataclass_crosses_whole_in_reads_of_any_size() -> None:
             frames += reader.feed(data[i : i + size])
         assert frames == [(wire.EVENTS, (events, 1.5)), (wire.CANCEL, None)]
         assert reader.pending == 0
+
+
+def test_a_batch_joins_each_requests_text_and_keeps_order_stamps_and_counts() -> None:
+    a, b = JobKey("int4", "p1"), JobKey("fp8", "p1")
+
+    def delta(key: JobKey, t: float, text: str, tokens: int = 1) -> StreamEvent:
+        logprobs = [TokenLogprob(text, -0.5, None, [(text, -0.5)])] * tokens
+        return StreamEvent(key, TextDelta(t, text, logprobs))
+
+    retry = StreamEvent(a, Retrying(3.5, 2, 0.5, "503"))
+    batch = [
+        delta(a, 1.0, "He"),
+        delta(b, 1.5, "Bon"),
+        delta(a, 2.0, "llo", 2),
+        retry,  # any other event ends the runs: what follows starts new ones
+        delta(a, 4.0, " you"),
+        StreamEvent(b, TextDelta(5.0, "jour")),  # no logprobs: one token
+    ]
+    out = wire.compact(batch)
+    assert [(e.key, type(e.event).__name__) for e in out] == [
+        (a, "TextRun"),
+        (b, "TextRun"),
+        (a, "Retrying"),
+        (a, "TextRun"),
+        (b, "TextRun"),
+    ]
+    runs = [e.event for e in out if isinstance(e.event, wire.TextRun)]
+    assert [(r.t, r.text, r.count, r.tokens) for r in runs] == [
+        (1.0, "Hello", 3, None),  # the first delta's stamp; the tokens counted, not carried
+        (1.5, "Bon", 1, None),
+        (4.0, " you", 1, None),
+        (5.0, "jour", 1, None),
+    ]
+    # What the screen makes of it is what it made of the deltas one by one.
+    one_by_one, joined = LiveText(), LiveText()
+    for event in batch:
+        if event.key == a:
+            one_by_one.feed(event.event)
+    for event in out:
+        if event.key == a:
+            joined.feed(event.event)
+    assert (joined.flush(), joined.tokens, joined.retry) == (
+        one_by_one.flush(),
+        one_by_one.tokens,
+        one_by_one.retry,
+    )
+    frames = wire.FrameReader().feed(wire.encode(wire.EVENTS, (out, 0.0)))
+    assert frames == [(wire.EVENTS, (out, 0.0))]
 
 
 def _session(sim_server, tmp_path: Path, names: tuple[str, ...], **kw) -> ChildSession:

@@ -79,7 +79,7 @@ async def serve(job: ChildJob, out_fd: int, commands: wire.FrameReader) -> int:
         nonlocal timer, batch
         timer = None
         if batch:
-            sender.send(wire.EVENTS, (batch, time.process_time()))
+            sender.send(wire.EVENTS, (wire.compact(batch), time.process_time()))
             batch = []
 
     def on_event(event: RunEvent) -> None:

@@ -153,7 +153,8 @@ class LiveText:
                 self._tool_open = None
             self._append(neutralise(event.text))
             self._answer_pending.append(event.text)
-            self.tokens += len(event.tokens) if event.tokens else 1
+            # A joined run of deltas from the runner process says how many tokens it holds.
+            self.tokens += len(event.tokens) if event.tokens else getattr(event, "count", 1)
             self.retry = None
         elif isinstance(event, ToolCallDeltaEvent):
             if event.index != self._tool_open:

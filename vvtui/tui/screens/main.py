@@ -22,6 +22,7 @@ from textual.widgets import Footer, Static
 
 from vvtui.present.styles import MARKS
 from vvtui.tui import format as fmt
+from vvtui.tui.banded import BandedCompositor
 from vvtui.tui.document import LiveText, build_result_doc
 from vvtui.tui.format import prompt_line
 from vvtui.tui.keymap import pane_digit_bindings
@@ -47,9 +48,10 @@ if TYPE_CHECKING:
 # Streaming text is drawn at the frame rate; scores, marks and scoreboard rows at the score tick.
 FRAME_S = 1 / 15
 SCORE_TICK_S = 0.4
-# More streaming panes than this and each frame draws half of them (see `_frame`).
+# More streaming panes than this and each frame draws one row of them (see `_frame`).
 STAGGER_AT = 8
 BOARD_ROWS_PER_TICK = 4
+STATS_PANES_PER_TICK = 4
 
 PHASE_TEXT = {
     "idle": ("starting", "dim"),
@@ -156,6 +158,7 @@ class MainScreen(Screen[None]):
         self, controller: RunController, *, follow_dwell_s: float = 1.5, board: str | None = None
     ) -> None:
         super().__init__()
+        self._compositor = BandedCompositor()  # repaints changes band by band (#17)
         self.controller = controller
         self.follow_dwell_s = follow_dwell_s
         model = controller.model
@@ -175,6 +178,7 @@ class MainScreen(Screen[None]):
         self._marks_due: set[str] = set()
         self._tick = 0
         self._board_next = 0
+        self._stats_next = 0  # the pane the next portion of stats lines starts from
         # The pane `i`, `m` and `x` act on (None: the first that disagrees on the probe shown).
         self.selected: str | None = None
         # Two panes side by side at full width: the reference and the selected one.
@@ -184,6 +188,8 @@ class MainScreen(Screen[None]):
         self.page = 0
         # The scoreboard mode: the remembered one (`board`) when it is still a mode.
         self.board_mode = board if board in BOARD_MODES else "full"
+        # Whether the page key is offered (`check_action`): not with the one page above.
+        self._paged = False
 
     @property
     def model(self) -> RunModel:
@@ -268,7 +274,13 @@ class MainScreen(Screen[None]):
                     # Once laid out: a pane that was hidden has no width to wrap its answer to.
                     self.call_after_refresh(self._redraw_pane, pane)
             pane.set_selected(pane.info.name == selected and len(model.endpoints) > 1)
-        self.refresh_bindings()
+        paged = len(self.pages) > 1
+        if paged != self._paged:
+            # Only when the keys offered change: the footer rebuilds itself on every refresh
+            # and the whole screen is laid out again (~100 ms with 16 panes), which a followed
+            # run did on every probe it moved to.
+            self._paged = paged
+            self.refresh_bindings()
 
     def _redraw_pane(self, pane: EndpointPane) -> None:
         self._draw_pane(pane)
@@ -342,16 +354,26 @@ class MainScreen(Screen[None]):
             self._follow()
         panes = self._panes()
         streaming = [isinstance(pane.answer.doc, LiveText) for pane in panes]
-        # With many answers streaming, a frame draws every other one of them (alternating): a
-        # frame's length grows with the panes it repaints, and that length is the loop's lag.
-        stagger = sum(streaming) > STAGGER_AT
+        # With many answers streaming, a frame draws one row of the grid (rows take turns).
+        # Textual repaints every widget inside the box around all of a frame's changes, so a
+        # frame that touched a line in each row rendered every pane, header and stats line on
+        # screen (~60 ms with 16 panes); one row's box holds that row's panes only.
+        row: int | None = None
+        tops: list[int] = []
+        rows: list[int] = []
+        if sum(streaming) > STAGGER_AT:
+            # A pane's region is looked up in the compositor's map: once a frame each.
+            tops = [pane.region.y if pane.display else -1 for pane in panes]
+            rows = sorted(set(tops) - {-1})
+            if rows:
+                row = rows[self._frame_no % len(rows)]
         self._frame_no += 1
         later: set[Slot] = set()
         for k, pane in enumerate(panes):
             if not pane.display:
                 continue  # paged out: drawn when it is shown again
             slot = (pane.info.name, self.probe_id, self.sample)
-            if stagger and streaming[k] and (k + self._frame_no) % 2:
+            if row is not None and tops[k] != row:
                 if slot in model.dirty_slots:
                     later.add(slot)
                 continue
@@ -360,7 +382,9 @@ class MainScreen(Screen[None]):
             pane.sync()
         model.dirty_slots.clear()
         model.dirty_slots |= later
-        self._draw_runbar()
+        if row is None or row == rows[0]:
+            # The run bar is at the top: drawn with the top row, its box stays small.
+            self._draw_runbar()
 
     def _follow(self) -> None:
         frontier = self.model.frontier
@@ -368,7 +392,9 @@ class MainScreen(Screen[None]):
             return
         if time.monotonic() - self._switched_at < self.follow_dwell_s:
             return
-        self._show_probe(frontier)
+        # Drawn by the frames, a row at a time: 16 new answers in one frame was the loop's
+        # longest stall of a followed run (~100 ms), once a probe.
+        self._show_probe(frontier, draw=False)
 
     def _draw_pane(self, pane: EndpointPane) -> None:
         model = self.model
@@ -475,7 +501,7 @@ class MainScreen(Screen[None]):
             return f"panes {self.page + 1}/{len(self.pages)} ]   "
         return ""
 
-    def _show_probe(self, probe_id: str, force: bool = False) -> None:
+    def _show_probe(self, probe_id: str, force: bool = False, draw: bool = True) -> None:
         if probe_id not in self.model.probe_by_id:
             return
         if probe_id == self.probe_id and not force:
@@ -488,8 +514,11 @@ class MainScreen(Screen[None]):
         self.page = 0
         self._layout_grid(not self.query_one("#sidebar").has_class("-hidden"))
         for pane in self._panes():
-            self._draw_pane(pane)
-            pane.sync()
+            if draw:
+                self._draw_pane(pane)
+                pane.sync()
+            else:
+                self.model.dirty_slots.add((pane.info.name, probe_id, self.sample))
         self._draw_runbar()
 
     # ------------------------------------------------------------------ scores
@@ -509,17 +538,28 @@ class MainScreen(Screen[None]):
         self._tick += 1
         turn = self._tick % 2
         everything = not model.running
-        if self._stats_due and (everything or turn == 0):
-            for pane in self._panes():
+        if self._stats_due:
+            # A few panes a tick, round robin, while running: the stats lines of all 16 panes
+            # in one frame made Textual render every pane again (~90 ms, the longest stall
+            # left of a run), as a frame that touched each row of the grid did.
+            order = self._panes()
+            start = self._stats_next % max(1, len(order))
+            panes = [p for p in order[start:] + order[:start] if p.info.name in self._stats_due]
+            if not everything:
+                panes = panes[:STATS_PANES_PER_TICK]
+            for pane in panes:
                 name = pane.info.name
-                if name in self._stats_due:
-                    pane.set_stats(
-                        model.scores.get(name),
-                        model.history(name),
-                        model.trouble(name),
-                        model.decision_notes(name),
-                    )
-            self._stats_due.clear()
+                pane.set_stats(
+                    model.scores.get(name),
+                    model.history(name),
+                    model.trouble(name),
+                    model.decision_notes(name),
+                )
+                self._stats_due.discard(name)
+            if panes and not everything:
+                self._stats_next = order.index(panes[-1]) + 1
+            else:
+                self._stats_due.clear()  # panes that are gone
         if self._board_due:
             all_names = model.endpoint_names
             # Round robin from where the last tick stopped, so no row waits behind the others.
