@@ -76,3 +76,17 @@ async def test_a_banded_update_sends_what_one_box_sends() -> None:
         assert banded is not None and boxed is not None
         assert banded.spans == boxed.spans
         assert banded.render_segments(console) == boxed.render_segments(console)
+
+
+def test_the_installed_textual_gets_the_banded_compositor_and_another_gets_its_own(
+    monkeypatch,
+) -> None:
+    from vvtui.tui import banded
+
+    assert type(banded.compositor()) is BandedCompositor
+    # A Textual whose private pieces moved: its own compositor, not a broken screen.
+    monkeypatch.setattr(banded, "ChopsUpdate", None)
+    assert type(banded.compositor()) is Compositor
+    monkeypatch.undo()
+    monkeypatch.setattr(banded, "_NEEDS", (*banded._NEEDS, "_gone_in_a_new_release"))
+    assert type(banded.compositor()) is Compositor

@@ -11,8 +11,16 @@ its own box. The lines sent to the terminal are the same; only fewer widgets are
 
 from __future__ import annotations
 
-from textual._compositor import ChopsUpdate, Compositor
+from typing import Any
+
+import textual._compositor as _textual_compositor
+from textual._compositor import Compositor
 from textual.geometry import Region
+
+# Textual's private pieces this leans on. A Textual release without them gets Textual's own
+# compositor (`compositor()` below): slower frames, never a broken screen.
+ChopsUpdate: Any = getattr(_textual_compositor, "ChopsUpdate", None)
+_NEEDS = ("_dirty_regions", "_regions_to_spans", "_render_chops", "cuts", "size")
 
 # Dirty regions this many lines apart or closer share a band: each band renders the containers
 # around it again (screen, body, grid: cheap but not free), so lines of one pane row stay together.
@@ -36,7 +44,7 @@ def bands(regions: set[Region]) -> list[list[Region]]:
 
 
 class BandedCompositor(Compositor):
-    def render_partial_update(self) -> ChopsUpdate | None:
+    def render_partial_update(self) -> Any:
         update_regions = self._dirty_regions.copy()
         self._dirty_regions.clear()
         if not update_regions:
@@ -67,3 +75,11 @@ class BandedCompositor(Compositor):
             return None
         chop_ends = [cut_set[1:] for cut_set in self.cuts]
         return ChopsUpdate(chops, spans, chop_ends)
+
+
+def compositor() -> Compositor:
+    """The banded compositor when this Textual has what it overrides, else Textual's own."""
+    plain = Compositor()
+    if ChopsUpdate is None or not all(hasattr(plain, name) for name in _NEEDS):
+        return plain
+    return BandedCompositor()

@@ -21,8 +21,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from vvtui.present.styles import MARKS
+from vvtui.tui import banded
 from vvtui.tui import format as fmt
-from vvtui.tui.banded import BandedCompositor
 from vvtui.tui.document import LiveText, build_result_doc
 from vvtui.tui.format import prompt_line
 from vvtui.tui.keymap import pane_digit_bindings
@@ -158,7 +158,7 @@ class MainScreen(Screen[None]):
         self, controller: RunController, *, follow_dwell_s: float = 1.5, board: str | None = None
     ) -> None:
         super().__init__()
-        self._compositor = BandedCompositor()  # repaints changes band by band (#17)
+        self._compositor = banded.compositor()  # repaints changes band by band (#17)
         self.controller = controller
         self.follow_dwell_s = follow_dwell_s
         model = controller.model
