@@ -53,13 +53,19 @@ class RunnerDied(RunnerFailed):
     """The runner process ended without finishing its run (killed, crashed)."""
 
 
-def spawn_child() -> subprocess.Popen[bytes]:
+class RunnerProcess(subprocess.Popen[bytes]):
+    """The runner process, with the temporary file its stderr goes to (read if it dies)."""
+
+    stderr_file: IO[bytes] | None = None
+
+
+def spawn_child() -> RunnerProcess:
     """Start `python -m vvtui.runner.child`, which imports what a run needs and then waits for
     its job: started early, it is ready when the plan is."""
     from vvtui.resources import child_env
 
     stderr = tempfile.TemporaryFile(prefix="vvtui-runner-")  # noqa: SIM115 - read if it dies
-    proc = subprocess.Popen(
+    proc = RunnerProcess(
         [sys.executable, "-m", "vvtui.runner.child"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -68,7 +74,7 @@ def spawn_child() -> subprocess.Popen[bytes]:
         # Its own session: the terminal's signals are the TUI's to handle; it stops the run.
         start_new_session=True,
     )
-    proc._vvtui_stderr = stderr  # type: ignore[attr-defined]
+    proc.stderr_file = stderr
     return proc
 
 
@@ -244,7 +250,7 @@ class ChildSession:
     def _stderr_tail(self) -> str:
         from vvtui.redact import redact
 
-        err: IO[bytes] | None = getattr(self.process, "_vvtui_stderr", None)
+        err: IO[bytes] | None = getattr(self.process, "stderr_file", None)
         if err is None:
             return ""
         try:
@@ -259,7 +265,7 @@ class ChildSession:
         proc = self.process
         if proc is None:
             return
-        for pipe in (proc.stdin, proc.stdout, getattr(proc, "_vvtui_stderr", None)):
+        for pipe in (proc.stdin, proc.stdout, getattr(proc, "stderr_file", None)):
             if pipe is not None:
                 with contextlib.suppress(OSError):
                     pipe.close()
