@@ -330,13 +330,7 @@ class MainScreen(Screen[None]):
         navigator.show_probe(self.probe_id)
         self.query_one(Scoreboard).update_scores(dict(model.scores))
         for pane in self.query(EndpointPane):
-            name = pane.info.name
-            pane.set_stats(
-                model.scores.get(name),
-                model.history(name),
-                model.trouble(name),
-                model.decision_notes(name),
-            )
+            _show_stats(pane, model)
         self._show_probe(self.probe_id, force=True)
 
     # ------------------------------------------------------------------ drawing
@@ -548,14 +542,8 @@ class MainScreen(Screen[None]):
             if not everything:
                 panes = panes[:STATS_PANES_PER_TICK]
             for pane in panes:
-                name = pane.info.name
-                pane.set_stats(
-                    model.scores.get(name),
-                    model.history(name),
-                    model.trouble(name),
-                    model.decision_notes(name),
-                )
-                self._stats_due.discard(name)
+                _show_stats(pane, model)
+                self._stats_due.discard(pane.info.name)
             if panes and not everything:
                 self._stats_next = order.index(panes[-1]) + 1
             else:
@@ -734,3 +722,11 @@ class MainScreen(Screen[None]):
         """After a re-run started: forget what was shown, follow the new run."""
         self.follow = True
         self._reset_view()
+
+
+def _show_stats(pane: EndpointPane, model: RunModel) -> None:
+    """A pane's stats lines from the run's model: score, history, trouble, decision."""
+    name = pane.info.name
+    pane.set_stats(
+        model.scores.get(name), model.history(name), model.trouble(name), model.decision_notes(name)
+    )
