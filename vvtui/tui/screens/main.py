@@ -18,6 +18,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from vvtui.present.styles import MARKS
@@ -47,6 +48,10 @@ if TYPE_CHECKING:
 
 # Streaming text is drawn at the frame rate; scores, marks and scoreboard rows at the score tick.
 FRAME_S = 1 / 15
+# How often the screen may repaint what changed. Textual's default is 60 times a second: every
+# batch of the runner's events (50 a second) dirtied a header or a mark somewhere and cost a
+# compositor pass of its own. 30 still answers a key within a frame of a 30 fps terminal.
+SCREEN_UPDATE_S = 1 / 30
 SCORE_TICK_S = 0.4
 # More streaming panes than this and each frame draws one row of them (see `_frame`).
 STAGGER_AT = 8
@@ -159,6 +164,7 @@ class MainScreen(Screen[None]):
     ) -> None:
         super().__init__()
         self._compositor = banded.compositor()  # repaints changes band by band (#17)
+        self._screen_update_timer: Timer | None = None
         self.controller = controller
         self.follow_dwell_s = follow_dwell_s
         model = controller.model
@@ -217,6 +223,15 @@ class MainScreen(Screen[None]):
                 yield Scoreboard(model.endpoint_names, id="scoreboard")
                 yield CompactBoard(model.endpoint_names, id="board-compact")
         yield Footer()
+
+    @property
+    def _update_timer(self) -> Timer:
+        """Textual's screen-update timer (`Screen._update_timer`), at SCREEN_UPDATE_S."""
+        if self._screen_update_timer is None:
+            self._screen_update_timer = self.set_interval(
+                SCREEN_UPDATE_S, self._on_timer_update, name="screen_update", pause=True
+            )
+        return self._screen_update_timer
 
     def on_mount(self) -> None:
         self.set_interval(FRAME_S, self._frame, name="frame")
