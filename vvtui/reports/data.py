@@ -14,7 +14,7 @@ from vvtui.content import content_text
 from vvtui.model import EndpointInfo, Probe, Result, Snapshot
 
 if TYPE_CHECKING:
-    from vvtui.scoring import ProbeComparison, Scorer, ScoreReport
+    from vvtui.scoring import EndpointScore, ProbeComparison, Scorer, ScoreReport
 
 
 def stale_reason(snapshot: Snapshot) -> str | None:
@@ -63,13 +63,9 @@ class ReportData:
             return f"as stored in the snapshot (formula v{version})"
         return f"recomputed by this vvtui (formula v{version}): {self.rescored}"
 
-    def endpoint_score(self, name: str) -> dict[str, Any]:
-        score = self.scores.endpoints.get(name)
-        if score is None:
-            return {}
-        cost = self.verdict_costs.get(name)
-        extra = {"cost_to_verdict": cost.to_dict()} if cost is not None else {}
-        return score.to_dict() | extra
+    def endpoint_score(self, name: str) -> EndpointScore | None:
+        """One endpoint's score, typed; None when the report has none for it."""
+        return self.scores.endpoints.get(name)
 
     @property
     def verdict_costs(self) -> dict[str, Any]:

@@ -274,19 +274,15 @@ def _charts(data: ReportData) -> list[str]:
     eps = data.snapshot.endpoints
     scores = {e.name: data.endpoint_score(e.name) for e in eps}
     rows = [
-        svg.FidelityRow(
-            e.name,
-            scores[e.name].get("fidelity"),
-            scores[e.name].get("ci_low"),
-            scores[e.name].get("ci_high"),
-            scores[e.name].get("verdict"),
-        )
+        svg.FidelityRow(e.name, None, None, None, None)
+        if (s := scores[e.name]) is None
+        else svg.FidelityRow(e.name, s.fidelity, s.ci_low, s.ci_high, s.verdict)
         for e in eps
     ]
     points = [
-        svg.PricePoint(e.name, s["cost_usd"], s["fidelity"], s.get("verdict"))
+        svg.PricePoint(e.name, s.cost_usd, s.fidelity, s.verdict)
         for e in eps
-        if (s := scores[e.name]).get("cost_usd") is not None and s.get("fidelity") is not None
+        if (s := scores[e.name]) is not None and s.cost_usd is not None and s.fidelity is not None
     ]
     unpriced = [e.name for e in eps if e.name not in {p.name for p in points}]
     ttft = [(e.name, _latencies(data, e.name, "ttft_s")) for e in eps]
@@ -321,7 +317,8 @@ def _charts(data: ReportData) -> list[str]:
 def _verdicts(data: ReportData) -> list[str]:
     out = ['<section id="verdicts"><h2>Verdicts</h2><ul class="verdicts">']
     for e in data.snapshot.endpoints:
-        verdict = data.endpoint_score(e.name).get("verdict")
+        score = data.endpoint_score(e.name)
+        verdict = None if score is None else score.verdict
         sentence = esc(verdict_sentence(data, e))
         out.append(f"<li>{verdict_badge(verdict)} <b>{esc(e.name)}</b>: {sentence}</li>")
     out.append("</ul></section>")

@@ -54,6 +54,18 @@ def _typed(score: EndpointScore | Mapping[str, Any]) -> ScoreRow:
     return ScoreRow(EndpointScore.from_dict({"name": "", **score}))
 
 
+def _score(score: EndpointScore | Mapping[str, Any] | None, name: str) -> EndpointScore:
+    """A score as the typed record; an endpoint with none reads as an empty one (inconclusive,
+    nothing measured). A mapping is a stored report's entry."""
+    from vvtui.scoring.report import EndpointScore
+
+    if score is None:
+        return EndpointScore(name=name)
+    if isinstance(score, EndpointScore):
+        return score
+    return EndpointScore.from_dict({"name": name, **score})
+
+
 def gap_text(score: EndpointScore | Mapping[str, Any]) -> str:
     """`no json_schema · ✂ 2 cut` (vvtui.present.columns.gap_text)."""
     return spec.gap_text(_typed(score))
@@ -124,16 +136,16 @@ def _stopping_note(stopping: dict[str, Any] | None) -> str:
 
 def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
     """Why the endpoint got its verdict, in one sentence."""
-    s = data.endpoint_score(endpoint.name)
+    s = _score(data.endpoint_score(endpoint.name), endpoint.name)
     t = data.threshold
-    fid, lo, hi = s.get("fidelity"), s.get("ci_low"), s.get("ci_high")
-    verdict = s.get("verdict") or "inconclusive"
-    interval = f"fidelity {fmt.num(fid)}, 95% CI {fmt.fidelity_ci(s)}"
+    fid, lo, hi = s.fidelity, s.ci_low, s.ci_high
+    verdict = s.verdict
+    interval = f"fidelity {fmt.num(fid)}, 95% CI {fmt.interval(lo, hi)}"
     # Findings outside the interval that capped the verdict (scoring.verdict_gates).
-    reasons = [str(r) for r in s.get("verdict_reasons") or []]
+    reasons = list(s.verdict_reasons)
     if verdict == "reference":
         text = "the reference: every other endpoint is measured against it"
-        floor = s.get("noise_floor")
+        floor = s.noise_floor
         if floor is not None:
             text += f" (its own noise floor: damage {floor:.4f} against its repeats)"
     elif verdict == NO_ANSWERS:
@@ -149,15 +161,13 @@ def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
         text = f"degraded: {interval}, entirely below {t:g}"
     else:
         minimum = (data.scores.meta.get("constants") or {}).get("min_probes_for_verdict", 5)
-        if (s.get("n_probes") or 0) < minimum:
-            text = (
-                f"inconclusive: {interval} from only {s.get('n_probes')} probes (needs {minimum})"
-            )
+        if s.n_probes < minimum:
+            text = f"inconclusive: {interval} from only {s.n_probes} probes (needs {minimum})"
         else:
             text = f"inconclusive: {interval} straddles {t:g}; more probes would narrow it"
-    errors = s.get("errors") or 0
+    errors = s.errors
     if errors:
-        kinds = ", ".join(f"{k} {n}" for k, n in sorted((s.get("errors_by_kind") or {}).items()))
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(s.errors_by_kind.items()))
         text += f"; {errors} failed requests ({kinds})"
     if reasons:
         text += "; " + "; ".join(reasons)
@@ -173,7 +183,7 @@ def verdict_sentence(data: ReportData, endpoint: EndpointInfo) -> str:
         # Say why its circuit breaker opened: "endpoint down after 3 consecutive stalls".
         why = down.removeprefix("not sent: ").removeprefix("trial abandoned: ")
         text += f"; marked down: {why.split(',')[0]}"
-    unmeasured = [k for k, v in (s.get("measured") or {}).items() if not v]
+    unmeasured = [k for k, v in s.measured.items() if not v]
     if unmeasured and verdict != "reference":
         text += "; not measured: " + ", ".join(unmeasured)
     return shown(text)
@@ -186,13 +196,16 @@ def conformance_table(data: ReportData) -> tuple[list[str], list[list[str]], lis
     from vvtui.scoring.conformance import CHECKS, FAIL, PASS, SHORT
 
     snap = data.snapshot
-    checked = [e for e in snap.endpoints if data.endpoint_score(e.name).get("conformance")]
+    entries = {
+        e.name: _score(data.endpoint_score(e.name), e.name).conformance for e in snap.endpoints
+    }
+    checked = [e for e in snap.endpoints if entries[e.name]]
     if not checked:
         return [], [], []
     headers = ["endpoint", "requests", "tokens in+out", *(SHORT[c] for c in CHECKS)]
     rows, notes = [], []
     for e in checked:
-        entry = data.endpoint_score(e.name)["conformance"]
+        entry = entries[e.name]
         failed = set(entry.get("failed") or [])
         checks = entry.get("checks") or {}
         cells = []
