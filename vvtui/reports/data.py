@@ -200,3 +200,16 @@ def checks_text(probe: Probe) -> str:
     from vvtui.reports.fmt import compact_json
 
     return "; ".join(c.type + (" " + compact_json(c.spec) if c.spec else "") for c in probe.checks)
+
+
+def stored_scores(snapshot: Snapshot) -> dict[str, EndpointScore]:
+    """The snapshot's stored endpoint scores as typed records (what the gates, JUnit and diff
+    read); an endpoint without one is absent."""
+    from vvtui.scoring.report import EndpointScore
+
+    entries = (snapshot.scores or {}).get("endpoints") or {}
+    return {
+        str(name): EndpointScore.from_dict({**entry, "name": str(name)})
+        for name, entry in entries.items()
+        if isinstance(entry, dict)
+    }

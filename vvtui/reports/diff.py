@@ -21,12 +21,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vvtui.errors import SnapshotError
 from vvtui.model import MARK_RANK, EndpointInfo, Snapshot
 from vvtui.present import fmt
+from vvtui.reports.data import stored_scores
 from vvtui.reports.fmt import count
+
+if TYPE_CHECKING:
+    from vvtui.scoring.report import EndpointScore
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +183,10 @@ class DriftReport:
 # --------------------------------------------------------------------------------------------
 
 
-def _cost_per_request(score: dict[str, Any]) -> float | None:
-    cost, n = score.get("cost_usd"), score.get("n_results")
-    return None if cost is None or not n else cost / n
+def _cost_per_request(score: EndpointScore | None) -> float | None:
+    if score is None or score.cost_usd is None or not score.n_results:
+        return None
+    return score.cost_usd / score.n_results
 
 
 def _endpoint(
@@ -196,17 +201,19 @@ def _endpoint(
         present = new_e or old_e
         assert present is not None
         return EndpointDrift(name, "added" if old_e is None else "removed", present.reference)
-    so = (old.scores.get("endpoints") or {}).get(name) or {}
-    sn = (new.scores.get("endpoints") or {}).get(name) or {}
+    so = stored_scores(old).get(name)
+    sn = stored_scores(new).get(name)
 
     def change(key: str) -> Change:
-        return Change(so.get(key), sn.get(key))
+        return Change(
+            None if so is None else getattr(so, key), None if sn is None else getattr(sn, key)
+        )
 
     drift = EndpointDrift(
         name,
         "both",
         reference=new_e.reference,
-        verdict=(so.get("verdict"), sn.get("verdict")),
+        verdict=(None if so is None else so.verdict, None if sn is None else sn.verdict),
         fidelity=Change(None, None) if new_e.reference else change("fidelity"),
         accuracy=change("accuracy"),
         tool_f1=change("tool_f1"),

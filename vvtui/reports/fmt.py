@@ -42,7 +42,7 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 
 
 def fidelity_ci(score: dict[str, Any]) -> str:
-    """The interval of a score read as a dict (gates, JUnit)."""
+    """The interval of a stored score entry (a dict, as in the snapshot JSON)."""
     return interval(score.get("ci_low"), score.get("ci_high"))
 
 

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from vvtui.model import Snapshot
 from vvtui.reports import fmt
+from vvtui.reports.data import stored_scores
+
+if TYPE_CHECKING:
+    from vvtui.scoring.report import EndpointScore
 
 
 @dataclass(slots=True, frozen=True)
@@ -98,24 +102,24 @@ _RULES = {
 }
 
 
-def _interval(score: dict[str, Any]) -> str:
-    shown = fmt.fidelity_ci(score)
+def _interval(score: EndpointScore) -> str:
+    shown = fmt.interval(score.ci_low, score.ci_high)
     return "" if shown == fmt.MISSING else f" (95% CI {shown})"
 
 
 def evaluate_gates(snapshot: Snapshot, gates: Gates) -> list[GateResult]:
     """One GateResult per endpoint and gate set, endpoints in snapshot order."""
-    scores = snapshot.scores.get("endpoints", {}) if snapshot.scores else {}
+    scores = stored_scores(snapshot)
     results: list[GateResult] = []
     for endpoint in snapshot.endpoints:
-        s = scores.get(endpoint.name) or {}
+        s = scores.get(endpoint.name)
         name = endpoint.name
         for attr, rule in _RULES.items():
             limit = getattr(gates, attr)
             if limit is None or (rule.score_key == "fidelity" and endpoint.reference):
                 continue
-            raw = s.get(rule.score_key)
-            if raw is None:
+            raw = None if s is None else getattr(s, rule.score_key)
+            if s is None or raw is None:
                 message = f"{name}: {rule.unmeasured}"
                 results.append(GateResult(name, rule.gate, False, message, None, limit))
                 continue

@@ -26,14 +26,18 @@ characters made visible: XML 1.0 cannot even hold most of them).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from vvtui.model import EndpointInfo, Snapshot
 from vvtui.reports import fmt
+from vvtui.reports.data import stored_scores
 from vvtui.reports.gates import GateResult
 from vvtui.reports.scoreboard import conformance_text
 from vvtui.untrusted import shown
+
+if TYPE_CHECKING:
+    from vvtui.scoring.report import EndpointScore
 
 
 def _timestamp(iso: str | None) -> str:
@@ -91,41 +95,47 @@ def _count(suite: ET.Element) -> tuple[int, int, int]:
     return len(cases), failures, errors
 
 
-def _endpoint_props(e: EndpointInfo, s: dict[str, Any]) -> list[tuple[str, str]]:
+def _endpoint_props(e: EndpointInfo, s: EndpointScore | None) -> list[tuple[str, str]]:
+    props = [("model", e.model), ("base_url", e.base_url), ("reference", str(e.reference).lower())]
+    if s is None:  # no score stored for it: the numbers are empty, not zeros
+        return [*props, *((k, "") for k in _SCORE_PROPS), ("errors", "0"), ("conformance", "")]
+    ttft_ms = None if s.ttft_p50 is None else s.ttft_p50 * 1000
     return [
-        ("model", e.model),
-        ("base_url", e.base_url),
-        ("reference", str(e.reference).lower()),
-        ("verdict", str(s.get("verdict") or "")),
-        ("fidelity", _num(s.get("fidelity"), ".2f")),
-        ("ci_low", _num(s.get("ci_low"), ".2f")),
-        ("ci_high", _num(s.get("ci_high"), ".2f")),
-        ("ttft_p50_ms", _num(None if s.get("ttft_p50") is None else s["ttft_p50"] * 1000, ".0f")),
-        ("cost_usd", _num(s.get("cost_usd"), ".6f")),
-        ("errors", str(s.get("errors") or 0)),
-        ("conformance", conformance_text(s) if s.get("conformance") else ""),
+        *props,
+        ("verdict", s.verdict),
+        ("fidelity", _num(s.fidelity, ".2f")),
+        ("ci_low", _num(s.ci_low, ".2f")),
+        ("ci_high", _num(s.ci_high, ".2f")),
+        ("ttft_p50_ms", _num(ttft_ms, ".0f")),
+        ("cost_usd", _num(s.cost_usd, ".6f")),
+        ("errors", str(s.errors)),
+        ("conformance", conformance_text(s) if s.conformance else ""),
     ]
 
 
-def _summary(e: EndpointInfo, s: dict[str, Any]) -> str:
-    fid = s.get("fidelity")
-    parts = [f"{e.name} ({e.model})", f"verdict {s.get('verdict') or '–'}"]
-    if fid is not None:
-        shown = fmt.fidelity_ci(s)
+_SCORE_PROPS = ("verdict", "fidelity", "ci_low", "ci_high", "ttft_p50_ms", "cost_usd")
+
+
+def _summary(e: EndpointInfo, s: EndpointScore | None) -> str:
+    parts = [f"{e.name} ({e.model})", f"verdict {s.verdict if s is not None else '–'}"]
+    if s is None:
+        return ", ".join([*parts, "0 errors"])
+    if s.fidelity is not None:
+        shown = fmt.interval(s.ci_low, s.ci_high)
         ci = "" if shown == fmt.MISSING else f" [{shown}]"
-        parts.append(f"fidelity {fid:.1f}{ci}")
-    if s.get("ttft_p50") is not None:
-        parts.append(f"TTFT p50 {s['ttft_p50'] * 1000:.0f} ms")
-    if s.get("cost_usd") is not None:
-        parts.append(f"cost ${s['cost_usd']:.4f}")
-    parts.append(f"{s.get('errors') or 0} errors")
+        parts.append(f"fidelity {s.fidelity:.1f}{ci}")
+    if s.ttft_p50 is not None:
+        parts.append(f"TTFT p50 {s.ttft_p50 * 1000:.0f} ms")
+    if s.cost_usd is not None:
+        parts.append(f"cost ${s.cost_usd:.4f}")
+    parts.append(f"{s.errors} errors")
     return ", ".join(parts)
 
 
 def junit_xml(snapshot: Snapshot, gate_results: list[GateResult]) -> str:
     stamp = _timestamp(snapshot.run.started_at or snapshot.created_at)
     root = ET.Element("testsuites", name="vvtui")
-    scores = snapshot.scores.get("endpoints", {}) if snapshot.scores else {}
+    scores = stored_scores(snapshot)
 
     run = _suite(root, "vvtui.run", 0, stamp, _duration(snapshot))
     _props(
@@ -148,7 +158,7 @@ def junit_xml(snapshot: Snapshot, gate_results: list[GateResult]) -> str:
     for g in gate_results:
         by_endpoint.setdefault(g.endpoint, []).append(g)
     for index, e in enumerate(snapshot.endpoints, 1):
-        s = scores.get(e.name) or {}
+        s = scores.get(e.name)
         suite = _suite(root, f"vvtui.{e.name}", index, stamp)
         _props(suite, _endpoint_props(e, s))
         for g in by_endpoint.get(e.name, []):
@@ -158,13 +168,13 @@ def junit_xml(snapshot: Snapshot, gate_results: list[GateResult]) -> str:
             if not g.passed:
                 failure = ET.SubElement(case, "failure", message=shown(g.message), type=g.gate)
                 failure.text = shown(g.message)
-        conformance = s.get("conformance") or {}
-        if conformance and not e.reference:
+        conformance = s.conformance if s is not None else {}
+        if s is not None and conformance and not e.reference:
             case = ET.SubElement(
                 suite, "testcase", classname=f"vvtui.{e.name}", name="conformance", time="0"
             )
             if conformance.get("failed"):
-                message = "; ".join(s.get("verdict_reasons") or conformance["failed"])
+                message = "; ".join(s.verdict_reasons or conformance["failed"])
                 failure = ET.SubElement(case, "failure", message=shown(message), type="conformance")
                 failure.text = shown(message)
         # Passing gates say their numbers here: the Ant schema allows no output in a testcase.
