@@ -105,6 +105,13 @@ def _field(name: str) -> Callable[[ScoreRow], Any]:
     return lambda r: getattr(r.score, name)
 
 
+def _measured(
+    key: str, label: str, name: str, text: Callable[[Any], str], **options: Any
+) -> Column:
+    """A column that shows one field of the score, formatted: the field named once."""
+    return Column(key, label, _field(name), lambda r: text(getattr(r.score, name)), **options)
+
+
 def endpoint_text(row: ScoreRow) -> str:
     return row.name + (" (ref)" if row.reference else "")
 
@@ -214,11 +221,11 @@ COLUMNS: tuple[Column, ...] = (
         descending=True,
         width=16,
     ),
-    Column(
+    _measured(
         "fidelity_value",
         "fidelity",
-        _field("fidelity"),
-        lambda r: fmt.num(r.score.fidelity),
+        "fidelity",
+        fmt.num,
         title="0–100, calibrated by the reference's own noise floor",
         descending=True,
         width=5,
@@ -232,81 +239,81 @@ COLUMNS: tuple[Column, ...] = (
         descending=True,
         width=9,
     ),
-    Column(
+    _measured(
         "accuracy",
         "accuracy",
-        _field("accuracy"),
-        lambda r: fmt.pct(r.score.accuracy),
+        "accuracy",
+        fmt.pct,
         title="of the probes the reference passes, the share this endpoint passes",
         short="acc",
         descending=True,
         width=4,
     ),
-    Column(
+    _measured(
         "tool_f1",
         "tool F1",
-        _field("tool_f1"),
-        lambda r: fmt.ratio(r.score.tool_f1),
+        "tool_f1",
+        fmt.ratio,
         title="K2 Vendor Verifier tool-call trigger F1 against the reference",
         descending=True,
         width=4,
     ),
-    Column(
+    _measured(
         "kl",
         "KL",
-        _field("kl_mean"),
-        lambda r: fmt.kl(r.score.kl_mean),
+        "kl_mean",
+        fmt.kl,
         title="mean KL divergence (nats) on the shared prefix",
         # `0.0120`, `12.3`, and `3.5e-07` for a kernel's float noise.
         width=7,
     ),
-    Column(
+    _measured(
         "top1",
         "top-1",
-        _field("top1_agreement"),
-        lambda r: fmt.pct(r.score.top1_agreement),
+        "top1_agreement",
+        fmt.pct,
         title="share of compared positions with the same most likely token",
         descending=True,
         width=4,
     ),
-    Column(
+    _measured(
         "agreement",
         "tokens",
-        _field("token_agreement"),
-        lambda r: fmt.pct(r.score.token_agreement),
+        "token_agreement",
+        fmt.pct,
         title="token agreement with the reference (LCS share)",
         descending=True,
         width=4,
     ),
-    Column(
+    _measured(
         "ttft",
         "TTFT p50",
-        _field("ttft_p50"),
-        lambda r: fmt.ms(r.score.ttft_p50),
+        "ttft_p50",
+        fmt.ms,
         width=8,
     ),
-    Column(
+    _measured(
         "ttft_p90",
         "TTFT p90",
-        _field("ttft_p90"),
-        lambda r: fmt.ms(r.score.ttft_p90),
+        "ttft_p90",
+        fmt.ms,
         width=8,
     ),
-    Column(
+    _measured(
         "tps",
         "tok/s p50",
-        _field("tps_p50"),
-        lambda r: fmt.tps(r.score.tps_p50),
+        "tps_p50",
+        fmt.tps,
         title="output tokens per second after the first token",
         descending=True,
         width=6,
     ),
     # Without the estimated-usage star: where there is no room for the note that explains it.
-    Column(
+    _measured(
         "cost",
         "cost",
-        _field("cost_usd"),
-        lambda r: fmt.usd(r.score.cost_usd),
+        "cost_usd",
+        fmt.usd,
         title="what this run cost on this endpoint",
         # `$0.0000861`: three significant digits of a fraction of a cent.
         width=10,
@@ -319,11 +326,11 @@ COLUMNS: tuple[Column, ...] = (
         title="what this run cost on this endpoint (* from estimated token counts)",
         width=11,
     ),
-    Column(
+    _measured(
         "cost_per_pass",
         "$/pass",
-        _field("cost_per_pass"),
-        lambda r: fmt.usd(r.score.cost_per_pass),
+        "cost_per_pass",
+        fmt.usd,
         title="run cost per passed check",
         width=10,
     ),
