@@ -205,11 +205,6 @@ def checks_text(probe: Probe) -> str:
 def stored_scores(snapshot: Snapshot) -> dict[str, EndpointScore]:
     """The snapshot's stored endpoint scores as typed records (what the gates, JUnit and diff
     read); an endpoint without one is absent."""
-    from vvtui.scoring.report import EndpointScore
+    from vvtui.scoring.report import endpoint_scores
 
-    entries = (snapshot.scores or {}).get("endpoints") or {}
-    return {
-        str(name): EndpointScore.from_dict({**entry, "name": str(name)})
-        for name, entry in entries.items()
-        if isinstance(entry, dict)
-    }
+    return endpoint_scores((snapshot.scores or {}).get("endpoints"))

@@ -196,13 +196,13 @@ def _endpoint(
     old: Snapshot,
     new: Snapshot,
     probes: list[str],
+    scores: tuple[dict[str, EndpointScore], dict[str, EndpointScore]],
 ) -> EndpointDrift:
     if old_e is None or new_e is None:
         present = new_e or old_e
         assert present is not None
         return EndpointDrift(name, "added" if old_e is None else "removed", present.reference)
-    so = stored_scores(old).get(name)
-    sn = stored_scores(new).get(name)
+    so, sn = scores[0].get(name), scores[1].get(name)
 
     def change(key: str) -> Change:
         return Change(
@@ -331,7 +331,11 @@ def diff_snapshots(
     names = [e.name for e in new.endpoints] + [
         e.name for e in old.endpoints if e.name not in new_eps
     ]
-    endpoints = [_endpoint(n, old_eps.get(n), new_eps.get(n), old, new, common) for n in names]
+    # Typed once here, not once per endpoint.
+    scores = stored_scores(old), stored_scores(new)
+    endpoints = [
+        _endpoint(n, old_eps.get(n), new_eps.get(n), old, new, common, scores) for n in names
+    ]
     report = DriftReport(
         old_label,
         new_label,

@@ -47,11 +47,7 @@ def rows(data: ReportData) -> list[ScoreRow]:
 
 
 def _typed(score: EndpointScore | Mapping[str, Any]) -> ScoreRow:
-    from vvtui.scoring.report import EndpointScore
-
-    if isinstance(score, EndpointScore):
-        return ScoreRow(score)
-    return ScoreRow(EndpointScore.from_dict({"name": "", **score}))
+    return ScoreRow(_score(score, ""))
 
 
 def _score(score: EndpointScore | Mapping[str, Any] | None, name: str) -> EndpointScore:

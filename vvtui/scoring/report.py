@@ -141,13 +141,18 @@ class ScoreReport:
         return cls(
             version=int(data.get("version", REPORT_VERSION)),
             meta=dict(data.get("meta") or {}),
-            endpoints={
-                str(name): EndpointScore.from_dict(s)
-                for name, s in (data.get("endpoints") or {}).items()
-            },
+            endpoints=endpoint_scores(data.get("endpoints")),
             probes={
                 str(pid): {str(ep): dict(v) for ep, v in per.items()}
                 for pid, per in (data.get("probes") or {}).items()
             },
             decisions={str(k): dict(v) for k, v in (data.get("decisions") or {}).items()},
         )
+
+
+def endpoint_scores(entries: dict[str, Any] | None) -> dict[str, EndpointScore]:
+    """A stored report's `endpoints` entries as typed scores, each named by its key."""
+    return {
+        str(name): EndpointScore.from_dict({**entry, "name": str(name)})
+        for name, entry in (entries or {}).items()
+    }
