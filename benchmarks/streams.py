@@ -249,7 +249,8 @@ async def run_tui(
             export_dir=Path(tmp), theme_dirs=[shipped_themes_dir()], manage_gc=True
         )
         app = VvtuiApp(controller, options)
-        async with app.run_test(size=size) as pilot:
+        _write_to_terminal(app)
+        async with app.run_test(size=size):
             deadline = time.perf_counter() + limit_s
             while time.perf_counter() < deadline:
                 if recorder.cpu_s or controller.model.phase in ("finished", "cancelled", "failed"):
@@ -259,12 +260,31 @@ async def run_tui(
                     await asyncio.sleep(0.01)
                     lags.append(time.perf_counter() - before - 0.01)
                 else:
-                    await pilot.pause(0.02)
+                    # Not `pilot.pause()`: it posts a callback to every widget on screen and
+                    # forces a screen update each time, work no terminal session has.
+                    await asyncio.sleep(0.02)
             controller.cancel()
             await controller.wait()
             results = list(controller.session.results) if controller.session else []
         controller.stop_runner()
     return _seen_from(results, recorder), recorder, lags
+
+
+def _write_to_terminal(app: Any) -> None:
+    """Have each screen update turned into the bytes a terminal would get, and dropped.
+
+    Textual's headless driver skips that step (`App._display` returns early), so without this a
+    benchmark would not count the escape sequences every real frame is encoded to."""
+    from textual._compositor import CompositorUpdate
+
+    display = app._display
+
+    def _display(screen: Any, renderable: Any) -> None:
+        if isinstance(renderable, CompositorUpdate) and not app._batch_count:
+            renderable.render_segments(app.console)
+        display(screen, renderable)
+
+    app._display = _display
 
 
 # ------------------------------------------------------------------------------------ truth
