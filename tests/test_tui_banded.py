@@ -3,26 +3,31 @@ Textual's own compositor sends for the same dirty regions."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import Any
+
 from rich.console import Console
-from textual._compositor import Compositor
+from textual._compositor import ChopsUpdate, Compositor
 from textual.app import App, ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Static
 
-from vvtui.tui.banded import BAND_GAP, BandedCompositor, bands
+from vvtui.tui.banded import BAND_GAP, PIECE_LINES, BandedCompositor, groups
 
 
-def test_bands_group_nearby_lines_and_keep_far_ones_apart() -> None:
-    top = Region(0, 0, 80, 1)
-    near = Region(10, 1 + BAND_GAP, 5, 2)  # within the gap: joins the top band
-    far = Region(40, 30, 5, 1)
-    under_far = Region(0, 29, 80, 3)
-    assert bands({far, top, near, under_far, Region(3, 3, 0, 0)}) == [
-        [top, near],
-        [under_far, far],
-    ]
+def test_groups_keep_nearby_lines_together_and_far_ones_apart() -> None:
+    spans = [(0, 0, 80), (1 + BAND_GAP, 10, 15), (29, 0, 80), (30, 40, 45)]
+    assert groups(spans, BAND_GAP) == [spans[:2], spans[2:]]
+
+
+def test_groups_cut_into_pieces_of_contiguous_lines() -> None:
+    spans = [(0, 0, 80), (1, 0, 80), (1, 90, 99), (2, 0, 80), (3, 0, 80), (5, 0, 80)]
+    # Lines 0-3 are contiguous: pieces of two lines (both spans of line 1 stay together); line
+    # 5 is not contiguous with them.
+    assert groups(spans, 0, 2) == [spans[:3], spans[3:5], spans[5:]]
 
 
 class _Screen(Screen):
@@ -68,7 +73,8 @@ async def test_a_banded_update_sends_what_one_box_sends() -> None:
             Region(70, 13, 20, 1),
             Region(0, 38, 120, 1),
         }
-        assert len(bands(dirty)) > 2
+        spans = sorted(compositor._regions_to_spans(dirty))
+        assert len(groups(spans, BAND_GAP)) > 2
         compositor._dirty_regions = set(dirty)
         banded = compositor.render_partial_update()
         compositor._dirty_regions = set(dirty)
@@ -76,6 +82,123 @@ async def test_a_banded_update_sends_what_one_box_sends() -> None:
         assert banded is not None and boxed is not None
         assert banded.spans == boxed.spans
         assert banded.render_segments(console) == boxed.render_segments(console)
+
+
+def _by_span(update: ChopsUpdate, console: Console) -> dict[tuple[int, int, int], str]:
+    """What an update sends the terminal for each of its spans."""
+    return {
+        span: ChopsUpdate(update.chops, [span], update.chop_ends).render_segments(console)
+        for span in update.spans
+    }
+
+
+async def test_a_budget_spreads_an_update_over_several_that_send_the_same_lines() -> None:
+    app = _App()
+    console = Console(width=120, color_system="truecolor", force_terminal=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        assert isinstance(compositor, BandedCompositor)
+        # The whole screen but half a line: a partial update (a full one has no budget).
+        dirty = {Region(0, 0, 120, 39), Region(0, 39, 60, 1)}
+        compositor._dirty_regions = set(dirty)
+        boxed = Compositor.render_partial_update(compositor)
+        assert boxed is not None
+        compositor.budget_s = 0.0  # one piece an update
+        sent: dict[tuple[int, int, int], str] = {}
+        updates = 0
+        compositor._dirty_regions = set(dirty)
+        while compositor.carried or not updates:
+            update = compositor.render_partial_update()
+            assert update is not None
+            assert len({y for y, _, _ in update.spans}) <= PIECE_LINES
+            assert not sent.keys() & set(update.spans)  # each line once
+            sent |= _by_span(update, console)
+            updates += 1
+            assert updates <= 40
+        assert updates == -(-40 // PIECE_LINES)
+        assert sent == _by_span(boxed, console)
+
+
+async def test_a_budget_lets_every_piece_have_its_turn_while_the_top_keeps_changing() -> None:
+    app = _App()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        assert isinstance(compositor, BandedCompositor)
+        compositor.budget_s = 0.0
+        compositor._dirty_regions = {Region(0, 10, 120, 20)}
+        seen: set[int] = set()
+        for _ in range(40):
+            compositor._dirty_regions.add(Region(0, 0, 120, 1))  # the run bar, every frame
+            update = compositor.render_partial_update()
+            assert update is not None
+            seen |= {y for y, _, _ in update.spans}
+            if seen >= set(range(10, 30)):
+                break
+        else:
+            raise AssertionError(f"lines never drawn: {sorted(set(range(10, 30)) - seen)}")
+
+
+async def test_the_run_screen_draws_what_a_budget_left_over_without_new_changes(
+    tmp_path: Path,
+) -> None:
+    from tests.tuitools import replay_app
+    from vvtui.tui.screens.main import MainScreen
+
+    app = replay_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        compositor = screen._compositor
+        assert isinstance(compositor, BandedCompositor)
+        compositor.budget_s, compositor.share = 0.0, None  # one piece an update
+        compositor._dirty_regions = {Region(0, 0, 160, 47)}
+        screen._on_timer_update()  # one piece drawn, the rest carried
+        assert compositor.carried
+        # Nothing else changes: the screen's own timer must come back for the rest.
+        for _ in range(200):
+            if not compositor.carried:
+                break
+            await asyncio.sleep(0.02)
+        assert not compositor.carried
+
+
+async def test_a_share_caps_the_time_updates_spend_rendering(monkeypatch) -> None:
+    """On a clock the test moves: each piece costs 5 ms, an update comes every 10 ms, the whole
+    screen is dirty every time; a 25% share must hold rendering to a quarter of the time."""
+    from vvtui.tui import banded
+
+    now = [1000.0]
+    monkeypatch.setattr(banded, "perf_counter", lambda: now[0])
+
+    app = _App()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        assert isinstance(compositor, BandedCompositor)
+        render_chops = compositor._render_chops
+
+        def costly(crop: Region, is_rendered_line: Any) -> Any:
+            now[0] += 0.005
+            return render_chops(crop, is_rendered_line)
+
+        monkeypatch.setattr(compositor, "_render_chops", costly)
+        compositor.budget_s, compositor.share = 0.012, 0.25
+        compositor._allowance, compositor._accrued_at = 0.012, now[0]
+        started = now[0]
+        pieces = 0
+        for _ in range(100):
+            compositor._dirty_regions = {Region(0, 0, 120, 39)}
+            update = compositor.render_partial_update()
+            pieces += len({y for y, _, _ in update.spans}) // PIECE_LINES if update else 0
+            now[0] += 0.010
+        elapsed = now[0] - started
+        rendering = pieces * 0.005
+        # A quarter of the time, give or take the first allowance and one piece's overrun.
+        assert rendering <= 0.25 * elapsed + 0.012 + 0.005
+        assert rendering >= 0.25 * elapsed - 0.012 - 0.005  # and it does use its share
 
 
 def test_the_installed_textual_gets_the_banded_compositor_and_another_gets_its_own(

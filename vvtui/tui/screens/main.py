@@ -52,6 +52,14 @@ FRAME_S = 1 / 15
 # batch of the runner's events (50 a second) dirtied a header or a mark somewhere and cost a
 # compositor pass of its own. 30 still answers a key within a frame of a 30 fps terminal.
 SCREEN_UPDATE_S = 1 / 30
+# How long one screen update may render before it leaves the rest of what changed to the next
+# (`banded.BandedCompositor`): a keypress or a timer never waits behind a whole screen of
+# streaming panes.
+SCREEN_UPDATE_BUDGET_S = 0.012
+# And the share of the time screen updates may spend rendering, on average: what was not drawn
+# waits for the next update, so a screen of fast streams costs at most this share of a core
+# (a row of panes then moves a few times a second rather than at every frame).
+SCREEN_DRAW_SHARE = 0.25
 SCORE_TICK_S = 0.4
 # More streaming panes than this and each frame draws one row of them (see `_frame`).
 STAGGER_AT = 8
@@ -163,7 +171,8 @@ class MainScreen(Screen[None]):
         self, controller: RunController, *, follow_dwell_s: float = 1.5, board: str | None = None
     ) -> None:
         super().__init__()
-        self._compositor = banded.compositor()  # repaints changes band by band (#17)
+        # Repaints changes band by band, within a time budget per update (#17).
+        self._compositor = banded.compositor(SCREEN_UPDATE_BUDGET_S, SCREEN_DRAW_SHARE)
         self._screen_update_timer: Timer | None = None
         self.controller = controller
         self.follow_dwell_s = follow_dwell_s
@@ -232,6 +241,21 @@ class MainScreen(Screen[None]):
                 SCREEN_UPDATE_S, self._on_timer_update, name="screen_update", pause=True
             )
         return self._screen_update_timer
+
+    def _on_timer_update(self) -> None:
+        compositor = self._compositor
+        if not isinstance(compositor, banded.BandedCompositor):
+            super()._on_timer_update()
+            return
+        carried = compositor.carried
+        changed = bool(self._dirty_widgets) or self._layout_required or self._repaint_required
+        super()._on_timer_update()
+        if carried and not changed and self.is_current and not self.app._batch_count:
+            # Only what the last update's budget left over: Textual updates a screen only for
+            # widgets that asked, so render it here.
+            self._compositor_refresh()
+        if compositor.carried:
+            self._update_timer.resume()
 
     def on_mount(self) -> None:
         self.set_interval(FRAME_S, self._frame, name="frame")
