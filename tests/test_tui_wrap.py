@@ -8,7 +8,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vvtui.tui.wrap import WrapIndex, char_cells, wrap_from
+from vvtui.tui.wrap import WrapIndex, _wrap_cells, _wrap_narrow, char_cells, wrap_from
 
 _alphabet = st.sampled_from([*list("ab cd  ef\n"), "漢", "字", "é", "\t"])
 texts = st.lists(st.text(alphabet=_alphabet, max_size=12), max_size=12)
@@ -62,3 +62,16 @@ def test_update_returns_first_changed_line() -> None:
     index.update("abc de")
     assert [tuple(x) for x in index.lines] == [(0, 3), (4, 6)]
     assert index.update("abc defgh ij") == 1  # only the open line is re-wrapped
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(list("ab  c\n\t.")), max_size=60),
+    start=st.integers(min_value=0, max_value=60),
+    width=st.integers(min_value=1, max_value=12),
+)
+def test_one_cell_text_wraps_the_same_by_search_as_by_character(
+    text: str, start: int, width: int
+) -> None:
+    start = min(start, len(text))
+    assert _wrap_narrow(text, start, width) == _wrap_cells(text, start, width)

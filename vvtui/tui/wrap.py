@@ -61,6 +61,13 @@ def wrap_from(text: str, start: int, width: int) -> list[tuple[int, int]]:
     line returned is the open one (it may grow when text is appended). Always returns at least
     one line, possibly empty.
     """
+    if start >= len(text) or max(text[start:]) < "\u0300":
+        return _wrap_narrow(text, start, width)
+    return _wrap_cells(text, start, width)
+
+
+def _wrap_cells(text: str, start: int, width: int) -> list[tuple[int, int]]:
+    """`wrap_from` a character at a time, counting each one's cells."""
     lines: list[tuple[int, int]] = []
     n = len(text)
     line_start = start
@@ -93,3 +100,32 @@ def wrap_from(text: str, start: int, width: int) -> list[tuple[int, int]]:
         i += 1
     lines.append((line_start, n))
     return lines
+
+
+def _wrap_narrow(text: str, start: int, width: int) -> list[tuple[int, int]]:
+    """`wrap_from` for text whose every character takes one cell (nothing from U+0300 up, where
+    combining and wide characters begin): lines are found with `find` and `rfind` rather than
+    a character at a time. A pane re-wraps a whole answer when it is shown, 16 at a time when a
+    followed run moves to the next probe."""
+    lines: list[tuple[int, int]] = []
+    n = len(text)
+    line_start = start
+    while True:
+        newline = text.find("\n", line_start)
+        stop = n if newline < 0 else newline  # the end of this paragraph
+        while stop - line_start > width:
+            # The cell after the line's last is text[line_start + width]: a space there ends the
+            # line (and is swallowed), else the last space that fits does, else the word is cut.
+            edge = line_start + width
+            space = text.rfind(" ", line_start, edge + 1)
+            if space < 0:
+                lines.append((line_start, edge))
+                line_start = edge
+            else:
+                lines.append((line_start, space))
+                line_start = space + 1
+        if newline < 0:
+            lines.append((line_start, n))
+            return lines
+        lines.append((line_start, newline))
+        line_start = newline + 1
