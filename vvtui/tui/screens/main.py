@@ -61,6 +61,11 @@ SCREEN_UPDATE_BUDGET_S = 0.012
 # (a row of panes then moves a few times a second rather than at every frame).
 SCREEN_DRAW_SHARE = 0.25
 SCORE_TICK_S = 0.4
+# While a run streams, the share of a core the screen's event loop may use, measured: above it,
+# frames are skipped (at most FRAME_SKIP_MAX in a row) until it falls back. Drawing fast streams
+# in every pane can fill a core; the runner process, which times the tokens, needs the other.
+FRAME_CPU_SHARE = 0.2
+FRAME_SKIP_MAX = 3
 # More streaming panes than this and each frame draws one row of them (see `_frame`).
 STAGGER_AT = 8
 BOARD_ROWS_PER_TICK = 4
@@ -187,6 +192,10 @@ class MainScreen(Screen[None]):
         self._runbar_key: tuple[object, ...] = ()
         self._pane_list: list[EndpointPane] | None = None
         self._frame_no = 0
+        # Frame pacing (`_paced`): the loop's CPU share, smoothed, and frames skipped in a row.
+        self._wall_at, self._cpu_at = time.perf_counter(), time.thread_time()
+        self._cpu_share = 0.0
+        self._skipped = 0
         # Score changes waiting for their turn on screen (see _score_tick).
         self._stats_due: set[str] = set()
         self._board_due: set[str] = set()
@@ -381,8 +390,27 @@ class MainScreen(Screen[None]):
             panes = self._pane_list = list(self.query(EndpointPane))
         return panes
 
+    def _paced(self) -> bool:
+        """Whether this frame is skipped: the loop has used more than FRAME_CPU_SHARE of a core
+        lately (smoothed over a few frames) while the run streams."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        spent = (cpu - self._cpu_at) / max(1e-3, wall - self._wall_at)
+        self._wall_at, self._cpu_at = wall, cpu
+        self._cpu_share = 0.6 * self._cpu_share + 0.4 * spent
+        if (
+            self.model.running
+            and self._cpu_share > FRAME_CPU_SHARE
+            and self._skipped < FRAME_SKIP_MAX
+        ):
+            self._skipped += 1
+            return True
+        self._skipped = 0
+        return False
+
     def _frame(self) -> None:
         model = self.model
+        if self._paced():
+            return
         if self.follow and model.running:
             self._follow()
         panes = self._panes()
