@@ -153,6 +153,11 @@ async def test_the_run_screen_draws_what_a_budget_left_over_without_new_changes(
         assert isinstance(screen, MainScreen)
         compositor = screen._compositor
         assert isinstance(compositor, BandedCompositor)
+        # A replayed run does not stream, so its frames would lift the budget: hold them.
+        for timer in screen._timers:
+            if timer.name == "frame":
+                timer.pause()
+        compositor.throttled = True
         compositor.budget_s, compositor.share = 0.0, None  # one piece an update
         compositor._dirty_regions = {Region(0, 0, 160, 47)}
         screen._on_timer_update()  # one piece drawn, the rest carried
@@ -162,6 +167,35 @@ async def test_the_run_screen_draws_what_a_budget_left_over_without_new_changes(
             if not compositor.carried:
                 break
             await asyncio.sleep(0.02)
+        assert not compositor.carried
+
+
+async def test_what_a_key_changes_is_drawn_whole_and_nothing_is_held_when_nothing_streams(
+    tmp_path: Path,
+) -> None:
+    from tests.tuitools import replay_app
+    from vvtui.tui.screens.main import MainScreen
+
+    app = replay_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        compositor = screen._compositor
+        assert isinstance(compositor, BandedCompositor)
+        compositor.budget_s, compositor.share = 0.0, None
+        # Nothing streams in a replay: its frames lift the limits.
+        await pilot.pause(0.2)
+        assert not compositor.throttled
+        compositor._dirty_regions = {Region(0, 0, 160, 47)}
+        screen._on_timer_update()
+        assert not compositor.carried
+        # Streaming, but a key was just pressed: drawn whole too.
+        compositor.throttled = True
+        await pilot.press("n")
+        compositor.throttled = True
+        compositor._dirty_regions = {Region(0, 0, 160, 47)}
+        screen._on_timer_update()
         assert not compositor.carried
 
 

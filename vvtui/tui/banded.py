@@ -50,7 +50,7 @@ BAND_GAP = 3
 # With a budget, bands are rendered in pieces this many lines tall at most: the budget is checked
 # between pieces, so a piece is what an update can overrun it by (a line across 16 answer panes
 # costs ~2-3 ms on the benchmark machine).
-PIECE_LINES = 3
+PIECE_LINES = 2
 
 
 Span = tuple[int, int, int]  # (y, x1, x2): one line's dirty columns, as Textual's spans
@@ -85,15 +85,26 @@ class BandedCompositor(Compositor):
         self.share = share
         self._allowance = budget_s or 0.0
         self._accrued_at = perf_counter()
+        # Budget and share apply only while throttled (the run screen: while answers stream),
+        # and not until `_urgent_until` (a keypress: its answer is drawn at once, whole).
+        self.throttled = True
+        self._urgent_until = 0.0
         # The line the next update starts from (where a budget last stopped one).
         self._resume_y = 0
+
+    def urgent(self, seconds: float) -> None:
+        """Draw everything that changes within `seconds` at once (what a keypress changed)."""
+        self._urgent_until = perf_counter() + seconds
 
     def _budget(self) -> float | None:
         """This update's budget in seconds (None: unlimited). With a share, 0 or less means
         none is left; otherwise the first piece is always drawn, whatever the budget."""
+        now = perf_counter()
+        if not self.throttled or now < self._urgent_until:
+            self._accrued_at = now
+            return None
         if self.budget_s is None or self.share is None:
             return self.budget_s
-        now = perf_counter()
         accrued = (now - self._accrued_at) * self.share
         self._accrued_at = now
         self._allowance = min(self.budget_s, self._allowance + accrued)
@@ -175,7 +186,7 @@ class BandedCompositor(Compositor):
             done += group
         else:
             self._resume_y = 0
-        if self.share is not None:
+        if self.share is not None and budget is not None:
             self._allowance -= perf_counter() - started
         if chops is None or not done:
             return None

@@ -60,6 +60,9 @@ SCREEN_UPDATE_BUDGET_S = 0.012
 # waits for the next update, so a screen of fast streams costs at most this share of a core
 # (a row of panes then moves a few times a second rather than at every frame).
 SCREEN_DRAW_SHARE = 0.25
+# Neither limit holds while no answer streams, nor for this long after a keypress: what a key
+# changes (another probe, a maximized pane) is drawn whole, at once.
+URGENT_S = 0.5
 SCORE_TICK_S = 0.4
 # While a run streams, the share of a core the screen's event loop may use, measured: above it,
 # frames are skipped (at most FRAME_SKIP_MAX in a row) until it falls back. Drawing fast streams
@@ -390,6 +393,10 @@ class MainScreen(Screen[None]):
             panes = self._pane_list = list(self.query(EndpointPane))
         return panes
 
+    def on_key(self) -> None:
+        if isinstance(self._compositor, banded.BandedCompositor):
+            self._compositor.urgent(URGENT_S)
+
     def _paced(self) -> bool:
         """Whether this frame is skipped: the loop has used more than FRAME_CPU_SHARE of a core
         lately (smoothed over a few frames) while the run streams."""
@@ -409,6 +416,8 @@ class MainScreen(Screen[None]):
 
     def _frame(self) -> None:
         model = self.model
+        if isinstance(self._compositor, banded.BandedCompositor):
+            self._compositor.throttled = model.running
         if self._paced():
             return
         if self.follow and model.running:
