@@ -247,3 +247,43 @@ def test_the_installed_textual_gets_the_banded_compositor_and_another_gets_its_o
     monkeypatch.undo()
     monkeypatch.setattr(banded, "_NEEDS", (*banded._NEEDS, "_gone_in_a_new_release"))
     assert type(banded.compositor()) is Compositor
+
+
+async def test_frames_are_skipped_while_the_loop_uses_more_than_its_share(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """On clocks the test moves: a loop that spends half of each frame's time drawing while the
+    run streams skips frames, never more than FRAME_SKIP_MAX in a row; at a tenth it skips none,
+    and nothing is skipped when the run does not stream."""
+    from tests.tuitools import replay_app
+    from vvtui.tui.screens import main
+
+    wall, cpu = [100.0], [10.0]
+    monkeypatch.setattr(main.time, "perf_counter", lambda: wall[0])
+    monkeypatch.setattr(main.time, "thread_time", lambda: cpu[0])
+    app = replay_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, main.MainScreen)
+        for timer in screen._timers:
+            if timer.name == "frame":
+                timer.pause()  # the test calls the pacing itself
+        screen._wall_at, screen._cpu_at, screen._cpu_share, screen._skipped = 100.0, 10.0, 0, 0
+
+        def frames(busy: float, n: int = 40) -> list[bool]:
+            out = []
+            for _ in range(n):
+                wall[0] += main.FRAME_S
+                cpu[0] += busy * main.FRAME_S
+                out.append(screen._paced())
+            return out
+
+        monkeypatch.setattr(type(screen.model), "running", property(lambda self: True))
+        busy = frames(0.5)
+        assert any(busy)
+        longest = max(len(run) for run in "".join("s" if s else "." for s in busy).split("."))
+        assert longest == main.FRAME_SKIP_MAX
+        assert not any(frames(0.1)[10:])  # once the smoothed share has come down
+        monkeypatch.setattr(type(screen.model), "running", property(lambda self: False))
+        assert not any(frames(0.9))
