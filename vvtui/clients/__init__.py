@@ -16,6 +16,7 @@ or the capability records) stays light.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from vvtui.clients.retry import RetryPolicy
 
-__all__ = ["StreamingClient", "make_client", "new_http_client"]
+__all__ = ["StreamingClient", "make_client", "new_http_client", "preload"]
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
@@ -57,6 +58,29 @@ def make_client(
 
         return OpenAIClient(endpoint, http, retry=retry)
     raise ValueError(f"endpoint {endpoint.name}: unknown protocol {endpoint.protocol!r}")
+
+
+def preload(*, trust_env: bool = True) -> None:
+    """Import what the first request would import, and build the shared TLS context, now.
+
+    For a process that waits for its run before it starts (the TUI's runner child): done here,
+    the work is off the run's CPU and the first request is not delayed by ~0.1 s of imports.
+    httpx defers httpcore to the first transport, httpcore asks anyio for its backend at the
+    first lock, and anyio imports that backend on first use; each would otherwise land inside
+    the first requests' timings."""
+    import importlib
+
+    import httpx  # noqa: F401
+
+    import vvtui.clients.anthropic
+    import vvtui.clients.openai  # noqa: F401
+
+    for name in ("httpcore", "sniffio", "anyio._backends._asyncio"):
+        # An optimisation only: a layout that differs in another httpx release costs time later,
+        # never the run.
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    _ssl_context(trust_env)
 
 
 @functools.cache

@@ -159,7 +159,9 @@ def main() -> int:
     import vvtui.clients.accumulate
     import vvtui.runner.session
     import vvtui.scoring  # noqa: F401
-    from vvtui.clients import new_http_client  # noqa: F401
+    from vvtui.clients import preload
+
+    preload()
 
     commands = wire.FrameReader()
     job = _read_job(commands)
