@@ -110,7 +110,8 @@ class _Events:
     def __init__(self) -> None:
         self._event = ""
         self._data: list[str] = []
-        # Not reset by a dispatch: an event without `id:` carries the last one seen.
+        # Not reset by a dispatch: an event without `id:` carries the last one seen. Read by
+        # SSEReader's short path too (a property call per token showed in profiles).
         self._last_id = ""
         self._retry: int | None = None
 
@@ -118,10 +119,6 @@ class _Events:
     def empty(self) -> bool:
         """No fields waiting for their blank line (the last id is kept across events anyway)."""
         return not self._data and not self._event and self._retry is None
-
-    @property
-    def last_id(self) -> str:
-        return self._last_id
 
     def decode(self, line: str) -> ServerSentEvent | None:
         if not line:
@@ -228,7 +225,7 @@ class SSEReader:
                 self._repl_in += literal
                 self._repl_out += literal
         self._tail = data[-2:]
-        last_id = self._events.last_id
+        last_id = self._events._last_id
         return [_dispatch("message", value, last_id, None) for value in values]
 
     def _at_boundary(self) -> bool:
