@@ -367,7 +367,8 @@ class StreamParser:
 
 
 DONE = "[DONE]"
-_scan = json.JSONDecoder().scan_once
+# The C scanner json.loads ends in (a decoder sets it in __init__, which typeshed does not say).
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def loads(data: str) -> tuple[bool, Any]:
