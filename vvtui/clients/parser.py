@@ -158,7 +158,12 @@ def parse_tokens(logprobs: Any) -> list[TokenLogprob] | None:
     content = logprobs.get("content")
     if not isinstance(content, list):
         return None
-    tokens = [t for t in (parse_token(e) for e in content) if t is not None]
+    # A plain loop: a generator inside a comprehension cost more than the one entry it parses.
+    tokens: list[TokenLogprob] = []
+    for entry in content:
+        token = parse_token(entry)
+        if token is not None:
+            tokens.append(token)
     return tokens or None
 
 
