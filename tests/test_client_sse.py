@@ -79,3 +79,46 @@ def test_matches_the_spec_written_out(pieces, step):
     got = [e for data in reads for e in reader.feed(data)] + reader.close()
     # Lenient where the spec drops it: a last event whose blank line never came is delivered.
     assert [(e.event, e.data, e.id) for e in got] == reference(text)
+
+
+def counted(reads: list[bytes]) -> tuple[list[ServerSentEvent], int, int]:
+    reader = SSEReader()
+    events = [e for data in reads for e in reader.feed(data)] + reader.close()
+    return events, reader.bad_lines, reader.invalid_utf8
+
+
+def test_whole_data_events_take_the_short_path_and_match_the_long_one():
+    # Reads that are whole `data:` events (what servers send, one token a read) skip the line
+    # machinery; the result must be exactly what byte-by-byte decoding gives.
+    reads = [
+        b"id: 4\ndata: {}\n\n",  # the first read: not the short path (the BOM is undecided)
+        b'data: {"a": 1}\n\n',
+        b"data:no space\n\ndata:  two\n\n",
+        "data: caf\u00e9 \ufffd\n\n".encode(),
+        b"data: \xff bad\n\n",  # invalid UTF-8: the long path counts it
+        b"data: x\r\n\r\n",  # CR: the long path
+        b": keep-alive\n\ndata: y\n\n",
+        b"event: e\ndata: z\n\n",
+        b"data: a\ndata: b\n\n",
+        b"data: last\n\n",
+    ]
+    whole = counted(reads)
+    by_byte = counted([bytes([b]) for data in reads for b in data])
+    assert whole == by_byte
+    assert [e.data for e in whole[0]][-2:] == ["a\nb", "last"]
+    assert {e.id for e in whole[0]} == {"4"}
+    assert whole[2] == 1
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.lists(st.sampled_from([*PIECES, "data: v", "\ufffd", "é"]), max_size=6).map(
+            lambda p: "".join(p) + "\n\n"
+        ),
+        max_size=8,
+    )
+)
+def test_event_aligned_reads_decode_as_byte_reads_do(events):
+    reads = [e.encode() for e in events]
+    assert counted(reads) == counted([bytes([b]) for data in reads for b in data])

@@ -16,7 +16,9 @@ or the capability records) stays light.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import sys
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 
     from vvtui.clients.retry import RetryPolicy
 
-__all__ = ["StreamingClient", "make_client", "new_http_client"]
+__all__ = ["StreamingClient", "make_client", "new_http_client", "preload"]
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
@@ -57,6 +59,44 @@ def make_client(
 
         return OpenAIClient(endpoint, http, retry=retry)
     raise ValueError(f"endpoint {endpoint.name}: unknown protocol {endpoint.protocol!r}")
+
+
+def preload(*, trust_env: bool = True) -> None:
+    """Import what the first request would import, and build the shared TLS context, now.
+
+    For a process that waits for its run before it starts (the TUI's runner child): done here,
+    the work is off the run's CPU and the first request is not delayed by ~0.1 s of imports.
+    httpx defers httpcore to the first transport, httpcore asks anyio for its backend at the
+    first lock, and anyio imports that backend on first use; each would otherwise land inside
+    the first requests' timings."""
+    import importlib
+
+    import httpx  # noqa: F401
+
+    import vvtui.clients.anthropic
+    import vvtui.clients.openai  # noqa: F401
+
+    _known_missing("sniffio")
+    for name in ("httpcore", "anyio._backends._asyncio"):
+        # An optimisation only: a layout that differs in another httpx release costs time later,
+        # never the run.
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    _ssl_context(trust_env)
+
+
+def _known_missing(name: str) -> None:
+    """Mark an optional module that is not installed as missing, once for the process.
+
+    httpcore runs `import sniffio` inside every lock, event and shield it sets up (several per
+    request) and falls back to asyncio when that fails. anyio no longer needs sniffio, so it is
+    often absent, and then each of those imports searched sys.path again (~1.5% of a streaming
+    runner's CPU). A None entry in sys.modules is Python's own marker for "not importable": the
+    import fails at once, exactly as it would have."""
+    import importlib.util
+
+    if name not in sys.modules and importlib.util.find_spec(name) is None:
+        sys.modules[name] = None  # type: ignore[assignment]
 
 
 @functools.cache
@@ -93,6 +133,7 @@ def new_http_client(
     timeout = httpx.Timeout(
         connect=connect_timeout_s, read=stall_timeout_s, write=stall_timeout_s, pool=None
     )
+    _known_missing("sniffio")
     ssl_context = _ssl_context(trust_env)
     mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
     if trust_env:

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import re
+from collections import deque
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -84,37 +85,119 @@ class _Outcome:
     retry_after: float | None = None
 
 
-async def _pump(
-    response: httpx.Response, queue: asyncio.Queue[Any], stall_s: float, cap: int
-) -> None:
-    """Read the body, stamping each read as it returns; always ends by queueing an `_End`.
+class _Handoff:
+    """The pump → reader channel. An `asyncio.Queue` minus what it has and this does not use
+    (a size bound, join(), task accounting): a network read costs an append and, when the reader
+    is waiting, one future. The reader takes what is queued without awaiting (`items`)."""
+
+    __slots__ = ("_waiter", "items")
+
+    def __init__(self) -> None:
+        self.items: deque[Any] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: Any) -> None:
+        self.items.append(item)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def get(self) -> Any:
+        items = self.items
+        while not items:
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        return items.popleft()
+
+
+class _StallWatch:
+    """The pump's stall timer: one timer per body, not one per read.
+
+    A per-read `asyncio.timeout` made, moved and cancelled a timer handle for every network read
+    (a tenth of a streaming client's CPU). Here each read only notes its time; the timer wakes
+    once per `stall_s` at most, and either re-arms for what is left since the last read or
+    cancels the pump's read (the pump turns that cancellation into a stall)."""
+
+    __slots__ = ("_handle", "_loop", "_stall_s", "_task", "fired", "last")
+
+    def __init__(self, stall_s: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        self._task = task
+        self._stall_s = stall_s
+        self.fired = False
+        self.last = perf_counter()
+        self._handle: asyncio.TimerHandle | None = self._loop.call_later(stall_s, self._check)
+
+    def _check(self) -> None:
+        quiet = perf_counter() - self.last
+        if quiet < self._stall_s:
+            self._handle = self._loop.call_later(self._stall_s - quiet, self._check)
+            return
+        self._handle = None
+        self.fired = True
+        self._task.cancel()
+
+    def owns(self, task: asyncio.Task[Any]) -> bool:
+        """Whether the cancellation being handled is this watch's alone (not also one from
+        outside, which must propagate); consumes it."""
+        return self.fired and task.uncancel() == 0
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
+async def _pump(response: httpx.Response, handoff: _Handoff, stall_s: float, cap: int) -> None:
+    """Read the body, stamping each read as it returns; always ends by handing over an `_End`
+    (unless cancelled from outside).
 
     Reads at most `cap` bytes, so a consumer that stops pulling cannot let an endless body
     pile up in the queue."""
     chunks = response.aiter_bytes()
+    put = handoff.put
     total = 0
+    watch = _StallWatch(stall_s)
     try:
         while total <= cap:
             try:
-                async with asyncio.timeout(stall_s):
-                    chunk = await anext(chunks)
+                chunk = await anext(chunks)
             except StopAsyncIteration:
-                queue.put_nowait(_End(perf_counter(), "eof"))
+                put(_End(perf_counter(), "eof"))
                 return
-            except TimeoutError:
-                queue.put_nowait(_End(perf_counter(), "stall", f"no bytes for {stall_s:g} s"))
-                return
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and watch.owns(task):
+                    put(_End(perf_counter(), "stall", f"no bytes for {stall_s:g} s"))
+                    return
+                raise
+            t = watch.last = perf_counter()
             total += len(chunk)
-            queue.put_nowait((perf_counter(), chunk))
-        queue.put_nowait(_End(perf_counter(), "capped"))
+            put((t, chunk))
+        put(_End(perf_counter(), "capped"))
     except httpx.TimeoutException:
-        queue.put_nowait(_End(perf_counter(), "stall", f"no bytes for {stall_s:g} s"))
+        put(_End(perf_counter(), "stall", f"no bytes for {stall_s:g} s"))
     except httpx.DecodingError as exc:
-        queue.put_nowait(_End(perf_counter(), "protocol", describe_exception(exc)))
+        put(_End(perf_counter(), "protocol", describe_exception(exc)))
     except (httpx.HTTPError, OSError) as exc:
-        queue.put_nowait(_End(perf_counter(), "dropped", f"connection dropped: {exc}"))
+        put(_End(perf_counter(), "dropped", f"connection dropped: {exc}"))
     except Exception as exc:
-        queue.put_nowait(_End(perf_counter(), "dropped", describe_exception(exc)))
+        put(_End(perf_counter(), "dropped", describe_exception(exc)))
+    finally:
+        watch.stop()
+
+
+def _overdue(handoff: _Handoff, limit: float) -> None:
+    """The request's deadline passed: end the body after what was read before it."""
+    detail = f"no complete answer within {limit:g} s (request_timeout_s)"
+    handoff.put(_End(perf_counter(), "timeout", detail))
 
 
 def _mode_from_content_type(content_type: str) -> str:
@@ -424,20 +507,22 @@ class BaseClient:
         raw_total = 0
         last_t = perf_counter()
         end = _End(last_t, "eof")
-        queue: asyncio.Queue[Any] = asyncio.Queue()
+        handoff = _Handoff()
+        queued = handoff.items
         pump = asyncio.create_task(
-            _pump(response, queue, self.endpoint.stall_timeout_s, self.raw_cap + 1)
+            _pump(response, handoff, self.endpoint.stall_timeout_s, self.raw_cap + 1)
+        )
+        # One timer for the whole body (not one per read): at the deadline it queues a timeout
+        # end, so the reads queued before it are still handled and none after it are.
+        overdue = asyncio.get_running_loop().call_later(
+            max(0.0, deadline - perf_counter()),
+            _overdue,
+            handoff,
+            self.endpoint.request_timeout_s,
         )
         try:
             while True:
-                try:
-                    async with asyncio.timeout(max(0.0, deadline - perf_counter())):
-                        item = await queue.get()
-                except TimeoutError:
-                    limit = self.endpoint.request_timeout_s
-                    detail = f"no complete answer within {limit:g} s (request_timeout_s)"
-                    end = _End(perf_counter(), "timeout", detail)
-                    break
+                item = queued.popleft() if queued else await handoff.get()
                 if isinstance(item, _End):
                     end = item
                     break
@@ -501,6 +586,7 @@ class BaseClient:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(asyncio.shield(pump), DRAIN_S)
         finally:
+            overdue.cancel()
             await _stop(pump, response)
 
     def _finish_json(

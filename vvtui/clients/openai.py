@@ -45,17 +45,18 @@ class OpenAIStreamParser(StreamParser):
     def feed_event(self, event: Any, t: float) -> list[ClientEvent]:
         out: list[ClientEvent] = []
         data = event.data
-        stripped = data.strip()
-        if not stripped:
-            return out
-        if stripped == DONE:
-            self.terminal = True
-            return out
+        if data[:1] != "{":  # every chunk starts so; only the rest need stripping and [DONE]
+            stripped = data.strip()
+            if not stripped:
+                return out
+            if stripped == DONE:
+                self.terminal = True
+                return out
         self.data_events += 1
         ok, obj = loads(data)
         if not ok:
             if event.event == "error":
-                self._set_error(make_error("api", f"stream error: {stripped}"))
+                self._set_error(make_error("api", f"stream error: {data.strip()}"))
             else:
                 self._malformed()
             return out

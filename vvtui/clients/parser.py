@@ -138,7 +138,10 @@ def parse_token(entry: Any) -> TokenLogprob | None:
         for alt in raw_top:
             if isinstance(alt, dict):
                 alt_token = alt.get("token")
-                alt_lp = as_float(alt.get("logprob"))
+                alt_lp = alt.get("logprob")
+                # as_float's usual case inline (a finite float): this runs ~5-20 times a token.
+                if type(alt_lp) is not float or alt_lp - alt_lp != 0.0:
+                    alt_lp = as_float(alt_lp)
                 if alt_lp is not None and isinstance(alt_token, str):
                     top.append((alt_token, alt_lp))
     return TokenLogprob(
@@ -155,7 +158,12 @@ def parse_tokens(logprobs: Any) -> list[TokenLogprob] | None:
     content = logprobs.get("content")
     if not isinstance(content, list):
         return None
-    tokens = [t for t in (parse_token(e) for e in content) if t is not None]
+    # A plain loop: a generator inside a comprehension cost more than the one entry it parses.
+    tokens: list[TokenLogprob] = []
+    for entry in content:
+        token = parse_token(entry)
+        if token is not None:
+            tokens.append(token)
     return tokens or None
 
 
@@ -364,12 +372,22 @@ class StreamParser:
 
 
 DONE = "[DONE]"
+# The C scanner json.loads ends in (a decoder sets it in __init__, which typeshed does not say).
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def loads(data: str) -> tuple[bool, Any]:
     """(ok, value). Lenient about one thing: an event whose `data:` lines are each a complete
     JSON chunk (a server that separates chunks with a single newline) parses as `Several`
     chunks; a `[DONE]` line among them stays the string "[DONE]"."""
+    try:
+        # The scanner under json.loads, called directly: loads() adds type checks and two
+        # whitespace matches per chunk; a document it cannot take whole goes the long way.
+        obj, end = _scan(data, 0)
+        if end == len(data):
+            return True, obj
+    except (StopIteration, ValueError, RecursionError):
+        pass
     try:
         return True, json.loads(data)
     except ValueError:
