@@ -146,3 +146,15 @@ def test_a_replayed_snapshot_is_final_and_saved(tmp_path: Path) -> None:
     assert model.phase == "finished" and model.final is not None
     assert not controller.unsaved and controller.replay
     assert len(model.results) == len([r for r in snap.results if not r.repeat])
+
+
+def test_the_model_says_when_the_conformance_checks_are_under_way() -> None:
+    from vvtui.runner.events import ConformanceReady
+
+    model = fresh_model()
+    model.checking = True  # what the controller sets when the plan asks for checks first
+    model.on_event(ConformanceReady({}, model.reference, ""))
+    assert not model.checking
+    model.checking = True
+    model.on_event(RunStarted(total=3, per_endpoint={"int4": 3}))  # no checks event: stale
+    assert not model.checking

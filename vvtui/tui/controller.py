@@ -147,6 +147,9 @@ class RunController:
             info = dataclasses.replace(spec.info, started_at=None, finished_at=None, complete=False)
             spec = RunSpec(spec.plan, info, None)
             self.model = _model_for(spec.plan)
+        # The conformance checks go first (not on a re-run or a resume: the plan keeps them).
+        plan = spec.plan
+        self.model.checking = plan.conformance_options is not None and not plan.conformance
         self.out_path = None if self.out is None else numbered(self.out, self.runs)
         self.snapshot = None
         self.saved = False

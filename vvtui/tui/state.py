@@ -81,6 +81,8 @@ class RunModel:
     scorer: Scorer = field(init=False)
     reference: str = field(init=False)
     phase: RunPhase = "idle"
+    # The run's conformance checks are under way (before the first probe).
+    checking: bool = False
     done: int = 0
     total: int = 0
     results: dict[Slot, Result] = field(default_factory=dict)
@@ -189,10 +191,12 @@ class RunModel:
             self.tally.set_down(event.endpoint, event.reason if event.down else None)
             self.dirty_endpoints.add(event.endpoint)
         elif isinstance(event, RunStarted):
+            self.checking = False
             self.start(event.total, event.per_endpoint)
             for result in event.resumed:
                 self._store(result)
         elif isinstance(event, ConformanceReady):
+            self.checking = False
             # The same EndpointInfo objects the scorer and the panes hold: they see it at once.
             for info in self.endpoints:
                 info.conformance = dict(event.records.get(info.name) or {})

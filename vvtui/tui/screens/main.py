@@ -530,12 +530,16 @@ class MainScreen(Screen[None]):
         # Below 100 columns the progress would be cut off: the mode words give way to it.
         narrow = (self.size.width or self.app.size.width) < 100
         key: tuple[object, ...]
-        key = (self.probe_id, model.phase, model.done, model.total, self.follow, self.diff)
+        key = (self.probe_id, model.phase, model.checking, model.done, model.total, self.follow)
+        key += (self.diff,)
         key += (paging, narrow)
         if key == self._runbar_key:
             return
         self._runbar_key = key
         phase, style = PHASE_TEXT.get(model.phase, (model.phase, ""))
+        if model.phase == "idle" and model.checking:
+            # Before the first probe: on a first run of a ladder, this takes seconds.
+            phase, style = "checking conformance…", "$accent"
         kind = f" · {probe.kind}" if probe else ""
         mode = "follow" if self.follow else "browse"
         parts = [
