@@ -4,6 +4,8 @@ Textual's own compositor sends for the same dirty regions."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,9 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tests.tuitools import replay_app
 from vvtui.tui.banded import BAND_GAP, PIECE_LINES, BandedCompositor, groups
+from vvtui.tui.screens.main import MainScreen
 
 
 def test_groups_keep_nearby_lines_together_and_far_ones_apart() -> None:
@@ -140,12 +144,9 @@ async def test_a_budget_lets_every_piece_have_its_turn_while_the_top_keeps_chang
             raise AssertionError(f"lines never drawn: {sorted(set(range(10, 30)) - seen)}")
 
 
-async def test_the_run_screen_draws_what_a_budget_left_over_without_new_changes(
-    tmp_path: Path,
-) -> None:
-    from tests.tuitools import replay_app
-    from vvtui.tui.screens.main import MainScreen
-
+@contextlib.asynccontextmanager
+async def _run_screen(tmp_path: Path) -> AsyncIterator[tuple[Any, MainScreen, BandedCompositor]]:
+    """A replayed run's screen, up: the pilot, the screen and its compositor."""
     app = replay_app(tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
@@ -153,10 +154,21 @@ async def test_the_run_screen_draws_what_a_budget_left_over_without_new_changes(
         assert isinstance(screen, MainScreen)
         compositor = screen._compositor
         assert isinstance(compositor, BandedCompositor)
-        # A replayed run does not stream, so its frames would lift the budget: hold them.
-        for timer in screen._timers:
-            if timer.name == "frame":
-                timer.pause()
+        yield pilot, screen, compositor
+
+
+def _hold_frames(screen: MainScreen) -> None:
+    """Pause the frame timer: a replay does not stream, so its frames would lift the limits."""
+    for timer in screen._timers:
+        if timer.name == "frame":
+            timer.pause()
+
+
+async def test_the_run_screen_draws_what_a_budget_left_over_without_new_changes(
+    tmp_path: Path,
+) -> None:
+    async with _run_screen(tmp_path) as (_, screen, compositor):
+        _hold_frames(screen)
         compositor.throttled = True
         compositor.budget_s, compositor.share = 0.0, None  # one piece an update
         compositor._dirty_regions = {Region(0, 0, 160, 47)}
@@ -173,16 +185,7 @@ async def test_the_run_screen_draws_what_a_budget_left_over_without_new_changes(
 async def test_what_a_key_changes_is_drawn_whole_and_nothing_is_held_when_nothing_streams(
     tmp_path: Path,
 ) -> None:
-    from tests.tuitools import replay_app
-    from vvtui.tui.screens.main import MainScreen
-
-    app = replay_app(tmp_path)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, MainScreen)
-        compositor = screen._compositor
-        assert isinstance(compositor, BandedCompositor)
+    async with _run_screen(tmp_path) as (pilot, screen, compositor):
         compositor.budget_s, compositor.share = 0.0, None
         # Nothing streams in a replay: its frames lift the limits.
         await pilot.pause(0.2)
@@ -255,20 +258,13 @@ async def test_frames_are_skipped_while_the_loop_uses_more_than_its_share(
     """On clocks the test moves: a loop that spends half of each frame's time drawing while the
     run streams skips frames, never more than FRAME_SKIP_MAX in a row; at a tenth it skips none,
     and nothing is skipped when the run does not stream."""
-    from tests.tuitools import replay_app
     from vvtui.tui.screens import main
 
     wall, cpu = [100.0], [10.0]
     monkeypatch.setattr(main.time, "perf_counter", lambda: wall[0])
     monkeypatch.setattr(main.time, "thread_time", lambda: cpu[0])
-    app = replay_app(tmp_path)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, main.MainScreen)
-        for timer in screen._timers:
-            if timer.name == "frame":
-                timer.pause()  # the test calls the pacing itself
+    async with _run_screen(tmp_path) as (_, screen, _compositor):
+        _hold_frames(screen)  # the test calls the pacing itself
         screen._wall_at, screen._cpu_at, screen._cpu_share, screen._skipped = 100.0, 10.0, 0, 0
 
         def frames(busy: float, n: int = 40) -> list[bool]:
