@@ -286,7 +286,8 @@ class Scorer:
         return assemble.verdict_cost(self._book, name, probes)
 
     def history(self, name: str) -> list[float]:
-        """Fidelity after each result that changed this endpoint's score (for a sparkline)."""
+        """Fidelity after each batch of results (`add_many`) that changed this endpoint's score,
+        for a sparkline: its resolution is the callers' batch size (the TUI scores 4 at a time)."""
         return list(self._history.get(name, []))
 
     def endpoint_score(self, name: str) -> EndpointScore:
