@@ -359,3 +359,43 @@ def test_endpoints_check_prints_a_conformance_section(tmp_path: Path, sim_server
     by_name = {d["endpoint"]: d for d in data}
     assert by_name["capped"]["conformance"]["failed"] == ["max_tokens_kept"]
     assert main(["endpoints", "check", "--config", str(config), "--context-tokens", "0"]) == 2
+
+
+def test_a_dead_host_is_not_sent_the_rest_of_its_checks(monkeypatch):
+    """A refused port: the first round of requests fails, and the checks not sent by then are
+    recorded as not sent (kind `down`) instead of each waiting for its own failure. Every check
+    of that endpoint stays unmeasured, as if each had failed."""
+    import vvtui.clients.conformance as conformance
+    from tests.faultmatrix import closed_port
+
+    sent: list[str] = []
+    send = conformance._send
+
+    async def counting(ep, http, retry, probe, stream, extra):  # type: ignore[no-untyped-def]
+        sent.append(probe.id)
+        return await send(ep, http, retry, probe, stream, extra)
+
+    monkeypatch.setattr(conformance, "_send", counting)
+    dead = EndpointConfig(
+        name="dead",
+        base_url=f"http://127.0.0.1:{closed_port()}/v1",
+        model="m",
+        max_concurrency=2,
+        max_retries=0,
+    )
+    settings = settings_for(seed=5)
+    planned = len(conformance.requests(settings, 5))
+
+    async def go() -> cf.Observations:
+        async with httpx.AsyncClient(timeout=5) as http:
+            return await conformance.observe_endpoint(dead, http, settings, seed=5)
+
+    observed = asyncio.run(go())
+    got = [o for runs in observed.values() for o in runs]
+    assert len(got) == planned > 4
+    assert all(not o.ok for o in got)
+    assert len(sent) < planned
+    assert len(sent) <= 2 + 1  # two in flight at a time; at most one more starts meanwhile
+    down = [o for o in got if o.error_kind == "down"]
+    assert len(down) == planned - len(sent)
+    assert all("connect" in (o.error or "") for o in down)

@@ -674,6 +674,11 @@ ErrorKind = Literal[
     "internal",  # a bug in vvtui; reported, never silently dropped
 ]
 ERROR_KINDS: Final[tuple[ErrorKind, ...]] = get_args(ErrorKind)
+# Failures that say the host is not serving at all (or not in time): what the runner's circuit
+# breaker and the conformance checks count towards "down".
+TRANSPORT_KINDS: Final[frozenset[ErrorKind]] = frozenset(
+    {"timeout", "stall", "connect", "dropped", "dns"}
+)
 
 
 @dataclass(slots=True)

@@ -36,7 +36,7 @@ from vvtui.clients.capabilities import (
     read_cache,
 )
 from vvtui.config import EndpointConfig
-from vvtui.model import Probe, Result
+from vvtui.model import TRANSPORT_KINDS, Probe, Result
 from vvtui.scoring import conformance as cf
 
 if TYPE_CHECKING:
@@ -55,6 +55,8 @@ CONTEXT_MAX_TOKENS = 24
 # Conformance requests in flight across all endpoints at once: they are a pre-flight, not a load
 # test, and a burst of long prompts must not time out on a shared host.
 MAX_IN_FLIGHT = 12
+# Transport failures of one endpoint after which its remaining checks are not sent.
+DOWN_AFTER = 2
 # Characters per token the filler is sized by (English prose in GPT-like tokenizers: ~4).
 CHARS_PER_TOKEN = 4.0
 
@@ -242,16 +244,31 @@ async def observe_endpoint(
     ep = dataclasses.replace(endpoint, max_retries=min(endpoint.max_retries, 1))
     gate = asyncio.Semaphore(max(1, concurrency or min(endpoint.max_concurrency, 4)))
     shared = overall or asyncio.Semaphore(1_000_000)
+    # Transport failures so far (refused, timed out, stalled, dropped): from DOWN_AFTER on, the
+    # requests not sent yet are not sent. A dead host otherwise held the whole run's first probe
+    # back for a timeout per round of requests (~110 s in the fault matrix, all of them failing).
+    failures: list[cf.Observation] = []
 
     async def one(probe: Probe, stream: bool, extra: dict[str, Any]) -> cf.Observation:
         async with gate, shared:
+            if len(failures) >= DOWN_AFTER:
+                first = failures[0]
+                return cf.Observation(
+                    error=f"down: not sent after {len(failures)} failures ({first.error})",
+                    error_kind="down",
+                    max_tokens=probe.max_tokens,
+                    stop=list(extra.get("stop") or []),
+                )
             try:
                 result = await _send(ep, http, retry, probe, stream, extra)
             except Exception as exc:  # a bug in one request must not hide the others
                 return cf.Observation(
                     error=f"internal: {type(exc).__name__}: {exc}", error_kind="internal"
                 )
-        return observation(result, probe, extra)
+        seen = observation(result, probe, extra)
+        if seen.error_kind in TRANSPORT_KINDS:
+            failures.append(seen)
+        return seen
 
     plan = requests(settings, seed)
     done = await asyncio.gather(*(one(p, s, x) for _key, p, s, x in plan))

@@ -22,10 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vvtui.model import ErrorInfo, ErrorKind
+from vvtui.model import TRANSPORT_KINDS, ErrorInfo
 
-# Failures that say the host is not serving at all (or not in time).
-TRANSPORT_KINDS: frozenset[ErrorKind] = frozenset({"timeout", "stall", "connect", "dropped", "dns"})
 # How each kind reads in "endpoint down after 3 consecutive ...".
 KIND_PLURALS = {
     "timeout": "timeouts",
