@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from rich.console import Console
@@ -261,8 +263,11 @@ async def test_frames_are_skipped_while_the_loop_uses_more_than_its_share(
     from vvtui.tui.screens import main
 
     wall, cpu = [100.0], [10.0]
-    monkeypatch.setattr(main.time, "perf_counter", lambda: wall[0])
-    monkeypatch.setattr(main.time, "thread_time", lambda: cpu[0])
+    # The screen module's clocks only: Textual and asyncio keep the real ones.
+    clocks = SimpleNamespace(
+        perf_counter=lambda: wall[0], thread_time=lambda: cpu[0], monotonic=time.monotonic
+    )
+    monkeypatch.setattr(main, "time", clocks)
     async with _run_screen(tmp_path) as (_, screen, _compositor):
         _hold_frames(screen)  # the test calls the pacing itself
         screen._wall_at, screen._cpu_at, screen._cpu_share, screen._skipped = 100.0, 10.0, 0, 0

@@ -530,9 +530,8 @@ class MainScreen(Screen[None]):
         # Below 100 columns the progress would be cut off: the mode words give way to it.
         narrow = (self.size.width or self.app.size.width) < 100
         key: tuple[object, ...]
-        key = (self.probe_id, model.phase, model.checking, model.done, model.total, self.follow)
-        key += (self.diff,)
-        key += (paging, narrow)
+        key = (self.probe_id, model.phase, model.checking, model.done, model.total)
+        key += (self.follow, self.diff, paging, narrow)
         if key == self._runbar_key:
             return
         self._runbar_key = key
